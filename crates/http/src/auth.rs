@@ -1,0 +1,125 @@
+//! The one authentication layer every surface uses: find the credential in the request,
+//! identify the caller, apply its key's rate limit. Each surface wraps [`authenticate`] in
+//! its own extractor so failures answer in that surface's format.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{Quota, RateLimiter};
+
+use clientele_domain::credential::ApiKeyId;
+use clientele_service::{AuthError, Principal};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// A per-key request budget: `per_second` on average, bursts of up to `burst`.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub per_second: NonZeroU32,
+    pub burst: NonZeroU32,
+}
+
+type KeyedLimiter = RateLimiter<
+    ApiKeyId,
+    governor::state::keyed::DefaultKeyedStateStore<ApiKeyId>,
+    DefaultClock,
+>;
+
+/// The rate limiters of one server process.
+#[derive(Debug, Clone)]
+pub(crate) struct Limiter(Option<Arc<KeyedLimiter>>);
+
+impl Limiter {
+    pub(crate) fn new(limit: Option<RateLimit>) -> Self {
+        Limiter(limit.map(|limit| {
+            Arc::new(RateLimiter::keyed(Quota::per_second(limit.per_second).allow_burst(limit.burst)))
+        }))
+    }
+
+    /// Charges one request to `key`'s budget.
+    pub(crate) fn check(&self, key: ApiKeyId) -> Result<(), AuthFailure> {
+        let Some(limiter) = &self.0 else { return Ok(()) };
+        limiter.check_key(&key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            AuthFailure::RateLimited { retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) }
+        })
+    }
+}
+
+/// Why a request was not let in.
+#[derive(Debug)]
+pub enum AuthFailure {
+    Auth(AuthError),
+    RateLimited { retry_after_seconds: u64 },
+}
+
+impl From<AuthError> for AuthFailure {
+    fn from(error: AuthError) -> Self {
+        AuthFailure::Auth(error)
+    }
+}
+
+/// The credential in `Authorization`: `Bearer <key or token>`, or the key or token alone
+/// (as Convercus clients send it).
+pub fn credential(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let value = headers.get(AUTHORIZATION).ok_or(AuthError::Missing)?;
+    let value = value.to_str().map_err(|_| AuthError::Invalid)?.trim();
+    let credential = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        Some(_) => return Err(AuthError::Invalid),
+        None => value,
+    };
+    if credential.is_empty() { Err(AuthError::Missing) } else { Ok(credential) }
+}
+
+/// Identifies the caller of a request and charges its key's rate limit.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, AuthFailure> {
+    let principal = state.registry.authenticate(credential(headers)?).await?;
+    state.limiter.check(principal.key_id)?;
+    tracing::Span::current().record("key.id", tracing::field::display(principal.key_id));
+    Ok(principal)
+}
+
+/// The authenticated caller of a native request.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Caller(authenticate(state, &parts.headers).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn the_bearer_prefix_is_optional_and_case_insensitive() {
+        assert_eq!(credential(&headers("Bearer abc")).unwrap(), "abc");
+        assert_eq!(credential(&headers("bearer   abc ")).unwrap(), "abc");
+        assert_eq!(credential(&headers("abc")).unwrap(), "abc");
+    }
+
+    #[test]
+    fn other_schemes_and_empty_values_are_refused() {
+        assert!(matches!(credential(&headers("Basic abc")), Err(AuthError::Invalid)));
+        assert!(matches!(credential(&headers("Bearer ")), Err(AuthError::Missing)));
+        assert!(matches!(credential(&HeaderMap::new()), Err(AuthError::Missing)));
+    }
+}

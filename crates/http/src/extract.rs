@@ -1,0 +1,133 @@
+//! Request extractors whose rejections answer as native problems: a strict JSON body.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use serde::de::DeserializeOwned;
+
+use clientele_domain::{FieldError, ValidationErrors, Violation};
+
+use crate::error::ApiError;
+
+/// A JSON request body. The content type must be JSON, the body at most the configured
+/// limit, and the DTO decides what is accepted (DTOs deny unknown fields).
+#[derive(Debug, Clone)]
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok())) {
+            return Err(ApiError::UnsupportedMediaType("application/json"));
+        }
+        let bytes = Bytes::from_request(request, state).await.map_err(body_rejection)?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Whether a `Content-Type` names JSON (`application/json`, or any `+json` type).
+pub(crate) fn is_json(content_type: Option<&str>) -> bool {
+    let Some(content_type) = content_type else { return false };
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+pub(crate) fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge
+    } else {
+        ApiError::Malformed("the request body could not be read".to_owned())
+    }
+}
+
+/// Parses a JSON body, telling malformed JSON from well-formed JSON of the wrong shape, and
+/// naming the field in the second case.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => ApiError::Validation(field_error(&path, &inner)),
+            _ => malformed(&inner),
+        }
+    })?;
+    deserializer.end().map_err(|error| malformed(&error))?;
+    Ok(value)
+}
+
+fn malformed(error: &serde_json::Error) -> ApiError {
+    ApiError::Malformed(format!("the body is not valid JSON: {error}"))
+}
+
+fn field_error(path: &str, error: &serde_json::Error) -> ValidationErrors {
+    // serde_json appends " at line L column C"; the field path says more.
+    let message = error.to_string();
+    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    let path = if path == "." { String::new() } else { path.to_owned() };
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        let field = if path.is_empty() { field.to_owned() } else { format!("{path}.{field}") };
+        return FieldError::new(field, Violation::UnknownField).into();
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        let field = if path.is_empty() { field.to_owned() } else { format!("{path}.{field}") };
+        return FieldError::new(field, Violation::Required).into();
+    }
+    FieldError::new(path, Violation::Other(message)).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code, reason = "the fields are only deserialised")]
+    struct Body {
+        name: String,
+        count: u32,
+    }
+
+    fn errors(result: Result<Body, ApiError>) -> Vec<(String, &'static str)> {
+        match result {
+            Err(ApiError::Validation(errors)) => {
+                errors.0.into_iter().map(|e| (e.field, e.violation.code())).collect()
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_content_types_are_recognised() {
+        assert!(is_json(Some("application/json")));
+        assert!(is_json(Some("application/json; charset=utf-8")));
+        assert!(is_json(Some("application/merge-patch+json")));
+        assert!(!is_json(Some("text/plain")));
+        assert!(!is_json(None));
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        assert_eq!(
+            errors(parse_json(br#"{"name": "a", "count": 1, "colour": "red"}"#)),
+            vec![("colour".to_owned(), "unknown_field")]
+        );
+    }
+
+    #[test]
+    fn missing_and_mistyped_fields_are_named() {
+        assert_eq!(errors(parse_json(br#"{"name": "a"}"#)), vec![("count".to_owned(), "required")]);
+        assert_eq!(errors(parse_json(br#"{"name": "a", "count": "x"}"#)), vec![("count".to_owned(), "invalid")]);
+    }
+
+    #[test]
+    fn malformed_json_is_not_a_field_error() {
+        assert!(matches!(parse_json::<Body>(br#"{"name": "#), Err(ApiError::Malformed(_))));
+        assert!(matches!(parse_json::<Body>(br#"{"name": "a", "count": 1} x"#), Err(ApiError::Malformed(_))));
+    }
+}

@@ -1,0 +1,59 @@
+//! Clientele's HTTP layer: the native `/v1` API, the one authentication layer every surface
+//! uses, the operations endpoints (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`,
+//! `/docs`), and the middleware around all of them (request ids, logs, metrics, limits).
+
+mod auth;
+mod error;
+mod extract;
+mod middleware;
+mod openapi;
+mod ops;
+mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+
+use clientele_service::Registry;
+use clientele_store::StoreMetrics;
+
+pub use auth::{AuthFailure, Caller, RateLimit, authenticate, credential};
+pub use error::{ApiError, Problem};
+pub use openapi::ApiDoc;
+
+/// Limits and policies of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// The largest request body accepted, in bytes; larger ones answer 413.
+    pub body_limit: usize,
+    /// How long a request may take before it is answered 503.
+    pub request_timeout: Duration,
+    /// The per-key rate limit; `None` for none.
+    pub rate_limit: Option<RateLimit>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings { body_limit: 1024 * 1024, request_timeout: Duration::from_secs(30), rate_limit: None }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub registry: Registry,
+    limiter: auth::Limiter,
+    metrics: Arc<middleware::Metrics>,
+}
+
+/// The whole HTTP application: every surface, the operations endpoints and the middleware.
+pub fn app(registry: Registry, settings: &HttpSettings, store_metrics: &StoreMetrics) -> Router {
+    let metrics = Arc::new(middleware::Metrics::new(store_metrics));
+    let state = AppState { registry, limiter: auth::Limiter::new(settings.rate_limit), metrics };
+    let (api, openapi) = routes::router().merge(ops::router()).split_for_parts();
+    let router = api
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .fallback(|| async { ApiError::NotFound });
+    middleware::wrap(router, state, settings)
+}

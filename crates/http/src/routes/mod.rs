@@ -1,0 +1,41 @@
+//! The native `/v1` API, one file per resource.
+
+mod api_keys;
+mod interaction_points;
+mod merchants;
+mod properties;
+mod token;
+
+use serde::Serialize;
+use utoipa::{OpenApi as _, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::{ApiDoc, AppState};
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(token::router())
+        .merge(merchants::router())
+        .merge(api_keys::router())
+        .merge(interaction_points::router())
+        .merge(properties::router())
+}
+
+/// A list answer: the items, and the cursor of the next page (`null` on the last page).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Page<T> {
+    data: Vec<T>,
+    next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A list returned whole.
+    pub(crate) fn whole(data: Vec<T>) -> Self {
+        Page { data, next_cursor: None }
+    }
+}
+
+/// Formats times as RFC 3339 in answers.
+pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

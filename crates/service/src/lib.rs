@@ -1,0 +1,16 @@
+//! Clientele's use cases over the store, shared by the HTTP surfaces and the CLI: issuing
+//! and checking credentials, and managing a merchant's settings.
+
+mod access;
+mod registry;
+mod tokens;
+
+pub use access::{AccessError, AuthError, Principal};
+pub use registry::{IssuedKey, Registry};
+pub use tokens::{AccessToken, TokenSettings};
+
+/// The current time, to the microsecond (the precision both stores keep).
+pub fn now() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+}

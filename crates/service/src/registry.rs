@@ -1,0 +1,136 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use clientele_domain::DisplayName;
+use clientele_domain::credential::{ApiKey, ApiKeyId, ApiKeySecret, KeyOwner};
+use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
+use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
+use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, ValueType};
+use clientele_store::{Store, StoreError};
+
+use crate::tokens::Tokens;
+use crate::{AccessToken, AuthError, Principal, TokenSettings};
+
+/// A key just issued: the stored record and the secret, which is shown once and then only
+/// its digest remains.
+#[derive(Debug, Clone)]
+pub struct IssuedKey {
+    pub key: ApiKey,
+    pub secret: ApiKeySecret,
+}
+
+/// The core every surface and the CLI call. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    store: Arc<dyn Store>,
+    tokens: Arc<Tokens>,
+}
+
+impl Registry {
+    /// Wraps `store`, loading (or on an empty database creating) the token signing key.
+    pub async fn new(store: Arc<dyn Store>, tokens: TokenSettings) -> Result<Self, StoreError> {
+        let tokens = Arc::new(Tokens::load(store.as_ref(), tokens).await?);
+        Ok(Registry { store, tokens })
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    // --- merchants and keys -------------------------------------------------------------
+
+    /// Creates a merchant with a first `admin` key.
+    pub async fn create_merchant(
+        &self,
+        number: MerchantNumber,
+        name: DisplayName,
+    ) -> Result<(Merchant, IssuedKey), StoreError> {
+        let merchant = Merchant::new(number, name, crate::now());
+        let owner = KeyOwner::Merchant { merchant: merchant.id, role: clientele_domain::credential::Role::Admin };
+        let issued = new_key(owner, None);
+        self.store.create_merchant(&merchant, &issued.key).await?;
+        Ok((merchant, issued))
+    }
+
+    /// Issues a new key. A merchant key's merchant must exist.
+    pub async fn issue_key(&self, owner: KeyOwner, name: Option<DisplayName>) -> Result<IssuedKey, StoreError> {
+        let issued = new_key(owner, name);
+        self.store.create_api_key(&issued.key).await?;
+        Ok(issued)
+    }
+
+    pub async fn revoke_key(&self, merchant: MerchantId, id: ApiKeyId) -> Result<ApiKey, StoreError> {
+        self.store.revoke_api_key(merchant, id, crate::now()).await
+    }
+
+    // --- authentication -----------------------------------------------------------------
+
+    /// Identifies the caller behind a credential: an API key, or an access token obtained
+    /// for one. Either way the key must exist and not be revoked.
+    pub async fn authenticate(&self, credential: &str) -> Result<Principal, AuthError> {
+        let key = match ApiKeySecret::recognise(credential) {
+            Some(secret) => self.store.api_key_by_digest(&secret.digest()).await,
+            None => {
+                let id = self.tokens.verify(self.store.as_ref(), credential).await?;
+                self.store.api_key(id).await
+            }
+        };
+        match key {
+            Ok(key) if key.is_active() => Ok(Principal { key_id: key.id, owner: key.owner }),
+            Ok(_) | Err(StoreError::NotFound) => Err(AuthError::Invalid),
+            Err(error) => Err(AuthError::Store(error)),
+        }
+    }
+
+    /// Exchanges an API key's secret for an access token, valid for `ttl` or the configured
+    /// lifetime. Returns who the token stands for, too.
+    pub async fn exchange(
+        &self,
+        secret: &str,
+        ttl: Option<Duration>,
+    ) -> Result<(Principal, AccessToken), AuthError> {
+        let secret = ApiKeySecret::recognise(secret).ok_or(AuthError::Invalid)?;
+        let principal = self.authenticate(secret.expose()).await?;
+        let token = self.tokens.issue(principal.key_id, ttl.unwrap_or_else(|| self.tokens.ttl()))?;
+        Ok((principal, token))
+    }
+
+    // --- interaction points -------------------------------------------------------------
+
+    pub async fn create_interaction_point(
+        &self,
+        merchant: MerchantId,
+        id: InteractionPointId,
+        name: DisplayName,
+    ) -> Result<InteractionPoint, StoreError> {
+        let point = InteractionPoint { id, name, active: true, created_at: crate::now() };
+        self.store.create_interaction_point(merchant, &point).await?;
+        Ok(point)
+    }
+
+    // --- custom property definitions ----------------------------------------------------
+
+    /// Defines a property; `id` is chosen by the caller or assigned.
+    pub async fn create_property(
+        &self,
+        merchant: MerchantId,
+        id: Option<PropertyId>,
+        name: PropertyName,
+        value_type: ValueType,
+    ) -> Result<PropertyDefinition, StoreError> {
+        let property = PropertyDefinition {
+            id: id.unwrap_or_else(PropertyId::generate),
+            name,
+            value_type,
+            active: true,
+            created_at: crate::now(),
+        };
+        self.store.create_property(merchant, &property).await?;
+        Ok(property)
+    }
+}
+
+fn new_key(owner: KeyOwner, name: Option<DisplayName>) -> IssuedKey {
+    let secret = ApiKeySecret::generate();
+    IssuedKey { key: ApiKey::new(owner, name, &secret, crate::now()), secret }
+}

@@ -1,0 +1,368 @@
+//! Clientele's PostgreSQL store, for when one machine is not enough: any number of stateless
+//! server processes share one database.
+//!
+//! Every tenant table is keyed by `merchant_id` first, so the schema can be distributed by
+//! merchant (Citus or another PostgreSQL-compatible engine) without change.
+
+mod rows;
+
+use std::future::Future;
+use std::str::FromStr as _;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use time::OffsetDateTime;
+
+use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, SigningKey};
+use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
+use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
+use clientele_domain::property::{PropertyDefinition, PropertyId};
+use clientele_store::{Store, StoreError, StoreMetrics};
+
+use crate::rows::store_error;
+
+const BACKEND: &str = "postgres";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The PostgreSQL store. Open it with [`PgStore::connect`].
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    metrics: StoreMetrics,
+}
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn options(url: &str) -> Result<PgConnectOptions, StoreError> {
+    PgConnectOptions::from_str(url).map_err(StoreError::other)
+}
+
+impl PgStore {
+    /// Connects with a pool of up to `max_connections` and applies pending migrations
+    /// (under PostgreSQL's advisory lock, so processes starting together take turns).
+    pub async fn connect(url: &str, max_connections: u32, metrics: StoreMetrics) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options(url)?)
+            .await
+            .map_err(StoreError::other)?;
+        MIGRATOR.run(&pool).await.map_err(StoreError::other)?;
+        Ok(PgStore { pool, metrics })
+    }
+
+    /// Applies pending migrations to the database at `url` and returns how many ran.
+    pub async fn migrate(url: &str) -> Result<usize, StoreError> {
+        let pool = PgPoolOptions::new().max_connections(1).connect_with(options(url)?).await.map_err(StoreError::other)?;
+        let before = applied(&pool).await;
+        MIGRATOR.run(&pool).await.map_err(StoreError::other)?;
+        let after = applied(&pool).await;
+        pool.close().await;
+        Ok(after.saturating_sub(before))
+    }
+
+    async fn timed<T>(
+        &self,
+        operation: &'static str,
+        work: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let started = Instant::now();
+        let result = work.await;
+        let ok = !matches!(result, Err(StoreError::Other(_)));
+        self.metrics.observe(BACKEND, operation, ok, started.elapsed());
+        if let Err(StoreError::Other(error)) = &result {
+            tracing::error!(store.operation = operation, error = %error, "store operation failed");
+        }
+        result
+    }
+}
+
+async fn applied(pool: &PgPool) -> usize {
+    // Before the first migration the table does not exist: nothing was applied.
+    sqlx::query_scalar::<_, i64>("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+        .map_or(0, |n| usize::try_from(n).unwrap_or(0))
+}
+
+fn map_one<T>(row: sqlx::Result<PgRow>, map: fn(&PgRow) -> sqlx::Result<T>) -> Result<T, StoreError> {
+    row.and_then(|row| map(&row)).map_err(store_error)
+}
+
+fn map_all<T>(rows: sqlx::Result<Vec<PgRow>>, map: fn(&PgRow) -> sqlx::Result<T>) -> Result<Vec<T>, StoreError> {
+    rows.map_err(store_error)?.iter().map(|row| map(row).map_err(store_error)).collect()
+}
+
+async fn insert_api_key<'c>(executor: impl sqlx::PgExecutor<'c>, key: &ApiKey) -> Result<(), StoreError> {
+    let merchant = match key.owner {
+        KeyOwner::Platform => None,
+        KeyOwner::Merchant { merchant, .. } => Some(merchant.as_uuid()),
+    };
+    sqlx::query(
+        "INSERT INTO api_keys (id, merchant_id, role, name, prefix, digest, created_at, revoked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(key.id.as_uuid())
+    .bind(merchant)
+    .bind(rows::role_name(&key.owner))
+    .bind(key.name.as_ref().map(|n| n.as_str()))
+    .bind(&key.prefix)
+    .bind(key.digest.as_str())
+    .bind(key.created_at)
+    .bind(key.revoked_at)
+    .execute(executor)
+    .await
+    .map(drop)
+    .map_err(store_error)
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.timed("ping", async {
+            sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(store_error)
+        })
+        .await
+    }
+
+    async fn create_merchant(&self, merchant: &Merchant, first_key: &ApiKey) -> Result<(), StoreError> {
+        self.timed("create_merchant", async {
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            sqlx::query("INSERT INTO merchants (id, number, name, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(merchant.id.as_uuid())
+                .bind(merchant.number.as_str())
+                .bind(merchant.name.as_str())
+                .bind(merchant.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            insert_api_key(&mut *tx, first_key).await?;
+            tx.commit().await.map_err(store_error)
+        })
+        .await
+    }
+
+    async fn merchant(&self, id: MerchantId) -> Result<Merchant, StoreError> {
+        let sql = format!("SELECT {} FROM merchants WHERE id = $1", rows::MERCHANT_COLUMNS);
+        self.timed("merchant", async {
+            map_one(sqlx::query(&sql).bind(id.as_uuid()).fetch_one(&self.pool).await, rows::merchant)
+        })
+        .await
+    }
+
+    async fn merchant_by_number(&self, number: &MerchantNumber) -> Result<Merchant, StoreError> {
+        let sql = format!("SELECT {} FROM merchants WHERE number = $1", rows::MERCHANT_COLUMNS);
+        self.timed("merchant_by_number", async {
+            map_one(sqlx::query(&sql).bind(number.as_str()).fetch_one(&self.pool).await, rows::merchant)
+        })
+        .await
+    }
+
+    async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
+        let sql = format!("SELECT {} FROM merchants ORDER BY created_at, id", rows::MERCHANT_COLUMNS);
+        self.timed("list_merchants", async {
+            map_all(sqlx::query(&sql).fetch_all(&self.pool).await, rows::merchant)
+        })
+        .await
+    }
+
+    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        self.timed("create_api_key", insert_api_key(&self.pool, key)).await
+    }
+
+    async fn api_key_by_digest(&self, digest: &KeyDigest) -> Result<ApiKey, StoreError> {
+        let sql = format!("SELECT {} FROM api_keys WHERE digest = $1", rows::API_KEY_COLUMNS);
+        self.timed("api_key_by_digest", async {
+            map_one(sqlx::query(&sql).bind(digest.as_str()).fetch_one(&self.pool).await, rows::api_key)
+        })
+        .await
+    }
+
+    async fn api_key(&self, id: ApiKeyId) -> Result<ApiKey, StoreError> {
+        let sql = format!("SELECT {} FROM api_keys WHERE id = $1", rows::API_KEY_COLUMNS);
+        self.timed("api_key", async {
+            map_one(sqlx::query(&sql).bind(id.as_uuid()).fetch_one(&self.pool).await, rows::api_key)
+        })
+        .await
+    }
+
+    async fn list_api_keys(&self, merchant: MerchantId) -> Result<Vec<ApiKey>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM api_keys WHERE merchant_id = $1 ORDER BY created_at, id",
+            rows::API_KEY_COLUMNS
+        );
+        self.timed("list_api_keys", async {
+            map_all(sqlx::query(&sql).bind(merchant.as_uuid()).fetch_all(&self.pool).await, rows::api_key)
+        })
+        .await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        merchant: MerchantId,
+        id: ApiKeyId,
+        at: OffsetDateTime,
+    ) -> Result<ApiKey, StoreError> {
+        let sql = format!(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3)
+             WHERE merchant_id = $1 AND id = $2 RETURNING {}",
+            rows::API_KEY_COLUMNS
+        );
+        self.timed("revoke_api_key", async {
+            let row = sqlx::query(&sql)
+                .bind(merchant.as_uuid())
+                .bind(id.as_uuid())
+                .bind(at)
+                .fetch_one(&self.pool)
+                .await;
+            map_one(row, rows::api_key)
+        })
+        .await
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+        self.timed("signing_keys", async {
+            let rows = sqlx::query("SELECT kid, secret, created_at FROM signing_keys ORDER BY created_at DESC, kid")
+                .fetch_all(&self.pool)
+                .await;
+            map_all(rows, rows::signing_key)
+        })
+        .await
+    }
+
+    async fn add_signing_key(&self, key: &SigningKey) -> Result<(), StoreError> {
+        self.timed("add_signing_key", async {
+            sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3)")
+                .bind(&key.kid)
+                .bind(&key.secret)
+                .bind(key.created_at)
+                .execute(&self.pool)
+                .await
+                .map(drop)
+                .map_err(store_error)
+        })
+        .await
+    }
+
+    async fn create_interaction_point(
+        &self,
+        merchant: MerchantId,
+        point: &InteractionPoint,
+    ) -> Result<(), StoreError> {
+        self.timed("create_interaction_point", async {
+            sqlx::query(
+                "INSERT INTO interaction_points (merchant_id, id, name, active, created_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(merchant.as_uuid())
+            .bind(point.id.as_str())
+            .bind(point.name.as_str())
+            .bind(point.active)
+            .bind(point.created_at)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(store_error)
+        })
+        .await
+    }
+
+    async fn interaction_point(
+        &self,
+        merchant: MerchantId,
+        id: &InteractionPointId,
+    ) -> Result<InteractionPoint, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM interaction_points WHERE merchant_id = $1 AND id = $2",
+            rows::INTERACTION_POINT_COLUMNS
+        );
+        self.timed("interaction_point", async {
+            let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_str()).fetch_one(&self.pool).await;
+            map_one(row, rows::interaction_point)
+        })
+        .await
+    }
+
+    async fn list_interaction_points(&self, merchant: MerchantId) -> Result<Vec<InteractionPoint>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM interaction_points WHERE merchant_id = $1 ORDER BY id",
+            rows::INTERACTION_POINT_COLUMNS
+        );
+        self.timed("list_interaction_points", async {
+            map_all(sqlx::query(&sql).bind(merchant.as_uuid()).fetch_all(&self.pool).await, rows::interaction_point)
+        })
+        .await
+    }
+
+    async fn deactivate_interaction_point(
+        &self,
+        merchant: MerchantId,
+        id: &InteractionPointId,
+    ) -> Result<InteractionPoint, StoreError> {
+        let sql = format!(
+            "UPDATE interaction_points SET active = false WHERE merchant_id = $1 AND id = $2 RETURNING {}",
+            rows::INTERACTION_POINT_COLUMNS
+        );
+        self.timed("deactivate_interaction_point", async {
+            let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_str()).fetch_one(&self.pool).await;
+            map_one(row, rows::interaction_point)
+        })
+        .await
+    }
+
+    async fn create_property(&self, merchant: MerchantId, property: &PropertyDefinition) -> Result<(), StoreError> {
+        self.timed("create_property", async {
+            sqlx::query(
+                "INSERT INTO property_definitions (merchant_id, id, name, value_type, active, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(merchant.as_uuid())
+            .bind(property.id.as_uuid())
+            .bind(property.name.as_str())
+            .bind(property.value_type.as_str())
+            .bind(property.active)
+            .bind(property.created_at)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(store_error)
+        })
+        .await
+    }
+
+    async fn list_properties(&self, merchant: MerchantId) -> Result<Vec<PropertyDefinition>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM property_definitions WHERE merchant_id = $1 ORDER BY created_at, id",
+            rows::PROPERTY_COLUMNS
+        );
+        self.timed("list_properties", async {
+            map_all(sqlx::query(&sql).bind(merchant.as_uuid()).fetch_all(&self.pool).await, rows::property)
+        })
+        .await
+    }
+
+    async fn deactivate_property(
+        &self,
+        merchant: MerchantId,
+        id: PropertyId,
+    ) -> Result<PropertyDefinition, StoreError> {
+        let sql = format!(
+            "UPDATE property_definitions SET active = false WHERE merchant_id = $1 AND id = $2 RETURNING {}",
+            rows::PROPERTY_COLUMNS
+        );
+        self.timed("deactivate_property", async {
+            let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_uuid()).fetch_one(&self.pool).await;
+            map_one(row, rows::property)
+        })
+        .await
+    }
+}

@@ -1,0 +1,375 @@
+//! Clientele's embedded store: one SQLite file in WAL mode, one writer thread that commits
+//! concurrent writes together, and a pool of readers that never wait for it.
+
+mod connect;
+mod migrate;
+mod pool;
+mod rows;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, params};
+use time::OffsetDateTime;
+
+use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, SigningKey};
+use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
+use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
+use clientele_domain::property::{PropertyDefinition, PropertyId};
+use clientele_store::{Store, StoreError, StoreMetrics};
+
+use crate::pool::ReaderPool;
+use crate::rows::{micros, store_error};
+use crate::writer::Writer;
+
+const BACKEND: &str = "sqlite";
+
+/// The SQLite store. Open it with [`SqliteStore::open`].
+#[derive(Debug)]
+pub struct SqliteStore {
+    writer: Writer,
+    readers: ReaderPool,
+    metrics: StoreMetrics,
+}
+
+/// The file a `sqlite:` database URL names: `sqlite://data/x.db` and `sqlite:data/x.db` are
+/// relative to the working directory, `sqlite:///var/lib/x.db` is absolute. A query string
+/// is ignored. `None` when the URL is not a SQLite one.
+pub fn path_from_url(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub fn open(path: &Path, metrics: StoreMetrics) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(StoreError::other)?;
+        }
+        let mut conn = connect::writer(path).map_err(StoreError::other)?;
+        migrate::run(&mut conn).map_err(StoreError::other)?;
+        Ok(SqliteStore {
+            writer: Writer::start(conn).map_err(StoreError::other)?,
+            readers: ReaderPool::new(path.to_owned()),
+            metrics,
+        })
+    }
+
+    /// Applies pending migrations to the database at `path` and returns how many ran.
+    pub fn migrate(path: &Path) -> Result<usize, StoreError> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(StoreError::other)?;
+        }
+        let mut conn = connect::writer(path).map_err(StoreError::other)?;
+        migrate::run(&mut conn).map_err(StoreError::other)
+    }
+
+    fn read<T>(
+        &self,
+        operation: &'static str,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let started = Instant::now();
+        let result = self.readers.with(read);
+        self.observe(operation, &result, started);
+        result
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let started = Instant::now();
+        let result = self.writer.write(work).await;
+        self.observe(operation, &result, started);
+        result
+    }
+
+    fn observe<T>(&self, operation: &'static str, result: &Result<T, StoreError>, started: Instant) {
+        let ok = !matches!(result, Err(StoreError::Other(_)));
+        self.metrics.observe(BACKEND, operation, ok, started.elapsed());
+        if let Err(StoreError::Other(error)) = result {
+            tracing::error!(store.operation = operation, error = %error, "store operation failed");
+        }
+    }
+}
+
+/// Runs a query expected to return exactly one row.
+fn one<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<T, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(store_error)?;
+    statement.query_row(params, map).map_err(store_error)
+}
+
+/// Runs a query returning any number of rows.
+fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(store_error)?;
+    let rows = statement.query_map(params, map).map_err(store_error)?;
+    rows.collect::<rusqlite::Result<Vec<T>>>().map_err(store_error)
+}
+
+fn execute(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(store_error)?;
+    statement.execute(params).map_err(store_error)
+}
+
+fn insert_api_key(conn: &Connection, key: &ApiKey) -> Result<(), StoreError> {
+    let merchant = match key.owner {
+        clientele_domain::credential::KeyOwner::Platform => None,
+        clientele_domain::credential::KeyOwner::Merchant { merchant, .. } => Some(merchant.to_string()),
+    };
+    execute(
+        conn,
+        "INSERT INTO api_keys (id, merchant_id, role, name, prefix, digest, created_at, revoked_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            key.id.to_string(),
+            merchant,
+            rows::role_name(&key.owner),
+            key.name.as_ref().map(|n| n.as_str().to_owned()),
+            key.prefix,
+            key.digest.as_str(),
+            micros(key.created_at),
+            key.revoked_at.map(micros),
+        ],
+    )
+    .map(drop)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read("ping", |conn| one(conn, "SELECT 1", [], |row| row.get::<_, i64>(0)).map(drop))
+    }
+
+    async fn create_merchant(&self, merchant: &Merchant, first_key: &ApiKey) -> Result<(), StoreError> {
+        let (merchant, key) = (merchant.clone(), first_key.clone());
+        self.write("create_merchant", move |conn| {
+            execute(
+                conn,
+                "INSERT INTO merchants (id, number, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    merchant.id.to_string(),
+                    merchant.number.as_str(),
+                    merchant.name.as_str(),
+                    micros(merchant.created_at)
+                ],
+            )?;
+            insert_api_key(conn, &key)
+        })
+        .await
+    }
+
+    async fn merchant(&self, id: MerchantId) -> Result<Merchant, StoreError> {
+        let sql = format!("SELECT {} FROM merchants WHERE id = ?1", rows::MERCHANT_COLUMNS);
+        self.read("merchant", |conn| one(conn, &sql, [id.to_string()], rows::merchant))
+    }
+
+    async fn merchant_by_number(&self, number: &MerchantNumber) -> Result<Merchant, StoreError> {
+        let sql = format!("SELECT {} FROM merchants WHERE number = ?1", rows::MERCHANT_COLUMNS);
+        self.read("merchant_by_number", |conn| one(conn, &sql, [number.as_str()], rows::merchant))
+    }
+
+    async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
+        let sql = format!("SELECT {} FROM merchants ORDER BY created_at, id", rows::MERCHANT_COLUMNS);
+        self.read("list_merchants", |conn| all(conn, &sql, [], rows::merchant))
+    }
+
+    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        let key = key.clone();
+        self.write("create_api_key", move |conn| insert_api_key(conn, &key)).await
+    }
+
+    async fn api_key_by_digest(&self, digest: &KeyDigest) -> Result<ApiKey, StoreError> {
+        let sql = format!("SELECT {} FROM api_keys WHERE digest = ?1", rows::API_KEY_COLUMNS);
+        self.read("api_key_by_digest", |conn| one(conn, &sql, [digest.as_str()], rows::api_key))
+    }
+
+    async fn api_key(&self, id: ApiKeyId) -> Result<ApiKey, StoreError> {
+        let sql = format!("SELECT {} FROM api_keys WHERE id = ?1", rows::API_KEY_COLUMNS);
+        self.read("api_key", |conn| one(conn, &sql, [id.to_string()], rows::api_key))
+    }
+
+    async fn list_api_keys(&self, merchant: MerchantId) -> Result<Vec<ApiKey>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM api_keys WHERE merchant_id = ?1 ORDER BY created_at, id",
+            rows::API_KEY_COLUMNS
+        );
+        self.read("list_api_keys", |conn| all(conn, &sql, [merchant.to_string()], rows::api_key))
+    }
+
+    async fn revoke_api_key(
+        &self,
+        merchant: MerchantId,
+        id: ApiKeyId,
+        at: OffsetDateTime,
+    ) -> Result<ApiKey, StoreError> {
+        let sql = format!(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?3)
+             WHERE merchant_id = ?1 AND id = ?2 RETURNING {}",
+            rows::API_KEY_COLUMNS
+        );
+        self.write("revoke_api_key", move |conn| {
+            one(conn, &sql, params![merchant.to_string(), id.to_string(), micros(at)], rows::api_key)
+        })
+        .await
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+        self.read("signing_keys", |conn| {
+            all(conn, "SELECT kid, secret, created_at FROM signing_keys ORDER BY created_at DESC, kid", [], rows::signing_key)
+        })
+    }
+
+    async fn add_signing_key(&self, key: &SigningKey) -> Result<(), StoreError> {
+        let key = key.clone();
+        self.write("add_signing_key", move |conn| {
+            execute(
+                conn,
+                "INSERT INTO signing_keys (kid, secret, created_at) VALUES (?1, ?2, ?3)",
+                params![key.kid, key.secret, micros(key.created_at)],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn create_interaction_point(
+        &self,
+        merchant: MerchantId,
+        point: &InteractionPoint,
+    ) -> Result<(), StoreError> {
+        let point = point.clone();
+        self.write("create_interaction_point", move |conn| {
+            execute(
+                conn,
+                "INSERT INTO interaction_points (merchant_id, id, name, active, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    merchant.to_string(),
+                    point.id.as_str(),
+                    point.name.as_str(),
+                    point.active,
+                    micros(point.created_at)
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn interaction_point(
+        &self,
+        merchant: MerchantId,
+        id: &InteractionPointId,
+    ) -> Result<InteractionPoint, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM interaction_points WHERE merchant_id = ?1 AND id = ?2",
+            rows::INTERACTION_POINT_COLUMNS
+        );
+        self.read("interaction_point", |conn| {
+            one(conn, &sql, params![merchant.to_string(), id.as_str()], rows::interaction_point)
+        })
+    }
+
+    async fn list_interaction_points(&self, merchant: MerchantId) -> Result<Vec<InteractionPoint>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM interaction_points WHERE merchant_id = ?1 ORDER BY id",
+            rows::INTERACTION_POINT_COLUMNS
+        );
+        self.read("list_interaction_points", |conn| {
+            all(conn, &sql, [merchant.to_string()], rows::interaction_point)
+        })
+    }
+
+    async fn deactivate_interaction_point(
+        &self,
+        merchant: MerchantId,
+        id: &InteractionPointId,
+    ) -> Result<InteractionPoint, StoreError> {
+        let sql = format!(
+            "UPDATE interaction_points SET active = 0 WHERE merchant_id = ?1 AND id = ?2 RETURNING {}",
+            rows::INTERACTION_POINT_COLUMNS
+        );
+        let id = id.as_str().to_owned();
+        self.write("deactivate_interaction_point", move |conn| {
+            one(conn, &sql, params![merchant.to_string(), id], rows::interaction_point)
+        })
+        .await
+    }
+
+    async fn create_property(&self, merchant: MerchantId, property: &PropertyDefinition) -> Result<(), StoreError> {
+        let property = property.clone();
+        self.write("create_property", move |conn| {
+            execute(
+                conn,
+                "INSERT INTO property_definitions (merchant_id, id, name, value_type, active, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    merchant.to_string(),
+                    property.id.to_string(),
+                    property.name.as_str(),
+                    property.value_type.as_str(),
+                    property.active,
+                    micros(property.created_at)
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn list_properties(&self, merchant: MerchantId) -> Result<Vec<PropertyDefinition>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM property_definitions WHERE merchant_id = ?1 ORDER BY created_at, id",
+            rows::PROPERTY_COLUMNS
+        );
+        self.read("list_properties", |conn| all(conn, &sql, [merchant.to_string()], rows::property))
+    }
+
+    async fn deactivate_property(
+        &self,
+        merchant: MerchantId,
+        id: PropertyId,
+    ) -> Result<PropertyDefinition, StoreError> {
+        let sql = format!(
+            "UPDATE property_definitions SET active = 0 WHERE merchant_id = ?1 AND id = ?2 RETURNING {}",
+            rows::PROPERTY_COLUMNS
+        );
+        self.write("deactivate_property", move |conn| {
+            one(conn, &sql, params![merchant.to_string(), id.to_string()], rows::property)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_name_files() {
+        assert_eq!(path_from_url("sqlite://data/c.db"), Some(PathBuf::from("data/c.db")));
+        assert_eq!(path_from_url("sqlite:data/c.db?mode=rwc"), Some(PathBuf::from("data/c.db")));
+        assert_eq!(path_from_url("sqlite:///var/lib/c.db"), Some(PathBuf::from("/var/lib/c.db")));
+        assert_eq!(path_from_url("postgres://localhost/c"), None);
+        assert_eq!(path_from_url("sqlite://"), None);
+    }
+}

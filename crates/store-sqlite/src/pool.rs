@@ -1,0 +1,46 @@
+//! Reading connections. WAL lets any number of readers run beside the writer, each on a
+//! snapshot; connections are kept in a small pool and reused with their cached statements.
+//!
+//! Reads run on the calling task's thread rather than on a blocking pool: they are index
+//! lookups that finish in microseconds, far less than the cost of handing them to another
+//! thread and back.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use rusqlite::Connection;
+
+use clientele_store::StoreError;
+
+/// How many idle connections the pool keeps; more may be open while more readers run.
+const MAX_IDLE: usize = 16;
+
+#[derive(Debug)]
+pub(crate) struct ReaderPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReaderPool {
+    pub(crate) fn new(path: PathBuf) -> Self {
+        ReaderPool { path, idle: Mutex::new(Vec::new()) }
+    }
+
+    /// Runs `read` on a pooled connection.
+    pub(crate) fn with<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = match self.idle.lock().map(|mut idle| idle.pop()) {
+            Ok(Some(conn)) => conn,
+            _ => crate::connect::reader(&self.path).map_err(StoreError::other)?,
+        };
+        let result = read(&conn);
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MAX_IDLE {
+                idle.push(conn);
+            }
+        }
+        result
+    }
+}

@@ -1,0 +1,140 @@
+//! Conversions between stored columns and domain values.
+
+use rusqlite::Row;
+use rusqlite::types::Type;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, Role, SigningKey};
+use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
+use clientele_domain::merchant::{Merchant, MerchantId};
+use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, ValueType};
+use clientele_domain::DisplayName;
+use clientele_store::{StoreError, Unique};
+
+pub(crate) fn micros(at: OffsetDateTime) -> i64 {
+    // i64 microseconds reach past the year 292,000: the cast cannot truncate a real time.
+    (at.unix_timestamp_nanos() / 1_000) as i64
+}
+
+fn conversion(idx: usize, error: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(error))
+}
+
+fn time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
+    let value: i64 = row.get(idx)?;
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000).map_err(|e| conversion(idx, e))
+}
+
+fn optional_time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
+    let value: Option<i64> = row.get(idx)?;
+    value
+        .map(|v| OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000).map_err(|e| conversion(idx, e)))
+        .transpose()
+}
+
+fn uuid_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
+    let value: String = row.get(idx)?;
+    Uuid::parse_str(&value).map_err(|e| conversion(idx, e))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unexpected stored value {0:?}")]
+struct UnexpectedValue(String);
+
+pub(crate) const MERCHANT_COLUMNS: &str = "id, number, name, created_at";
+
+pub(crate) fn merchant(row: &Row<'_>) -> rusqlite::Result<Merchant> {
+    Ok(Merchant::from_stored(MerchantId::from_uuid(uuid_at(row, 0)?), row.get(1)?, row.get(2)?, time_at(row, 3)?))
+}
+
+pub(crate) const API_KEY_COLUMNS: &str = "id, merchant_id, role, name, prefix, digest, created_at, revoked_at";
+
+pub(crate) fn role_name(owner: &KeyOwner) -> &'static str {
+    match owner {
+        KeyOwner::Platform => "platform",
+        KeyOwner::Merchant { role, .. } => role.as_str(),
+    }
+}
+
+pub(crate) fn api_key(row: &Row<'_>) -> rusqlite::Result<ApiKey> {
+    let merchant: Option<String> = row.get(1)?;
+    let role: String = row.get(2)?;
+    let owner = match (merchant, role.as_str()) {
+        (None, "platform") => KeyOwner::Platform,
+        (Some(merchant), role) => KeyOwner::Merchant {
+            merchant: MerchantId::from_uuid(Uuid::parse_str(&merchant).map_err(|e| conversion(1, e))?),
+            role: Role::parse("role", role).map_err(|e| conversion(2, e))?,
+        },
+        (None, other) => return Err(conversion(2, UnexpectedValue(other.to_owned()))),
+    };
+    let name: Option<String> = row.get(3)?;
+    Ok(ApiKey {
+        id: ApiKeyId::from_uuid(uuid_at(row, 0)?),
+        owner,
+        name: name.map(DisplayName::from_stored),
+        prefix: row.get(4)?,
+        digest: KeyDigest::from_stored(row.get(5)?),
+        created_at: time_at(row, 6)?,
+        revoked_at: optional_time_at(row, 7)?,
+    })
+}
+
+pub(crate) fn signing_key(row: &Row<'_>) -> rusqlite::Result<SigningKey> {
+    Ok(SigningKey { kid: row.get(0)?, secret: row.get(1)?, created_at: time_at(row, 2)? })
+}
+
+pub(crate) const INTERACTION_POINT_COLUMNS: &str = "id, name, active, created_at";
+
+pub(crate) fn interaction_point(row: &Row<'_>) -> rusqlite::Result<InteractionPoint> {
+    Ok(InteractionPoint {
+        id: InteractionPointId::from_stored(row.get(0)?),
+        name: DisplayName::from_stored(row.get(1)?),
+        active: row.get(2)?,
+        created_at: time_at(row, 3)?,
+    })
+}
+
+pub(crate) const PROPERTY_COLUMNS: &str = "id, name, value_type, active, created_at";
+
+pub(crate) fn property(row: &Row<'_>) -> rusqlite::Result<PropertyDefinition> {
+    let value_type: String = row.get(2)?;
+    Ok(PropertyDefinition {
+        id: PropertyId::from_uuid(uuid_at(row, 0)?),
+        name: PropertyName::from_stored(row.get(1)?),
+        value_type: ValueType::parse("value_type", &value_type).map_err(|e| conversion(2, e))?,
+        active: row.get(3)?,
+        created_at: time_at(row, 4)?,
+    })
+}
+
+/// Maps a SQLite error to the store's: a missing row is `NotFound`, a broken uniqueness
+/// rule is the `Conflict` it names (SQLite names the table and columns), anything else is
+/// `Other`.
+pub(crate) fn store_error(error: rusqlite::Error) -> StoreError {
+    match &error {
+        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+        rusqlite::Error::SqliteFailure(failure, Some(message))
+            if failure.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            match unique_rule(message) {
+                Some(rule) => StoreError::Conflict(rule),
+                None => StoreError::other(error),
+            }
+        }
+        _ => StoreError::other(error),
+    }
+}
+
+fn unique_rule(message: &str) -> Option<Unique> {
+    let columns = message.strip_prefix("UNIQUE constraint failed: ")?;
+    Some(match columns {
+        "merchants.number" => Unique::MerchantNumber,
+        "api_keys.id" | "api_keys.digest" => Unique::ApiKey,
+        "signing_keys.kid" => Unique::SigningKey,
+        "interaction_points.merchant_id, interaction_points.id" => Unique::InteractionPoint,
+        "property_definitions.merchant_id, property_definitions.id" => Unique::PropertyId,
+        "property_definitions.merchant_id, property_definitions.name" => Unique::PropertyName,
+        _ => return None,
+    })
+}

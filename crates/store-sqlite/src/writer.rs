@@ -1,0 +1,138 @@
+//! The single writer. SQLite allows one writer at a time; instead of letting connections
+//! queue on the file lock ("database is locked"), every write is sent to one thread that owns
+//! the only writing connection.
+//!
+//! The thread commits in groups: it takes every write that is waiting, runs each inside its
+//! own savepoint of one transaction, and commits once. A write whose work fails is rolled
+//! back to its savepoint alone; the others still commit. Each caller is answered only after
+//! the commit that holds its write is on disk, so acknowledged means durable, and one fsync
+//! serves every write of the group.
+
+use std::sync::mpsc;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use clientele_store::StoreError;
+
+/// The most writes committed in one transaction.
+const MAX_GROUP: usize = 256;
+
+/// Answers a caller once its group's commit is known: `None` when it committed.
+type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
+/// One write: runs against the open transaction (or, given `None`, is dropped unrun because
+/// its group could not begin), says whether it succeeded, and hands back how to answer its
+/// caller.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Deliver) + Send>;
+
+/// Sends writes to the writer thread. Cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer thread over `conn`. It stops when every `Writer` is dropped.
+    pub(crate) fn start(conn: Connection) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("clientele-sqlite-writer".into())
+            .spawn(move || run(conn, queue))?;
+        Ok(Writer { jobs })
+    }
+
+    /// Runs `work` in the writer's transaction and answers once it is committed.
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = match conn {
+                Some(conn) => work(conn),
+                None => Err(StoreError::other("the write transaction could not begin")),
+            };
+            let ok = result.is_ok();
+            let deliver: Deliver = Box::new(move |commit_failure| {
+                let result = match commit_failure {
+                    None => result,
+                    Some(reason) => Err(StoreError::other(format!("commit failed: {reason}"))),
+                };
+                // The caller may have gone away (its request was cancelled); the write stands.
+                let _ = answer.send(result);
+            });
+            (ok, deliver)
+        });
+        self.jobs.send(job).map_err(|_| StoreError::other("the SQLite writer has stopped"))?;
+        answered.await.map_err(|_| StoreError::other("the SQLite writer has stopped"))?
+    }
+}
+
+fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_group(&conn, group);
+    }
+}
+
+fn commit_group(conn: &Connection, group: Vec<Job>) {
+    if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let reason = error.to_string();
+        tracing::error!(error = %reason, "could not begin a write transaction");
+        for job in group {
+            let (_, deliver) = job(None);
+            deliver(Some(&reason));
+        }
+        return;
+    }
+    let mut answers = Vec::with_capacity(group.len());
+    for job in group {
+        let outcome = conn.execute_batch("SAVEPOINT job").map(|()| job(Some(conn)));
+        match outcome {
+            Ok((true, deliver)) => {
+                let released = conn.execute_batch("RELEASE job");
+                answers.push((deliver, released.err().map(|e| e.to_string())));
+            }
+            Ok((false, deliver)) => {
+                let undone = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                answers.push((deliver, undone.err().map(|e| e.to_string())));
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "could not open a savepoint");
+                return abandon(conn, answers, &error.to_string());
+            }
+        }
+    }
+    if let Some((_, Some(reason))) = answers.iter().find(|(_, failure)| failure.is_some()) {
+        let reason = reason.clone();
+        return abandon(conn, answers, &reason);
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => {
+            for (deliver, _) in answers {
+                deliver(None);
+            }
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "a group commit failed");
+            abandon(conn, answers, &error.to_string());
+        }
+    }
+}
+
+/// Rolls the whole group back and tells every caller it failed.
+fn abandon(conn: &Connection, answers: Vec<(Deliver, Option<String>)>, reason: &str) {
+    if let Err(error) = conn.execute_batch("ROLLBACK") {
+        tracing::error!(error = %error, "could not roll back a failed group");
+    }
+    for (deliver, _) in answers {
+        deliver(Some(reason));
+    }
+}

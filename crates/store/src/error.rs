@@ -1,0 +1,45 @@
+use std::fmt;
+
+/// The uniqueness rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    MerchantNumber,
+    ApiKey,
+    SigningKey,
+    InteractionPoint,
+    PropertyId,
+    PropertyName,
+}
+
+impl fmt::Display for Unique {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unique::MerchantNumber => "a merchant with this number already exists",
+            Unique::ApiKey => "this API key already exists",
+            Unique::SigningKey => "this signing key already exists",
+            Unique::InteractionPoint => "an interaction point with this id already exists",
+            Unique::PropertyId => "a property definition with this id already exists",
+            Unique::PropertyName => "an active property definition with this name already exists",
+        })
+    }
+}
+
+/// What can go wrong in a store. Few and typed: callers decide on the variant, never on text.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such row for this merchant (another merchant's row is not found either).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; nothing was written.
+    #[error("conflict: {0}")]
+    Conflict(Unique),
+    /// The database failed; the detail is for the log, never for a client.
+    #[error("storage failure: {0}")]
+    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    pub fn other(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError::Other(error.into())
+    }
+}

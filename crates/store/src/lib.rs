@@ -1,0 +1,113 @@
+//! The one storage interface of Clientele, implemented for SQLite and PostgreSQL.
+//!
+//! Tenant isolation is part of the method signatures: every method that reads or writes a
+//! merchant's data takes that merchant's [`MerchantId`], and there is no method that reads
+//! tenant data across merchants. The only lookups without a merchant are the ones that find
+//! out who is calling (an API key by its digest or id) and the platform's own merchant list.
+
+mod error;
+mod metrics;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+use async_trait::async_trait;
+use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, SigningKey};
+use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
+use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
+use clientele_domain::property::{PropertyDefinition, PropertyId};
+use time::OffsetDateTime;
+
+pub use error::{StoreError, Unique};
+pub use metrics::StoreMetrics;
+
+/// Everything Clientele keeps. Both implementations pass the same conformance suite.
+#[async_trait]
+pub trait Store: std::fmt::Debug + Send + Sync + 'static {
+    /// Which backend this is (`sqlite`, `postgres`), for logs and metrics.
+    fn backend(&self) -> &'static str;
+
+    /// Answers when the database is reachable and usable.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    // --- merchants (the platform's own data) -------------------------------------------
+
+    /// Creates a merchant together with its first key, in one transaction.
+    /// Conflicts: [`Unique::MerchantNumber`].
+    async fn create_merchant(&self, merchant: &Merchant, first_key: &ApiKey) -> Result<(), StoreError>;
+
+    async fn merchant(&self, id: MerchantId) -> Result<Merchant, StoreError>;
+
+    async fn merchant_by_number(&self, number: &MerchantNumber) -> Result<Merchant, StoreError>;
+
+    /// All merchants, oldest first. For platform keys only.
+    async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError>;
+
+    // --- credentials -------------------------------------------------------------------
+
+    /// Stores a new key. A merchant key's merchant must exist.
+    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+
+    /// Finds the key whose secret has this digest, revoked or not: this is how a caller is
+    /// identified, so it precedes knowing the merchant.
+    async fn api_key_by_digest(&self, digest: &KeyDigest) -> Result<ApiKey, StoreError>;
+
+    /// Finds a key by id, revoked or not: checks that a token's key is still valid.
+    async fn api_key(&self, id: ApiKeyId) -> Result<ApiKey, StoreError>;
+
+    /// The merchant's keys, oldest first.
+    async fn list_api_keys(&self, merchant: MerchantId) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// Revokes one of the merchant's keys; revoking a revoked key keeps its first revocation
+    /// time. Another merchant's key is [`StoreError::NotFound`].
+    async fn revoke_api_key(
+        &self,
+        merchant: MerchantId,
+        id: ApiKeyId,
+        at: OffsetDateTime,
+    ) -> Result<ApiKey, StoreError>;
+
+    /// Every token signing key, newest first.
+    async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError>;
+
+    async fn add_signing_key(&self, key: &SigningKey) -> Result<(), StoreError>;
+
+    // --- interaction points ------------------------------------------------------------
+
+    /// Conflicts: [`Unique::InteractionPoint`].
+    async fn create_interaction_point(
+        &self,
+        merchant: MerchantId,
+        point: &InteractionPoint,
+    ) -> Result<(), StoreError>;
+
+    async fn interaction_point(
+        &self,
+        merchant: MerchantId,
+        id: &InteractionPointId,
+    ) -> Result<InteractionPoint, StoreError>;
+
+    /// The merchant's interaction points, in order of id.
+    async fn list_interaction_points(&self, merchant: MerchantId) -> Result<Vec<InteractionPoint>, StoreError>;
+
+    async fn deactivate_interaction_point(
+        &self,
+        merchant: MerchantId,
+        id: &InteractionPointId,
+    ) -> Result<InteractionPoint, StoreError>;
+
+    // --- custom property definitions ---------------------------------------------------
+
+    /// Conflicts: [`Unique::PropertyId`], or [`Unique::PropertyName`] when an active
+    /// definition of the merchant already has that name.
+    async fn create_property(&self, merchant: MerchantId, property: &PropertyDefinition) -> Result<(), StoreError>;
+
+    /// The merchant's property definitions, oldest first.
+    async fn list_properties(&self, merchant: MerchantId) -> Result<Vec<PropertyDefinition>, StoreError>;
+
+    async fn deactivate_property(
+        &self,
+        merchant: MerchantId,
+        id: PropertyId,
+    ) -> Result<PropertyDefinition, StoreError>;
+}

@@ -67,7 +67,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, violation: Violation) -> Self {
-        FieldError { field: field.into(), violation }
+        FieldError {
+            field: field.into(),
+            violation,
+        }
     }
 
     /// The same error, for a field nested under `parent`.

@@ -63,7 +63,12 @@ impl ValueType {
             "decimal" => Ok(ValueType::Decimal),
             "boolean" => Ok(ValueType::Boolean),
             "date" => Ok(ValueType::Date),
-            _ => Err(FieldError::new(field, Violation::NotOneOf { allowed: Self::NAMES })),
+            _ => Err(FieldError::new(
+                field,
+                Violation::NotOneOf {
+                    allowed: Self::NAMES,
+                },
+            )),
         }
     }
 }

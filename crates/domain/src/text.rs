@@ -53,7 +53,10 @@ mod tests {
 
     #[test]
     fn bounded_text_refuses_blank_and_control_characters() {
-        assert_eq!(bounded_text("f", "   ", 3).err().map(|e| e.violation), Some(Violation::Empty));
+        assert_eq!(
+            bounded_text("f", "   ", 3).err().map(|e| e.violation),
+            Some(Violation::Empty)
+        );
         assert_eq!(
             bounded_text("f", "a\u{0}b", 3).err().map(|e| e.violation),
             Some(Violation::ControlCharacter)

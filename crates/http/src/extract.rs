@@ -20,19 +20,34 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !is_json(request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok())) {
+        if !is_json(
+            request
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+        ) {
             return Err(ApiError::UnsupportedMediaType("application/json"));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(body_rejection)?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(body_rejection)?;
         parse_json(&bytes).map(Json)
     }
 }
 
 /// Whether a `Content-Type` names JSON (`application/json`, or any `+json` type).
 pub(crate) fn is_json(content_type: Option<&str>) -> bool {
-    let Some(content_type) = content_type else { return false };
-    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let Some(content_type) = content_type else {
+        return false;
+    };
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 pub(crate) fn body_rejection(rejection: BytesRejection) -> ApiError {
@@ -66,16 +81,27 @@ fn malformed(error: &serde_json::Error) -> ApiError {
 fn field_error(path: &str, error: &serde_json::Error) -> ValidationErrors {
     // serde_json appends " at line L column C"; the field path says more.
     let message = error.to_string();
-    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-    let path = if path == "." { String::new() } else { path.to_owned() };
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let field = rest.split('`').next().unwrap_or_default();
-        let field = if path.is_empty() { field.to_owned() } else { format!("{path}.{field}") };
-        return FieldError::new(field, Violation::UnknownField).into();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_owned();
+    let path = if path == "." {
+        String::new()
+    } else {
+        path.to_owned()
+    };
+    if message.starts_with("unknown field `") {
+        // The path already ends with the unknown field's name.
+        return FieldError::new(path, Violation::UnknownField).into();
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or_default();
-        let field = if path.is_empty() { field.to_owned() } else { format!("{path}.{field}") };
+        let field = if path.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{path}.{field}")
+        };
         return FieldError::new(field, Violation::Required).into();
     }
     FieldError::new(path, Violation::Other(message)).into()
@@ -95,9 +121,11 @@ mod tests {
 
     fn errors(result: Result<Body, ApiError>) -> Vec<(String, &'static str)> {
         match result {
-            Err(ApiError::Validation(errors)) => {
-                errors.0.into_iter().map(|e| (e.field, e.violation.code())).collect()
-            }
+            Err(ApiError::Validation(errors)) => errors
+                .0
+                .into_iter()
+                .map(|e| (e.field, e.violation.code()))
+                .collect(),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }
@@ -121,13 +149,25 @@ mod tests {
 
     #[test]
     fn missing_and_mistyped_fields_are_named() {
-        assert_eq!(errors(parse_json(br#"{"name": "a"}"#)), vec![("count".to_owned(), "required")]);
-        assert_eq!(errors(parse_json(br#"{"name": "a", "count": "x"}"#)), vec![("count".to_owned(), "invalid")]);
+        assert_eq!(
+            errors(parse_json(br#"{"name": "a"}"#)),
+            vec![("count".to_owned(), "required")]
+        );
+        assert_eq!(
+            errors(parse_json(br#"{"name": "a", "count": "x"}"#)),
+            vec![("count".to_owned(), "invalid")]
+        );
     }
 
     #[test]
     fn malformed_json_is_not_a_field_error() {
-        assert!(matches!(parse_json::<Body>(br#"{"name": "#), Err(ApiError::Malformed(_))));
-        assert!(matches!(parse_json::<Body>(br#"{"name": "a", "count": 1} x"#), Err(ApiError::Malformed(_))));
+        assert!(matches!(
+            parse_json::<Body>(br#"{"name": "#),
+            Err(ApiError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(br#"{"name": "a", "count": 1} x"#),
+            Err(ApiError::Malformed(_))
+        ));
     }
 }

@@ -35,7 +35,11 @@ pub struct HttpSettings {
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings { body_limit: 1024 * 1024, request_timeout: Duration::from_secs(30), rate_limit: None }
+        HttpSettings {
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            rate_limit: None,
+        }
     }
 }
 
@@ -50,7 +54,11 @@ pub struct AppState {
 /// The whole HTTP application: every surface, the operations endpoints and the middleware.
 pub fn app(registry: Registry, settings: &HttpSettings, store_metrics: &StoreMetrics) -> Router {
     let metrics = Arc::new(middleware::Metrics::new(store_metrics));
-    let state = AppState { registry, limiter: auth::Limiter::new(settings.rate_limit), metrics };
+    let state = AppState {
+        registry,
+        limiter: auth::Limiter::new(settings.rate_limit),
+        metrics,
+    };
     let (api, openapi) = routes::router().merge(ops::router()).split_for_parts();
     let router = api
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))

@@ -17,7 +17,9 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -50,15 +52,25 @@ impl Metrics {
     pub(crate) fn new(store: &StoreMetrics) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
-        let durations = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_buckets);
-        registry.register("clientele_http_requests", "HTTP requests answered", requests.clone());
+        let durations = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_buckets,
+        );
+        registry.register(
+            "clientele_http_requests",
+            "HTTP requests answered",
+            requests.clone(),
+        );
         registry.register(
             "clientele_http_request_duration_seconds",
             "Time to answer HTTP requests",
             durations.clone(),
         );
         store.register(&mut registry);
-        Metrics { registry, requests, durations }
+        Metrics {
+            registry,
+            requests,
+            durations,
+        }
     }
 
     /// The metrics in the OpenMetrics text format.
@@ -77,9 +89,16 @@ async fn observe(State(metrics): State<Arc<Metrics>>, request: Request, next: Ne
     let method = request.method().as_str().to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
-    let labels = RequestLabels { method, route, status: response.status().as_u16() };
+    let labels = RequestLabels {
+        method,
+        route,
+        status: response.status().as_u16(),
+    };
     metrics.requests.get_or_create(&labels).inc();
-    metrics.durations.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+    metrics
+        .durations
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
     response
 }
 
@@ -96,7 +115,10 @@ fn request_span(request: &Request) -> tracing::Span {
         .get::<RequestId>()
         .and_then(|id| id.header_value().to_str().ok())
         .unwrap_or_default();
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
     // The route pattern, never the URI: paths and query strings can carry personal data.
     tracing::info_span!(
         "request",
@@ -125,8 +147,14 @@ pub(crate) fn wrap(router: Router<AppState>, state: AppState, settings: &HttpSet
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn_with_state(Arc::clone(&state.metrics), observe))
-        .layer(middleware::from_fn_with_state(settings.request_timeout, timeout))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state.metrics),
+            observe,
+        ))
+        .layer(middleware::from_fn_with_state(
+            settings.request_timeout,
+            timeout,
+        ))
         .layer(DefaultBodyLimit::max(settings.body_limit));
     router.layer(layers).with_state(state)
 }

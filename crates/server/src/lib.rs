@@ -1,0 +1,124 @@
+//! The `clientele` server: opening the store a database URL names, and running the HTTP
+//! application on a listener until told to stop.
+
+pub mod cli;
+mod demo;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use secrecy::{ExposeSecret as _, SecretString};
+use tokio::net::TcpListener;
+
+use clientele_http::HttpSettings;
+use clientele_service::{Registry, TokenSettings};
+use clientele_store::{Store, StoreMetrics};
+use clientele_store_postgres::PgStore;
+use clientele_store_sqlite::SqliteStore;
+
+pub use demo::ensure_demo_merchant;
+
+/// Where the data lives.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`. May hold a password.
+    pub database_url: SecretString,
+    /// The PostgreSQL connection pool's size (per process).
+    pub pg_max_connections: u32,
+}
+
+/// Everything `serve` needs besides the store and the listener.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    pub http: HttpSettings,
+    pub tokens: TokenSettings,
+    /// After a shutdown signal, how long in-flight requests may take to finish.
+    pub shutdown_grace: Duration,
+}
+
+/// Opens (creating and migrating as needed) the store the URL names.
+pub async fn open_store(
+    settings: &StoreSettings,
+    metrics: StoreMetrics,
+) -> anyhow::Result<Arc<dyn Store>> {
+    let url = settings.database_url.expose_secret();
+    if let Some(path) = clientele_store_sqlite::path_from_url(url) {
+        let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, metrics))
+            .await
+            .context("opening the SQLite database")??;
+        Ok(Arc::new(store))
+    } else if clientele_store_postgres::is_postgres_url(url) {
+        let store = PgStore::connect(url, settings.pg_max_connections, metrics)
+            .await
+            .context("connecting to PostgreSQL")?;
+        Ok(Arc::new(store))
+    } else {
+        anyhow::bail!("unsupported database URL: use sqlite://PATH or postgres://...")
+    }
+}
+
+/// Applies pending migrations; returns how many ran.
+pub async fn migrate(settings: &StoreSettings) -> anyhow::Result<usize> {
+    let url = settings.database_url.expose_secret();
+    if let Some(path) = clientele_store_sqlite::path_from_url(url) {
+        Ok(tokio::task::spawn_blocking(move || SqliteStore::migrate(&path)).await??)
+    } else if clientele_store_postgres::is_postgres_url(url) {
+        Ok(PgStore::migrate(url).await?)
+    } else {
+        anyhow::bail!("unsupported database URL: use sqlite://PATH or postgres://...")
+    }
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then lets in-flight
+/// requests finish for up to the configured grace period.
+pub async fn launch(
+    registry: Registry,
+    store_metrics: &StoreMetrics,
+    settings: &ServeSettings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = clientele_http::app(registry, &settings.http, store_metrics);
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let signal = Arc::clone(&stopping);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        signal.notify_one();
+    });
+    let grace = settings.shutdown_grace;
+    tokio::select! {
+        result = server => result.context("serving HTTP")?,
+        () = async { stopping.notified().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(grace_seconds = grace.as_secs(), "in-flight requests did not finish in time");
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

@@ -12,5 +12,6 @@ pub use tokens::{AccessToken, TokenSettings};
 /// The current time, to the microsecond (the precision both stores keep).
 pub fn now() -> time::OffsetDateTime {
     let now = time::OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
 }

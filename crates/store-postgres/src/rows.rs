@@ -12,7 +12,10 @@ use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, V
 use clientele_store::{StoreError, Unique};
 
 fn decode(column: &str, error: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
-    sqlx::Error::ColumnDecode { index: column.to_owned(), source: Box::new(error) }
+    sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: Box::new(error),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +33,8 @@ pub(crate) fn merchant(row: &PgRow) -> sqlx::Result<Merchant> {
     ))
 }
 
-pub(crate) const API_KEY_COLUMNS: &str = "id, merchant_id, role, name, prefix, digest, created_at, revoked_at";
+pub(crate) const API_KEY_COLUMNS: &str =
+    "id, merchant_id, role, name, prefix, digest, created_at, revoked_at";
 
 pub(crate) fn role_name(owner: &KeyOwner) -> &'static str {
     match owner {
@@ -88,7 +92,8 @@ pub(crate) fn property(row: &PgRow) -> sqlx::Result<PropertyDefinition> {
     Ok(PropertyDefinition {
         id: PropertyId::from_uuid(row.try_get("id")?),
         name: PropertyName::from_stored(row.try_get("name")?),
-        value_type: ValueType::parse("value_type", &value_type).map_err(|e| decode("value_type", e))?,
+        value_type: ValueType::parse("value_type", &value_type)
+            .map_err(|e| decode("value_type", e))?,
         active: row.try_get("active")?,
         created_at: row.try_get("created_at")?,
     })
@@ -100,12 +105,11 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
     if let sqlx::Error::RowNotFound = error {
         return StoreError::NotFound;
     }
-    if let sqlx::Error::Database(db) = &error {
-        if db.is_unique_violation() {
-            if let Some(rule) = db.constraint().and_then(unique_rule) {
-                return StoreError::Conflict(rule);
-            }
-        }
+    if let sqlx::Error::Database(db) = &error
+        && db.is_unique_violation()
+        && let Some(rule) = db.constraint().and_then(unique_rule)
+    {
+        return StoreError::Conflict(rule);
     }
     StoreError::other(error)
 }

@@ -38,7 +38,9 @@ pub struct SqliteStore {
 /// relative to the working directory, `sqlite:///var/lib/x.db` is absolute. A query string
 /// is ignored. `None` when the URL is not a SQLite one.
 pub fn path_from_url(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty()).then(|| PathBuf::from(path))
 }
@@ -89,9 +91,15 @@ impl SqliteStore {
         result
     }
 
-    fn observe<T>(&self, operation: &'static str, result: &Result<T, StoreError>, started: Instant) {
+    fn observe<T>(
+        &self,
+        operation: &'static str,
+        result: &Result<T, StoreError>,
+        started: Instant,
+    ) {
         let ok = !matches!(result, Err(StoreError::Other(_)));
-        self.metrics.observe(BACKEND, operation, ok, started.elapsed());
+        self.metrics
+            .observe(BACKEND, operation, ok, started.elapsed());
         if let Err(StoreError::Other(error)) = result {
             tracing::error!(store.operation = operation, error = %error, "store operation failed");
         }
@@ -118,10 +126,15 @@ fn all<T>(
 ) -> Result<Vec<T>, StoreError> {
     let mut statement = conn.prepare_cached(sql).map_err(store_error)?;
     let rows = statement.query_map(params, map).map_err(store_error)?;
-    rows.collect::<rusqlite::Result<Vec<T>>>().map_err(store_error)
+    rows.collect::<rusqlite::Result<Vec<T>>>()
+        .map_err(store_error)
 }
 
-fn execute(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
+fn execute(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<usize, StoreError> {
     let mut statement = conn.prepare_cached(sql).map_err(store_error)?;
     statement.execute(params).map_err(store_error)
 }
@@ -129,7 +142,9 @@ fn execute(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Resul
 fn insert_api_key(conn: &Connection, key: &ApiKey) -> Result<(), StoreError> {
     let merchant = match key.owner {
         clientele_domain::credential::KeyOwner::Platform => None,
-        clientele_domain::credential::KeyOwner::Merchant { merchant, .. } => Some(merchant.to_string()),
+        clientele_domain::credential::KeyOwner::Merchant { merchant, .. } => {
+            Some(merchant.to_string())
+        }
     };
     execute(
         conn,
@@ -156,10 +171,16 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.read("ping", |conn| one(conn, "SELECT 1", [], |row| row.get::<_, i64>(0)).map(drop))
+        self.read("ping", |conn| {
+            one(conn, "SELECT 1", [], |row| row.get::<_, i64>(0)).map(drop)
+        })
     }
 
-    async fn create_merchant(&self, merchant: &Merchant, first_key: &ApiKey) -> Result<(), StoreError> {
+    async fn create_merchant(
+        &self,
+        merchant: &Merchant,
+        first_key: &ApiKey,
+    ) -> Result<(), StoreError> {
         let (merchant, key) = (merchant.clone(), first_key.clone());
         self.write("create_merchant", move |conn| {
             execute(
@@ -178,33 +199,57 @@ impl Store for SqliteStore {
     }
 
     async fn merchant(&self, id: MerchantId) -> Result<Merchant, StoreError> {
-        let sql = format!("SELECT {} FROM merchants WHERE id = ?1", rows::MERCHANT_COLUMNS);
-        self.read("merchant", |conn| one(conn, &sql, [id.to_string()], rows::merchant))
+        let sql = format!(
+            "SELECT {} FROM merchants WHERE id = ?1",
+            rows::MERCHANT_COLUMNS
+        );
+        self.read("merchant", |conn| {
+            one(conn, &sql, [id.to_string()], rows::merchant)
+        })
     }
 
     async fn merchant_by_number(&self, number: &MerchantNumber) -> Result<Merchant, StoreError> {
-        let sql = format!("SELECT {} FROM merchants WHERE number = ?1", rows::MERCHANT_COLUMNS);
-        self.read("merchant_by_number", |conn| one(conn, &sql, [number.as_str()], rows::merchant))
+        let sql = format!(
+            "SELECT {} FROM merchants WHERE number = ?1",
+            rows::MERCHANT_COLUMNS
+        );
+        self.read("merchant_by_number", |conn| {
+            one(conn, &sql, [number.as_str()], rows::merchant)
+        })
     }
 
     async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
-        let sql = format!("SELECT {} FROM merchants ORDER BY created_at, id", rows::MERCHANT_COLUMNS);
+        let sql = format!(
+            "SELECT {} FROM merchants ORDER BY created_at, id",
+            rows::MERCHANT_COLUMNS
+        );
         self.read("list_merchants", |conn| all(conn, &sql, [], rows::merchant))
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
         let key = key.clone();
-        self.write("create_api_key", move |conn| insert_api_key(conn, &key)).await
+        self.write("create_api_key", move |conn| insert_api_key(conn, &key))
+            .await
     }
 
     async fn api_key_by_digest(&self, digest: &KeyDigest) -> Result<ApiKey, StoreError> {
-        let sql = format!("SELECT {} FROM api_keys WHERE digest = ?1", rows::API_KEY_COLUMNS);
-        self.read("api_key_by_digest", |conn| one(conn, &sql, [digest.as_str()], rows::api_key))
+        let sql = format!(
+            "SELECT {} FROM api_keys WHERE digest = ?1",
+            rows::API_KEY_COLUMNS
+        );
+        self.read("api_key_by_digest", |conn| {
+            one(conn, &sql, [digest.as_str()], rows::api_key)
+        })
     }
 
     async fn api_key(&self, id: ApiKeyId) -> Result<ApiKey, StoreError> {
-        let sql = format!("SELECT {} FROM api_keys WHERE id = ?1", rows::API_KEY_COLUMNS);
-        self.read("api_key", |conn| one(conn, &sql, [id.to_string()], rows::api_key))
+        let sql = format!(
+            "SELECT {} FROM api_keys WHERE id = ?1",
+            rows::API_KEY_COLUMNS
+        );
+        self.read("api_key", |conn| {
+            one(conn, &sql, [id.to_string()], rows::api_key)
+        })
     }
 
     async fn list_api_keys(&self, merchant: MerchantId) -> Result<Vec<ApiKey>, StoreError> {
@@ -212,7 +257,9 @@ impl Store for SqliteStore {
             "SELECT {} FROM api_keys WHERE merchant_id = ?1 ORDER BY created_at, id",
             rows::API_KEY_COLUMNS
         );
-        self.read("list_api_keys", |conn| all(conn, &sql, [merchant.to_string()], rows::api_key))
+        self.read("list_api_keys", |conn| {
+            all(conn, &sql, [merchant.to_string()], rows::api_key)
+        })
     }
 
     async fn revoke_api_key(
@@ -227,14 +274,24 @@ impl Store for SqliteStore {
             rows::API_KEY_COLUMNS
         );
         self.write("revoke_api_key", move |conn| {
-            one(conn, &sql, params![merchant.to_string(), id.to_string(), micros(at)], rows::api_key)
+            one(
+                conn,
+                &sql,
+                params![merchant.to_string(), id.to_string(), micros(at)],
+                rows::api_key,
+            )
         })
         .await
     }
 
     async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
         self.read("signing_keys", |conn| {
-            all(conn, "SELECT kid, secret, created_at FROM signing_keys ORDER BY created_at DESC, kid", [], rows::signing_key)
+            all(
+                conn,
+                "SELECT kid, secret, created_at FROM signing_keys ORDER BY created_at DESC, kid",
+                [],
+                rows::signing_key,
+            )
         })
     }
 
@@ -285,11 +342,19 @@ impl Store for SqliteStore {
             rows::INTERACTION_POINT_COLUMNS
         );
         self.read("interaction_point", |conn| {
-            one(conn, &sql, params![merchant.to_string(), id.as_str()], rows::interaction_point)
+            one(
+                conn,
+                &sql,
+                params![merchant.to_string(), id.as_str()],
+                rows::interaction_point,
+            )
         })
     }
 
-    async fn list_interaction_points(&self, merchant: MerchantId) -> Result<Vec<InteractionPoint>, StoreError> {
+    async fn list_interaction_points(
+        &self,
+        merchant: MerchantId,
+    ) -> Result<Vec<InteractionPoint>, StoreError> {
         let sql = format!(
             "SELECT {} FROM interaction_points WHERE merchant_id = ?1 ORDER BY id",
             rows::INTERACTION_POINT_COLUMNS
@@ -310,12 +375,21 @@ impl Store for SqliteStore {
         );
         let id = id.as_str().to_owned();
         self.write("deactivate_interaction_point", move |conn| {
-            one(conn, &sql, params![merchant.to_string(), id], rows::interaction_point)
+            one(
+                conn,
+                &sql,
+                params![merchant.to_string(), id],
+                rows::interaction_point,
+            )
         })
         .await
     }
 
-    async fn create_property(&self, merchant: MerchantId, property: &PropertyDefinition) -> Result<(), StoreError> {
+    async fn create_property(
+        &self,
+        merchant: MerchantId,
+        property: &PropertyDefinition,
+    ) -> Result<(), StoreError> {
         let property = property.clone();
         self.write("create_property", move |conn| {
             execute(
@@ -336,12 +410,17 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn list_properties(&self, merchant: MerchantId) -> Result<Vec<PropertyDefinition>, StoreError> {
+    async fn list_properties(
+        &self,
+        merchant: MerchantId,
+    ) -> Result<Vec<PropertyDefinition>, StoreError> {
         let sql = format!(
             "SELECT {} FROM property_definitions WHERE merchant_id = ?1 ORDER BY created_at, id",
             rows::PROPERTY_COLUMNS
         );
-        self.read("list_properties", |conn| all(conn, &sql, [merchant.to_string()], rows::property))
+        self.read("list_properties", |conn| {
+            all(conn, &sql, [merchant.to_string()], rows::property)
+        })
     }
 
     async fn deactivate_property(
@@ -354,7 +433,12 @@ impl Store for SqliteStore {
             rows::PROPERTY_COLUMNS
         );
         self.write("deactivate_property", move |conn| {
-            one(conn, &sql, params![merchant.to_string(), id.to_string()], rows::property)
+            one(
+                conn,
+                &sql,
+                params![merchant.to_string(), id.to_string()],
+                rows::property,
+            )
         })
         .await
     }
@@ -366,9 +450,18 @@ mod tests {
 
     #[test]
     fn database_urls_name_files() {
-        assert_eq!(path_from_url("sqlite://data/c.db"), Some(PathBuf::from("data/c.db")));
-        assert_eq!(path_from_url("sqlite:data/c.db?mode=rwc"), Some(PathBuf::from("data/c.db")));
-        assert_eq!(path_from_url("sqlite:///var/lib/c.db"), Some(PathBuf::from("/var/lib/c.db")));
+        assert_eq!(
+            path_from_url("sqlite://data/c.db"),
+            Some(PathBuf::from("data/c.db"))
+        );
+        assert_eq!(
+            path_from_url("sqlite:data/c.db?mode=rwc"),
+            Some(PathBuf::from("data/c.db"))
+        );
+        assert_eq!(
+            path_from_url("sqlite:///var/lib/c.db"),
+            Some(PathBuf::from("/var/lib/c.db"))
+        );
         assert_eq!(path_from_url("postgres://localhost/c"), None);
         assert_eq!(path_from_url("sqlite://"), None);
     }

@@ -4,8 +4,11 @@
 use rusqlite::Connection;
 
 /// Every migration, in order. A released migration is never edited; a change is a new one.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../migrations/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/0001_foundation.sql"),
+)];
 
 /// Applies the migrations `conn` has not seen yet; returns how many it applied.
 pub(crate) fn run(conn: &mut Connection) -> rusqlite::Result<usize> {
@@ -26,9 +29,16 @@ pub(crate) fn run(conn: &mut Connection) -> rusqlite::Result<usize> {
         )?;
         if !done {
             tx.execute_batch(sql)?;
-            tx.execute("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)", (version, name))?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
+                (version, name),
+            )?;
             applied += 1;
-            tracing::info!(migration.version = version, migration.name = name, "applied migration");
+            tracing::info!(
+                migration.version = version,
+                migration.name = name,
+                "applied migration"
+            );
         }
         tx.commit()?;
     }

@@ -23,7 +23,10 @@ pub(crate) struct ReaderPool {
 
 impl ReaderPool {
     pub(crate) fn new(path: PathBuf) -> Self {
-        ReaderPool { path, idle: Mutex::new(Vec::new()) }
+        ReaderPool {
+            path,
+            idle: Mutex::new(Vec::new()),
+        }
     }
 
     /// Runs `read` on a pooled connection.
@@ -36,10 +39,10 @@ impl ReaderPool {
             _ => crate::connect::reader(&self.path).map_err(StoreError::other)?,
         };
         let result = read(&conn);
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < MAX_IDLE {
-                idle.push(conn);
-            }
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < MAX_IDLE
+        {
+            idle.push(conn);
         }
         result
     }

@@ -64,8 +64,12 @@ impl Writer {
             });
             (ok, deliver)
         });
-        self.jobs.send(job).map_err(|_| StoreError::other("the SQLite writer has stopped"))?;
-        answered.await.map_err(|_| StoreError::other("the SQLite writer has stopped"))?
+        self.jobs
+            .send(job)
+            .map_err(|_| StoreError::other("the SQLite writer has stopped"))?;
+        answered
+            .await
+            .map_err(|_| StoreError::other("the SQLite writer has stopped"))?
     }
 }
 
@@ -94,7 +98,9 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
     }
     let mut answers = Vec::with_capacity(group.len());
     for job in group {
-        let outcome = conn.execute_batch("SAVEPOINT job").map(|()| job(Some(conn)));
+        let outcome = conn
+            .execute_batch("SAVEPOINT job")
+            .map(|()| job(Some(conn)));
         match outcome {
             Ok((true, deliver)) => {
                 let released = conn.execute_batch("RELEASE job");

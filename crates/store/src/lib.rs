@@ -34,7 +34,11 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     /// Creates a merchant together with its first key, in one transaction.
     /// Conflicts: [`Unique::MerchantNumber`].
-    async fn create_merchant(&self, merchant: &Merchant, first_key: &ApiKey) -> Result<(), StoreError>;
+    async fn create_merchant(
+        &self,
+        merchant: &Merchant,
+        first_key: &ApiKey,
+    ) -> Result<(), StoreError>;
 
     async fn merchant(&self, id: MerchantId) -> Result<Merchant, StoreError>;
 
@@ -88,7 +92,10 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     ) -> Result<InteractionPoint, StoreError>;
 
     /// The merchant's interaction points, in order of id.
-    async fn list_interaction_points(&self, merchant: MerchantId) -> Result<Vec<InteractionPoint>, StoreError>;
+    async fn list_interaction_points(
+        &self,
+        merchant: MerchantId,
+    ) -> Result<Vec<InteractionPoint>, StoreError>;
 
     async fn deactivate_interaction_point(
         &self,
@@ -100,10 +107,17 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     /// Conflicts: [`Unique::PropertyId`], or [`Unique::PropertyName`] when an active
     /// definition of the merchant already has that name.
-    async fn create_property(&self, merchant: MerchantId, property: &PropertyDefinition) -> Result<(), StoreError>;
+    async fn create_property(
+        &self,
+        merchant: MerchantId,
+        property: &PropertyDefinition,
+    ) -> Result<(), StoreError>;
 
     /// The merchant's property definitions, oldest first.
-    async fn list_properties(&self, merchant: MerchantId) -> Result<Vec<PropertyDefinition>, StoreError>;
+    async fn list_properties(
+        &self,
+        merchant: MerchantId,
+    ) -> Result<Vec<PropertyDefinition>, StoreError>;
 
     async fn deactivate_property(
         &self,

@@ -77,9 +77,17 @@ async fn create_interaction_point(
     let mut errors = ValidationErrors::default();
     let id = errors.take(InteractionPointId::parse("id", &body.id));
     let name = errors.take(DisplayName::parse("name", &body.name));
-    let (Some(id), Some(name)) = (id, name) else { return Err(errors.into()) };
-    let point = state.registry.create_interaction_point(merchant, id, name).await?;
-    Ok((StatusCode::CREATED, axum::Json(InteractionPointView::from(point))))
+    let (Some(id), Some(name)) = (id, name) else {
+        return Err(errors.into());
+    };
+    let point = state
+        .registry
+        .create_interaction_point(merchant, id, name)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(InteractionPointView::from(point)),
+    ))
 }
 
 /// List the merchant's interaction points.
@@ -94,8 +102,14 @@ async fn list_interaction_points(
     Caller(caller): Caller,
 ) -> Result<axum::Json<Page<InteractionPointView>>, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
-    let points = state.registry.store().list_interaction_points(merchant).await?;
-    Ok(axum::Json(Page::whole(points.into_iter().map(Into::into).collect())))
+    let points = state
+        .registry
+        .store()
+        .list_interaction_points(merchant)
+        .await?;
+    Ok(axum::Json(Page::whole(
+        points.into_iter().map(Into::into).collect(),
+    )))
 }
 
 fn point_id(id: &str) -> Result<InteractionPointId, ApiError> {
@@ -117,7 +131,14 @@ async fn get_interaction_point(
     Path(id): Path<String>,
 ) -> Result<axum::Json<InteractionPointView>, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
-    Ok(axum::Json(state.registry.store().interaction_point(merchant, &point_id(&id)?).await?.into()))
+    Ok(axum::Json(
+        state
+            .registry
+            .store()
+            .interaction_point(merchant, &point_id(&id)?)
+            .await?
+            .into(),
+    ))
 }
 
 /// Deactivate an interaction point: requests naming it are refused from now on (admin keys
@@ -136,6 +157,10 @@ async fn deactivate_interaction_point(
     Path(id): Path<String>,
 ) -> Result<axum::Json<InteractionPointView>, ApiError> {
     let merchant = caller.merchant(Role::Admin)?;
-    let point = state.registry.store().deactivate_interaction_point(merchant, &point_id(&id)?).await?;
+    let point = state
+        .registry
+        .store()
+        .deactivate_interaction_point(merchant, &point_id(&id)?)
+        .await?;
     Ok(axum::Json(point.into()))
 }

@@ -20,7 +20,9 @@ use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_merchant, list_merchants)).routes(routes!(own_merchant))
+    OpenApiRouter::new()
+        .routes(routes!(create_merchant, list_merchants))
+        .routes(routes!(own_merchant))
 }
 
 /// A new merchant.
@@ -84,11 +86,20 @@ async fn create_merchant(
     let mut errors = ValidationErrors::default();
     let number = errors.take(MerchantNumber::parse("number", &body.number));
     let name = errors.take(DisplayName::parse("name", &body.name));
-    let (Some(number), Some(name)) = (number, name) else { return Err(errors.into()) };
+    let (Some(number), Some(name)) = (number, name) else {
+        return Err(errors.into());
+    };
     let (merchant, issued) = state.registry.create_merchant(number, name).await?;
     let location = format!("/v1/merchants/{}", merchant.id);
-    let created = CreatedMerchant { merchant: merchant.into(), api_key: issued.into() };
-    Ok((StatusCode::CREATED, [(LOCATION, location)], axum::Json(created)))
+    let created = CreatedMerchant {
+        merchant: merchant.into(),
+        api_key: issued.into(),
+    };
+    Ok((
+        StatusCode::CREATED,
+        [(LOCATION, location)],
+        axum::Json(created),
+    ))
 }
 
 /// List every merchant (platform keys only).
@@ -104,7 +115,9 @@ async fn list_merchants(
 ) -> Result<axum::Json<Page<MerchantView>>, ApiError> {
     caller.platform()?;
     let merchants = state.registry.store().list_merchants().await?;
-    Ok(axum::Json(Page::whole(merchants.into_iter().map(Into::into).collect())))
+    Ok(axum::Json(Page::whole(
+        merchants.into_iter().map(Into::into).collect(),
+    )))
 }
 
 /// The caller's own merchant.
@@ -119,5 +132,7 @@ async fn own_merchant(
     Caller(caller): Caller,
 ) -> Result<axum::Json<MerchantView>, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
-    Ok(axum::Json(state.registry.store().merchant(merchant).await?.into()))
+    Ok(axum::Json(
+        state.registry.store().merchant(merchant).await?.into(),
+    ))
 }

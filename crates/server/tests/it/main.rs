@@ -1,1 +1,21 @@
+//! Clientele's integration tests: a real server on port 0, on SQLite by default, or on
+//! PostgreSQL when `CLIENTELE_TEST_DATABASE_URL` names a server (each test then gets a
+//! schema of its own, dropped afterwards).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+mod harness;
+
+mod access;
+mod credentials;
+mod limits;
+mod ops;
+mod processes;
+mod settings;
+mod store;

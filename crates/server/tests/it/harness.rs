@@ -1,0 +1,334 @@
+//! Test databases, in-process servers, and the captured log of the whole test run.
+
+use std::io::Write as _;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use reqwest::{Client, Method, RequestBuilder, Response};
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use clientele_domain::DisplayName;
+use clientele_domain::credential::KeyOwner;
+use clientele_domain::merchant::{Merchant, MerchantNumber};
+use clientele_http::HttpSettings;
+use clientele_server::{ServeSettings, StoreSettings};
+use clientele_service::{Registry, TokenSettings};
+use clientele_store::{Store, StoreMetrics};
+
+/// The PostgreSQL server to test against, if any.
+pub fn postgres_base_url() -> Option<String> {
+    std::env::var("CLIENTELE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// A database of one test's own: a SQLite file in a temporary directory, or a fresh
+/// PostgreSQL schema. Dropped with the value.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    schema: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        match postgres_base_url() {
+            Some(base) => {
+                let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
+                    .await
+                    .unwrap();
+                sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                let separator = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+                TestDb {
+                    url,
+                    _dir: None,
+                    schema: Some((base, schema)),
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("clientele.db").display());
+                TestDb {
+                    url,
+                    _dir: Some(dir),
+                    schema: None,
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.schema.is_some()
+    }
+
+    pub fn settings(&self) -> StoreSettings {
+        StoreSettings {
+            database_url: SecretString::from(self.url.clone()),
+            pg_max_connections: 4,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((base, schema)) = self.schema.take() else {
+            return;
+        };
+        // Drop runs inside a runtime; the schema is dropped from a thread with its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&base).await?;
+                sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .execute(&mut conn)
+                    .await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(_))) {
+            eprintln!("could not drop test schema (the CI run drops its whole database)");
+        }
+    }
+}
+
+// --- the captured log -------------------------------------------------------------------
+
+static LOG: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOG.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures every log line of the test run (at debug level, as JSON) for the secret checks.
+fn capture_logs() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let filter = tracing_subscriber::EnvFilter::new(
+            "debug,hyper=info,hyper_util=info,h2=info,reqwest=info",
+        );
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_current_span(true)
+            .with_writer(|| LogWriter)
+            .try_init();
+    });
+}
+
+/// Everything logged so far in this test run.
+pub fn captured_log() -> String {
+    String::from_utf8_lossy(&LOG.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
+// --- servers ----------------------------------------------------------------------------
+
+/// A merchant made for a test, with its first admin key.
+pub struct TestMerchant {
+    pub merchant: Merchant,
+    pub admin_key: String,
+}
+
+/// A running server on a test database, with two merchants (A and B) and a platform key.
+/// Every secret it hands out is checked against the captured log when it is dropped.
+pub struct TestApp {
+    pub url: String,
+    pub client: Client,
+    pub registry: Registry,
+    pub a: TestMerchant,
+    pub b: TestMerchant,
+    pub platform_key: String,
+    secrets: Arc<Mutex<Vec<String>>>,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub db: TestDb,
+}
+
+pub fn default_settings() -> ServeSettings {
+    ServeSettings {
+        http: HttpSettings::default(),
+        tokens: TokenSettings::default(),
+        shutdown_grace: std::time::Duration::from_secs(5),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(default_settings()).await
+    }
+
+    pub async fn spawn_with(settings: ServeSettings) -> TestApp {
+        TestApp::spawn_on(TestDb::new().await, settings).await
+    }
+
+    pub async fn spawn_on(db: TestDb, settings: ServeSettings) -> TestApp {
+        capture_logs();
+        let metrics = StoreMetrics::default();
+        let store = clientele_server::open_store(&db.settings(), metrics.clone())
+            .await
+            .unwrap();
+        let registry = Registry::new(store, settings.tokens).await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let served = registry.clone();
+        tokio::spawn(async move {
+            let stop = async move {
+                let _ = stop.await;
+            };
+            clientele_server::launch(served, &metrics, &settings, listener, stop)
+                .await
+                .unwrap();
+        });
+        let secrets = Arc::new(Mutex::new(Vec::new()));
+        let a = new_merchant(&registry, "MERCHANT-A", &secrets).await;
+        let b = new_merchant(&registry, "MERCHANT-B", &secrets).await;
+        let platform = registry.issue_key(KeyOwner::Platform, None).await.unwrap();
+        let platform_key = platform.secret.expose().to_owned();
+        secrets.lock().unwrap().push(platform_key.clone());
+        TestApp {
+            url,
+            client: Client::new(),
+            registry,
+            a,
+            b,
+            platform_key,
+            secrets,
+            shutdown: Some(shutdown),
+            db,
+        }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.registry.store()
+    }
+
+    /// Remembers a secret the test saw, to check it never reaches the log.
+    pub fn secret(&self, secret: &str) {
+        self.secrets.lock().unwrap().push(secret.to_owned());
+    }
+
+    /// A request with `credential` in `Authorization: Bearer`.
+    pub fn request(&self, method: Method, path: &str, credential: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(credential)
+    }
+
+    pub async fn get(&self, path: &str, credential: &str) -> Response {
+        self.request(Method::GET, path, credential)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, credential: &str, body: Value) -> Response {
+        self.request(Method::POST, path, credential)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Issues a key of `role` for merchant A through the API.
+    pub async fn key_for_a(&self, role: &str) -> (String, String) {
+        let response = self
+            .post(
+                "/v1/api-keys",
+                &self.a.admin_key,
+                serde_json::json!({"role": role}),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        let secret = body["api_key"].as_str().unwrap().to_owned();
+        self.secret(&secret);
+        (body["id"].as_str().unwrap().to_owned(), secret)
+    }
+
+    /// Exchanges a key for an access token.
+    pub async fn token(&self, key: &str) -> String {
+        let response = self
+            .client
+            .post(format!("{}/v1/auth/token", self.url))
+            .json(&serde_json::json!({"api_key": key}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        let token = body["access_token"].as_str().unwrap().to_owned();
+        self.secret(&token);
+        token
+    }
+}
+
+async fn new_merchant(
+    registry: &Registry,
+    number: &str,
+    secrets: &Mutex<Vec<String>>,
+) -> TestMerchant {
+    let (merchant, key) = registry
+        .create_merchant(
+            MerchantNumber::parse("number", number).unwrap(),
+            DisplayName::parse("name", &format!("{number} Ltd")).unwrap(),
+        )
+        .await
+        .unwrap();
+    let admin_key = key.secret.expose().to_owned();
+    secrets.lock().unwrap().push(admin_key.clone());
+    TestMerchant {
+        merchant,
+        admin_key,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if std::thread::panicking() {
+            return;
+        }
+        let log = captured_log();
+        for secret in self.secrets.lock().unwrap().iter() {
+            if log.contains(secret.as_str()) {
+                let _ = std::io::stderr().write_all(b"a secret reached the log\n");
+                panic!("a secret the test handled appears in the captured log");
+            }
+        }
+    }
+}
+
+/// Reads a response as a problem document, checking its content type.
+pub async fn problem(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json", "status {status}");
+    (status, response.json().await.unwrap())
+}

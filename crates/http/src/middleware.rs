@@ -158,3 +158,38 @@ pub(crate) fn wrap(router: Router<AppState>, state: AppState, settings: &HttpSet
         .layer(DefaultBodyLimit::max(settings.body_limit));
     router.layer(layers).with_state(state)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    #[tokio::test]
+    async fn a_request_over_the_time_limit_answers_503_in_the_problem_format() {
+        let router: Router = Router::new()
+            .route(
+                "/slow",
+                get(|| async { tokio::time::sleep(Duration::from_secs(5)).await }),
+            )
+            .route("/fast", get(|| async { "done" }))
+            .layer(middleware::from_fn_with_state(
+                Duration::from_millis(20),
+                timeout,
+            ));
+        let slow = router
+            .clone()
+            .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(slow.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(slow.headers()["content-type"], "application/problem+json");
+        let fast = router
+            .oneshot(Request::get("/fast").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(fast.status(), StatusCode::OK);
+    }
+}

@@ -118,6 +118,11 @@ impl Server {
     }
 }
 
+/// Sends a request and reads its JSON answer.
+async fn answer(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 fn key_in(text: &str) -> String {
     let start = text.find("clt_").expect("no key printed");
     text[start..start + 47].to_owned()
@@ -238,15 +243,11 @@ async fn cli_commands_print_json_and_their_keys_work() {
 
     let server = Server::start(&db, &[]).await;
     let http = reqwest::Client::new();
-    let points: Value = http
-        .get(format!("{}/v1/interaction-points", server.url))
-        .bearer_auth(client["api_key"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let points: Value = answer(
+        http.get(format!("{}/v1/interaction-points", server.url))
+            .bearer_auth(client["api_key"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(points["data"][0]["id"], "till-9");
     let own = http
         .get(format!("{}/v1/merchant", server.url))
@@ -280,25 +281,17 @@ async fn serve_demo_prints_a_working_key_and_a_first_curl() {
     );
     let key = key_in(&printed);
     let http = reqwest::Client::new();
-    let own: Value = http
-        .get(format!("{}/v1/merchant", server.url))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let own: Value = answer(
+        http.get(format!("{}/v1/merchant", server.url))
+            .bearer_auth(&key),
+    )
+    .await;
     assert_eq!(own["number"], "DEMO");
-    let points: Value = http
-        .get(format!("{}/v1/interaction-points", server.url))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let points: Value = answer(
+        http.get(format!("{}/v1/interaction-points", server.url))
+            .bearer_auth(&key),
+    )
+    .await;
     assert_eq!(points["data"][0]["id"], "demo-till");
     server.stop().await;
 
@@ -337,15 +330,11 @@ async fn two_server_processes_on_one_database_accept_each_others_tokens() {
     let (first, second) = tokio::join!(Server::start(&db, &[]), Server::start(&db, &[]));
     let http = reqwest::Client::new();
     for (issuer, verifier) in [(&first, &second), (&second, &first)] {
-        let token: Value = http
-            .post(format!("{}/v1/auth/token", issuer.url))
-            .json(&json!({"api_key": key}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token: Value = answer(
+            http.post(format!("{}/v1/auth/token", issuer.url))
+                .json(&json!({"api_key": key})),
+        )
+        .await;
         let token = token["access_token"].as_str().unwrap();
         let response = http
             .get(format!("{}/v1/merchant", verifier.url))
@@ -356,16 +345,12 @@ async fn two_server_processes_on_one_database_accept_each_others_tokens() {
         assert_eq!(response.status(), 200);
     }
     // A key revoked through one process is refused by the other at once.
-    let issued: Value = http
-        .post(format!("{}/v1/api-keys", first.url))
-        .bearer_auth(&key)
-        .json(&json!({"role": "client"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let issued: Value = answer(
+        http.post(format!("{}/v1/api-keys", first.url))
+            .bearer_auth(&key)
+            .json(&json!({"role": "client"})),
+    )
+    .await;
     let client_key = issued["api_key"].as_str().unwrap();
     assert_eq!(
         http.get(format!("{}/v1/merchant", second.url))
@@ -416,37 +401,25 @@ async fn no_secret_reaches_the_servers_log() {
     let http = reqwest::Client::new();
     let mut secrets = vec![key.clone()];
 
-    let token: Value = http
-        .post(format!("{}/v1/auth/token", server.url))
-        .json(&json!({"api_key": key}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token: Value = answer(
+        http.post(format!("{}/v1/auth/token", server.url))
+            .json(&json!({"api_key": key})),
+    )
+    .await;
     secrets.push(token["access_token"].as_str().unwrap().to_owned());
-    let form: Value = http
-        .post(format!("{}/v1/auth/token", server.url))
-        .basic_auth(&key_id, Some(&key))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let form: Value = answer(
+        http.post(format!("{}/v1/auth/token", server.url))
+            .basic_auth(&key_id, Some(&key))
+            .form(&[("grant_type", "client_credentials")]),
+    )
+    .await;
     secrets.push(form["access_token"].as_str().unwrap().to_owned());
-    let issued: Value = http
-        .post(format!("{}/v1/api-keys", server.url))
-        .bearer_auth(&key)
-        .json(&json!({"role": "readonly", "name": "for the log test"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let issued: Value = answer(
+        http.post(format!("{}/v1/api-keys", server.url))
+            .bearer_auth(&key)
+            .json(&json!({"role": "readonly", "name": "for the log test"})),
+    )
+    .await;
     secrets.push(issued["api_key"].as_str().unwrap().to_owned());
     for secret in &secrets {
         assert_eq!(

@@ -13,6 +13,7 @@ pub mod credential;
 pub mod interaction_point;
 pub mod merchant;
 pub mod property;
+pub mod user;
 
 pub use error::{FieldError, ValidationErrors, Violation};
 pub use text::{DisplayName, bounded_text};

@@ -1,0 +1,495 @@
+//! The constrained values a user is made of. Each is built only by parsing.
+
+use std::fmt;
+
+use time::Date;
+use time::macros::format_description;
+
+use crate::{FieldError, Violation, bounded_text};
+
+/// Declares a newtype over free text of bounded length.
+macro_rules! text_field {
+    ($(#[$meta:meta])* $name:ident, $max:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MAX: usize = $max;
+
+            pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+                bounded_text(field, value, Self::MAX).map($name)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// Rebuilds a value that was parsed before it was stored.
+            pub fn from_stored(value: String) -> Self {
+                $name(value)
+            }
+        }
+    };
+}
+
+text_field!(
+    /// The merchant's own reference for a customer (RealPay `ClientId`, gateway
+    /// `customerId`, DuEngage `CustomerUniqueIdentifier`): unique per merchant.
+    CustomerRef,
+    100
+);
+text_field!(
+    /// A given or family name.
+    PersonName,
+    100
+);
+text_field!(
+    /// The street and house number, or the whole address line.
+    AddressLine,
+    512
+);
+text_field!(
+    /// A suburb, city or region.
+    Place,
+    100
+);
+
+/// Checks that `value` (already trimmed) holds only characters `allowed` accepts.
+fn restricted(
+    field: &str,
+    value: &str,
+    max: usize,
+    allowed: fn(char) -> bool,
+    expected: &'static str,
+) -> Result<String, FieldError> {
+    let value = bounded_text(field, value, max)?;
+    if value.chars().all(allowed) {
+        Ok(value)
+    } else {
+        Err(FieldError::new(field, Violation::Format { expected }))
+    }
+}
+
+/// A postal code: up to 16 letters, digits, spaces or `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PostalCode(String);
+
+impl PostalCode {
+    pub const MAX: usize = 16;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == ' ' || c == '-';
+        restricted(
+            field,
+            value,
+            Self::MAX,
+            allowed,
+            "letters, digits, spaces or '-'",
+        )
+        .map(PostalCode)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_stored(value: String) -> Self {
+        PostalCode(value)
+    }
+}
+
+/// A national identity number (with the country, unique per merchant): up to 32 letters,
+/// digits or `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NationalId(String);
+
+impl NationalId {
+    pub const MAX: usize = 32;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-';
+        restricted(field, value, Self::MAX, allowed, "letters, digits or '-'").map(NationalId)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_stored(value: String) -> Self {
+        NationalId(value)
+    }
+}
+
+/// A passport number: up to 32 letters or digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PassportNumber(String);
+
+impl PassportNumber {
+    pub const MAX: usize = 32;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        restricted(
+            field,
+            value,
+            Self::MAX,
+            |c| c.is_ascii_alphanumeric(),
+            "letters and digits",
+        )
+        .map(PassportNumber)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_stored(value: String) -> Self {
+        PassportNumber(value)
+    }
+}
+
+/// An e-mail address as given (trimmed). Lookups compare [`Email::lookup_key`], which ignores
+/// case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX: usize = 254;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let value = bounded_text(field, value, Self::MAX)?;
+        let invalid = || {
+            FieldError::new(
+                field,
+                Violation::Format {
+                    expected: "an e-mail address",
+                },
+            )
+        };
+        let address = email_address::EmailAddress::parse_with_options(
+            &value,
+            email_address::Options::default().without_display_text(),
+        )
+        .map_err(|_| invalid())?;
+        // A deliverable address has a dotted domain and no quoted or bracketed parts.
+        let domain = address.domain();
+        let plain = |s: &str| !s.contains(['"', '[', ']', ' ', '(', ')', '\\']);
+        if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+            return Err(invalid());
+        }
+        if !plain(address.local_part()) || !plain(domain) {
+            return Err(invalid());
+        }
+        Ok(Email(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form lookups compare: the address in lower case.
+    pub fn lookup_key(&self) -> String {
+        self.0.to_lowercase()
+    }
+
+    pub fn from_stored(value: String) -> Self {
+        Email(value)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code, in upper case; unknown codes are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CountryCode([u8; 2]);
+
+impl CountryCode {
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let upper = value.trim().to_ascii_uppercase();
+        match (upper.as_bytes(), rust_iso3166::from_alpha2(&upper)) {
+            (&[a, b], Some(_)) => Ok(CountryCode([a, b])),
+            _ => Err(FieldError::new(
+                field,
+                Violation::Format {
+                    expected: "an ISO 3166-1 alpha-2 country code",
+                },
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Both bytes are ASCII letters, checked by `parse`.
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A phone number as given, and its E.164 form where it parses as a valid number (with the
+/// user's country as the hint for national formats). Lookups match either.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Phone {
+    given: String,
+    e164: Option<String>,
+}
+
+impl Phone {
+    pub const MAX: usize = 32;
+
+    pub fn parse(
+        field: &str,
+        value: &str,
+        country: Option<CountryCode>,
+    ) -> Result<Self, FieldError> {
+        let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+        let given = restricted(
+            field,
+            value,
+            Self::MAX,
+            allowed,
+            "a phone number (digits, spaces, +, -, parentheses)",
+        )?;
+        if !given.chars().any(|c| c.is_ascii_digit()) {
+            return Err(FieldError::new(
+                field,
+                Violation::Format {
+                    expected: "a phone number with digits",
+                },
+            ));
+        }
+        let e164 = e164(&given, country);
+        Ok(Phone { given, e164 })
+    }
+
+    /// The same number with its E.164 form worked out again for another country.
+    pub fn for_country(&self, country: Option<CountryCode>) -> Self {
+        Phone {
+            given: self.given.clone(),
+            e164: e164(&self.given, country),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.given
+    }
+
+    pub fn e164(&self) -> Option<&str> {
+        self.e164.as_deref()
+    }
+
+    pub fn from_stored(given: String, e164: Option<String>) -> Self {
+        Phone { given, e164 }
+    }
+}
+
+/// The E.164 form of a phone number, where it is a valid one.
+pub fn e164(number: &str, country: Option<CountryCode>) -> Option<String> {
+    let region = country.and_then(|c| c.as_str().parse::<phonenumber::country::Id>().ok());
+    let parsed = phonenumber::parse(region, number).ok()?;
+    phonenumber::is_valid(&parsed)
+        .then(|| parsed.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// A gender. Surfaces map their own codes (`M`/`F`, `MALE`/`FEMALE`/`DIVERSE`) to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Gender {
+    Male,
+    Female,
+    Diverse,
+}
+
+impl Gender {
+    pub const CODES: &'static [&'static str] = &["MALE", "FEMALE", "DIVERSE"];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Gender::Male => "MALE",
+            Gender::Female => "FEMALE",
+            Gender::Diverse => "DIVERSE",
+        }
+    }
+
+    /// Parses `MALE`, `FEMALE` or `DIVERSE`.
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        match value {
+            "MALE" => Ok(Gender::Male),
+            "FEMALE" => Ok(Gender::Female),
+            "DIVERSE" => Ok(Gender::Diverse),
+            _ => Err(FieldError::new(
+                field,
+                Violation::NotOneOf {
+                    allowed: Self::CODES,
+                },
+            )),
+        }
+    }
+}
+
+/// A date of birth: a real calendar date, `YYYY-MM-DD`, not in the future and not before 1900.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BirthDate(Date);
+
+impl BirthDate {
+    pub fn parse(field: &str, value: &str, today: Date) -> Result<Self, FieldError> {
+        let date = parse_date(field, value)?;
+        if date > today {
+            return Err(FieldError::new(
+                field,
+                Violation::Other("must not be in the future".into()),
+            ));
+        }
+        if date.year() < 1900 {
+            return Err(FieldError::new(
+                field,
+                Violation::Other("must not be before 1900-01-01".into()),
+            ));
+        }
+        Ok(BirthDate(date))
+    }
+
+    pub fn date(self) -> Date {
+        self.0
+    }
+
+    pub fn from_stored(date: Date) -> Self {
+        BirthDate(date)
+    }
+
+    pub fn to_iso(self) -> String {
+        format_date(self.0)
+    }
+}
+
+/// Parses a calendar date written `YYYY-MM-DD`.
+pub fn parse_date(field: &str, value: &str) -> Result<Date, FieldError> {
+    let format = format_description!("[year]-[month]-[day]");
+    let value = value.trim();
+    if value.len() != 10 {
+        return Err(FieldError::new(
+            field,
+            Violation::Format {
+                expected: "a date written YYYY-MM-DD",
+            },
+        ));
+    }
+    Date::parse(value, format).map_err(|_| {
+        FieldError::new(
+            field,
+            Violation::Format {
+                expected: "a real date written YYYY-MM-DD",
+            },
+        )
+    })
+}
+
+/// Writes a date as `YYYY-MM-DD`.
+pub fn format_date(date: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn violation<T: fmt::Debug>(result: Result<T, FieldError>) -> Violation {
+        result.expect_err("expected a refusal").violation
+    }
+
+    #[test]
+    fn emails_are_checked_and_looked_up_without_case() {
+        let email = Email::parse("email", " Jack.Frost@MyEmail.com ").unwrap();
+        assert_eq!(email.as_str(), "Jack.Frost@MyEmail.com");
+        assert_eq!(email.lookup_key(), "jack.frost@myemail.com");
+        for bad in [
+            "jack",
+            "jack@",
+            "@x.com",
+            "jack@localhost",
+            "a b@x.com",
+            "\"a\"@x.com",
+            "j@x.com.",
+        ] {
+            assert!(Email::parse("email", bad).is_err(), "{bad}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(
+            violation(Email::parse("email", &long)),
+            Violation::TooLong { max: 254 }
+        );
+    }
+
+    #[test]
+    fn countries_are_iso_codes() {
+        assert_eq!(CountryCode::parse("c", "za").unwrap().as_str(), "ZA");
+        assert!(CountryCode::parse("c", "XX").is_err());
+        assert!(CountryCode::parse("c", "DEU").is_err());
+        assert!(CountryCode::parse("c", "").is_err());
+    }
+
+    #[test]
+    fn phones_keep_what_was_given_and_add_e164_where_valid() {
+        let za = CountryCode::parse("c", "ZA").ok();
+        let phone = Phone::parse("phone", "082 764 8862", za).unwrap();
+        assert_eq!(phone.as_str(), "082 764 8862");
+        assert_eq!(phone.e164(), Some("+27827648862"));
+        let international = Phone::parse("phone", "+27 82 764 8862", None).unwrap();
+        assert_eq!(international.e164(), Some("+27827648862"));
+        let short = Phone::parse("phone", "012345", None).unwrap();
+        assert_eq!((short.as_str(), short.e164()), ("012345", None));
+        assert!(Phone::parse("phone", "call me", None).is_err());
+        assert!(Phone::parse("phone", "++--", None).is_err());
+    }
+
+    #[test]
+    fn birth_dates_are_real_past_dates() {
+        let today = date!(2026 - 11 - 21);
+        assert!(BirthDate::parse("d", "1980-05-31", today).is_ok());
+        assert!(BirthDate::parse("d", "2026-11-21", today).is_ok());
+        assert!(BirthDate::parse("d", "2026-11-22", today).is_err());
+        assert!(BirthDate::parse("d", "1981-02-29", today).is_err());
+        assert!(BirthDate::parse("d", "1980-5-31", today).is_err());
+        assert!(BirthDate::parse("d", "YYYY-MM-DD", today).is_err());
+        assert!(BirthDate::parse("d", "1899-12-31", today).is_err());
+        assert_eq!(
+            BirthDate::parse("d", "1984-02-29", today).unwrap().to_iso(),
+            "1984-02-29"
+        );
+    }
+
+    #[test]
+    fn identifiers_refuse_stray_characters() {
+        assert!(NationalId::parse("id", "8001015009087").is_ok());
+        assert!(NationalId::parse("id", "800101 5009087").is_err());
+        assert!(PassportNumber::parse("p", "A1234567").is_ok());
+        assert!(PassportNumber::parse("p", "A-1234567").is_err());
+        assert!(PostalCode::parse("z", "SW1A 1AA").is_ok());
+        assert_eq!(
+            violation(PostalCode::parse("z", &"1".repeat(17))),
+            Violation::TooLong { max: 16 }
+        );
+        assert_eq!(
+            violation(CustomerRef::parse("r", &"r".repeat(101))),
+            Violation::TooLong { max: 100 }
+        );
+        assert_eq!(
+            violation(AddressLine::parse("a", &"a".repeat(513))),
+            Violation::TooLong { max: 512 }
+        );
+    }
+
+    #[test]
+    fn genders_have_one_code_each() {
+        for code in Gender::CODES {
+            assert_eq!(Gender::parse("g", code).unwrap().code(), *code);
+        }
+        assert!(Gender::parse("g", "male").is_err());
+    }
+}

@@ -68,6 +68,12 @@ pub enum ApiError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// `If-Match` named another version, or the user changed between read and write.
+    #[error("precondition failed")]
+    PreconditionFailed,
+    /// The request is well-formed but cannot be carried out as asked.
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -89,6 +95,8 @@ impl ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -159,6 +167,16 @@ impl ApiError {
             ApiError::Conflict(detail) => {
                 problem("urn:clientele:problem:conflict", "Conflict", detail)
             }
+            ApiError::PreconditionFailed => problem(
+                "urn:clientele:problem:precondition-failed",
+                "The resource has changed",
+                "the resource is not at the version If-Match names; read it again".to_owned(),
+            ),
+            ApiError::Unprocessable(detail) => problem(
+                "urn:clientele:problem:unprocessable",
+                "The request cannot be carried out",
+                detail,
+            ),
             ApiError::PayloadTooLarge => problem(
                 "urn:clientele:problem:payload-too-large",
                 "The request body is too large",
@@ -245,6 +263,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(rule) => ApiError::Conflict(rule.to_string()),
+            StoreError::VersionMismatch => ApiError::PreconditionFailed,
             StoreError::Other(cause) => ApiError::Internal(cause.to_string()),
         }
     }

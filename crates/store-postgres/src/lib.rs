@@ -5,20 +5,24 @@
 //! merchant (Citus or another PostgreSQL-compatible engine) without change.
 
 mod rows;
+mod users;
 
 use std::future::Future;
 use std::str::FromStr as _;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, SigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId};
-use clientele_store::{Store, StoreError, StoreMetrics};
+use clientele_domain::user::{User, UserId};
+use clientele_store::{
+    IdempotencyClaim, IdempotentAnswer, PageRequest, Store, StoreError, StoreMetrics, UserFilter,
+};
 
 use crate::rows::store_error;
 
@@ -52,7 +56,7 @@ impl PgStore {
     ) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(std::time::Duration::from_secs(10))
             .connect_with(options(url)?)
             .await
             .map_err(StoreError::other)?;
@@ -478,6 +482,114 @@ impl Store for PgStore {
                 .fetch_one(&self.pool)
                 .await;
             map_one(row, rows::property)
+        })
+        .await
+    }
+
+    async fn create_user(
+        &self,
+        merchant: MerchantId,
+        user: &User,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError> {
+        self.timed("create_user", async {
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            users::create(&mut tx, merchant, user, answer).await?;
+            tx.commit().await.map_err(store_error)
+        })
+        .await
+    }
+
+    async fn user(&self, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
+        self.timed("user", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            users::get(&mut conn, merchant, id).await
+        })
+        .await
+    }
+
+    async fn update_user(
+        &self,
+        merchant: MerchantId,
+        user: &User,
+        expected_version: i64,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError> {
+        self.timed("update_user", async {
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            users::update(&mut tx, merchant, user, expected_version, answer).await?;
+            tx.commit().await.map_err(store_error)
+        })
+        .await
+    }
+
+    async fn erase_user(
+        &self,
+        merchant: MerchantId,
+        id: UserId,
+        expected_version: Option<i64>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.timed("erase_user", async {
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            users::erase(&mut tx, merchant, id, expected_version, at).await?;
+            tx.commit().await.map_err(store_error)
+        })
+        .await
+    }
+
+    async fn list_users(
+        &self,
+        merchant: MerchantId,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Vec<User>, StoreError> {
+        self.timed("list_users", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            users::list(&mut conn, merchant, filter, page).await
+        })
+        .await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        merchant: MerchantId,
+        key: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+        lease: Duration,
+        retention: Duration,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        self.timed("claim_idempotency_key", async {
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            let claim =
+                users::claim(&mut tx, merchant, key, fingerprint, now, lease, retention).await?;
+            tx.commit().await.map_err(store_error)?;
+            Ok(claim)
+        })
+        .await
+    }
+
+    async fn release_idempotency_key(
+        &self,
+        merchant: MerchantId,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        self.timed("release_idempotency_key", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            users::release(&mut conn, merchant, key).await
+        })
+        .await
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        merchant: MerchantId,
+        answer: &IdempotentAnswer,
+    ) -> Result<(), StoreError> {
+        self.timed("complete_idempotency_key", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            users::complete(&mut conn, merchant, answer).await
         })
         .await
     }

@@ -122,6 +122,8 @@ fn unique_rule(constraint: &str) -> Option<Unique> {
         "interaction_points_pkey" => Unique::InteractionPoint,
         "property_definitions_pkey" => Unique::PropertyId,
         "property_definitions_active_name" => Unique::PropertyName,
+        "users_customer_ref" => Unique::CustomerRef,
+        "users_national_id" => Unique::NationalId,
         _ => return None,
     })
 }

@@ -5,6 +5,7 @@ mod connect;
 mod migrate;
 mod pool;
 mod rows;
+mod users;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -12,13 +13,16 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, SigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId};
-use clientele_store::{Store, StoreError, StoreMetrics};
+use clientele_domain::user::{User, UserId};
+use clientele_store::{
+    IdempotencyClaim, IdempotentAnswer, PageRequest, Store, StoreError, StoreMetrics, UserFilter,
+};
 
 use crate::pool::ReaderPool;
 use crate::rows::{micros, store_error};
@@ -439,6 +443,101 @@ impl Store for SqliteStore {
                 params![merchant.to_string(), id.to_string()],
                 rows::property,
             )
+        })
+        .await
+    }
+
+    async fn create_user(
+        &self,
+        merchant: MerchantId,
+        user: &User,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError> {
+        let (user, answer) = (user.clone(), answer.cloned());
+        self.write("create_user", move |conn| {
+            users::create(conn, merchant, &user, answer.as_ref())
+        })
+        .await
+    }
+
+    async fn user(&self, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
+        self.read("user", |conn| users::get(conn, merchant, id))
+    }
+
+    async fn update_user(
+        &self,
+        merchant: MerchantId,
+        user: &User,
+        expected_version: i64,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError> {
+        let (user, answer) = (user.clone(), answer.cloned());
+        self.write("update_user", move |conn| {
+            users::update(conn, merchant, &user, expected_version, answer.as_ref())
+        })
+        .await
+    }
+
+    async fn erase_user(
+        &self,
+        merchant: MerchantId,
+        id: UserId,
+        expected_version: Option<i64>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.write("erase_user", move |conn| {
+            users::erase(conn, merchant, id, expected_version, at)
+        })
+        .await
+    }
+
+    async fn list_users(
+        &self,
+        merchant: MerchantId,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Vec<User>, StoreError> {
+        self.read("list_users", |conn| {
+            users::list(conn, merchant, filter, page)
+        })
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        merchant: MerchantId,
+        key: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+        lease: Duration,
+        retention: Duration,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        let (key, fingerprint) = (key.to_owned(), fingerprint.to_owned());
+        self.write("claim_idempotency_key", move |conn| {
+            users::claim(conn, merchant, &key, &fingerprint, now, lease, retention)
+        })
+        .await
+    }
+
+    async fn release_idempotency_key(
+        &self,
+        merchant: MerchantId,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.write("release_idempotency_key", move |conn| {
+            users::release(conn, merchant, &key)
+        })
+        .await
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        merchant: MerchantId,
+        answer: &IdempotentAnswer,
+    ) -> Result<(), StoreError> {
+        let answer = answer.clone();
+        self.write("complete_idempotency_key", move |conn| {
+            users::complete(conn, merchant, &answer)
         })
         .await
     }

@@ -4,11 +4,14 @@
 use rusqlite::Connection;
 
 /// Every migration, in order. A released migration is never edited; a change is a new one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (2, "users", include_str!("../migrations/0002_users.sql")),
+];
 
 /// Applies the migrations `conn` has not seen yet; returns how many it applied.
 pub(crate) fn run(conn: &mut Connection) -> rusqlite::Result<usize> {

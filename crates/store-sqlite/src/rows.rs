@@ -24,7 +24,7 @@ fn conversion(
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(error))
 }
 
-fn time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
+pub(crate) fn time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
     let value: i64 = row.get(idx)?;
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000)
         .map_err(|e| conversion(idx, e))
@@ -40,7 +40,7 @@ fn optional_time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Offset
         .transpose()
 }
 
-fn uuid_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
+pub(crate) fn uuid_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
     let value: String = row.get(idx)?;
     Uuid::parse_str(&value).map_err(|e| conversion(idx, e))
 }
@@ -154,6 +154,8 @@ fn unique_rule(message: &str) -> Option<Unique> {
         "interaction_points.merchant_id, interaction_points.id" => Unique::InteractionPoint,
         "property_definitions.merchant_id, property_definitions.id" => Unique::PropertyId,
         "property_definitions.merchant_id, property_definitions.name" => Unique::PropertyName,
+        "users.merchant_id, users.customer_ref" => Unique::CustomerRef,
+        "index 'users_national_id'" => Unique::NationalId,
         _ => return None,
     })
 }

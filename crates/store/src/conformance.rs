@@ -21,6 +21,8 @@ use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, V
 
 use crate::{Store, StoreError, Unique};
 
+mod users;
+
 /// Every check, by name, for the test binary to run one by one.
 pub const CHECKS: &[&str] = &[
     "merchants_round_trip",
@@ -31,6 +33,12 @@ pub const CHECKS: &[&str] = &[
     "interaction_points_belong_to_one_merchant",
     "property_names_are_unique_among_active_definitions",
     "concurrent_writes_commit_independently",
+    "users_round_trip_with_their_custom_properties",
+    "user_unique_keys_conflict_and_write_nothing",
+    "user_updates_check_the_version",
+    "erasure_clears_a_user_and_frees_its_keys",
+    "users_are_listed_by_filter_in_pages",
+    "idempotency_keys_are_claimed_completed_replayed_and_released",
 ];
 
 /// Runs the named check.
@@ -48,11 +56,19 @@ pub async fn run(name: &str, store: Arc<dyn Store>) {
         "interaction_points_belong_to_one_merchant" => interaction_points(store).await,
         "property_names_are_unique_among_active_definitions" => properties(store).await,
         "concurrent_writes_commit_independently" => concurrent_writes(store).await,
+        "users_round_trip_with_their_custom_properties" => users::round_trip(store).await,
+        "user_unique_keys_conflict_and_write_nothing" => users::unique_keys(store).await,
+        "user_updates_check_the_version" => users::versions(store).await,
+        "erasure_clears_a_user_and_frees_its_keys" => users::erasure(store).await,
+        "users_are_listed_by_filter_in_pages" => users::listing(store).await,
+        "idempotency_keys_are_claimed_completed_replayed_and_released" => {
+            users::idempotency(store).await
+        }
         other => panic!("no conformance check named {other}"),
     }
 }
 
-fn at(seconds: i64) -> OffsetDateTime {
+pub(super) fn at(seconds: i64) -> OffsetDateTime {
     OffsetDateTime::UNIX_EPOCH + Duration::days(20_000) + Duration::seconds(seconds)
 }
 
@@ -84,7 +100,7 @@ fn admin(merchant: &Merchant) -> KeyOwner {
     }
 }
 
-async fn with_merchant(store: &dyn Store, number: &str) -> (Merchant, ApiKey) {
+pub(super) async fn with_merchant(store: &dyn Store, number: &str) -> (Merchant, ApiKey) {
     let merchant = merchant(number);
     let (first, _) = key(admin(&merchant), 0);
     store.create_merchant(&merchant, &first).await.unwrap();
@@ -262,7 +278,7 @@ async fn interaction_points(store: Arc<dyn Store>) {
     assert!(store.interaction_point(b.id, &till1).await.unwrap().active);
 }
 
-fn property(name: &str, seconds: i64) -> PropertyDefinition {
+pub(super) fn property(name: &str, seconds: i64) -> PropertyDefinition {
     PropertyDefinition {
         id: PropertyId::generate(),
         name: PropertyName::parse("name", name).unwrap(),

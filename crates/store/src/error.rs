@@ -9,6 +9,8 @@ pub enum Unique {
     InteractionPoint,
     PropertyId,
     PropertyName,
+    CustomerRef,
+    NationalId,
 }
 
 impl fmt::Display for Unique {
@@ -20,6 +22,8 @@ impl fmt::Display for Unique {
             Unique::InteractionPoint => "an interaction point with this id already exists",
             Unique::PropertyId => "a property definition with this id already exists",
             Unique::PropertyName => "an active property definition with this name already exists",
+            Unique::CustomerRef => "a user with this customer reference already exists",
+            Unique::NationalId => "a user with this national id and country already exists",
         })
     }
 }
@@ -33,6 +37,9 @@ pub enum StoreError {
     /// A uniqueness rule was broken; nothing was written.
     #[error("conflict: {0}")]
     Conflict(Unique),
+    /// The row changed since it was read (optimistic concurrency); nothing was written.
+    #[error("the row was changed by another write")]
+    VersionMismatch,
     /// The database failed; the detail is for the log, never for a client.
     #[error("storage failure: {0}")]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),

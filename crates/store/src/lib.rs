@@ -7,6 +7,7 @@
 
 mod error;
 mod metrics;
+mod records;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -16,10 +17,14 @@ use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, SigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId};
-use time::OffsetDateTime;
+use clientele_domain::user::{User, UserId};
+use time::{Duration, OffsetDateTime};
 
 pub use error::{StoreError, Unique};
 pub use metrics::StoreMetrics;
+pub use records::{
+    IdempotencyClaim, IdempotentAnswer, PageRequest, PhoneLookup, StoredResponse, UserFilter,
+};
 
 /// Everything Clientele keeps. Both implementations pass the same conformance suite.
 #[async_trait]
@@ -124,4 +129,78 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         merchant: MerchantId,
         id: PropertyId,
     ) -> Result<PropertyDefinition, StoreError>;
+
+    // --- users -------------------------------------------------------------------------
+
+    /// Stores a new user (and completes `answer`'s idempotency key) in one transaction.
+    /// Conflicts: [`Unique::CustomerRef`], [`Unique::NationalId`].
+    async fn create_user(
+        &self,
+        merchant: MerchantId,
+        user: &User,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError>;
+
+    /// A user who has not been erased.
+    async fn user(&self, merchant: MerchantId, id: UserId) -> Result<User, StoreError>;
+
+    /// Replaces a user's stored state with `user` if it is still at `expected_version`
+    /// (else [`StoreError::VersionMismatch`]); `user.version` is the new version.
+    async fn update_user(
+        &self,
+        merchant: MerchantId,
+        user: &User,
+        expected_version: i64,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError>;
+
+    /// Erases a user: clears every personal field and unique key, drops its custom property
+    /// values and resets its points to 0, keeping the row for the records tied to it.
+    /// With `expected_version`, only if the user is still at that version.
+    async fn erase_user(
+        &self,
+        merchant: MerchantId,
+        id: UserId,
+        expected_version: Option<i64>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// One page of the merchant's users that match `filter`, in id (creation) order.
+    async fn list_users(
+        &self,
+        merchant: MerchantId,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Vec<User>, StoreError>;
+
+    // --- idempotency -------------------------------------------------------------------
+
+    /// Claims `key` for a request with this `fingerprint`. A key older than `retention`
+    /// is forgotten; a claim not completed within `lease` (its process died) may be taken
+    /// over. The merchant's forgotten keys are purged on the way.
+    async fn claim_idempotency_key(
+        &self,
+        merchant: MerchantId,
+        key: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+        lease: Duration,
+        retention: Duration,
+    ) -> Result<IdempotencyClaim, StoreError>;
+
+    /// Gives up a claim whose work failed without changing anything, so the request can
+    /// be tried again with the same key.
+    async fn release_idempotency_key(
+        &self,
+        merchant: MerchantId,
+        key: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Completes a claim with its answer outside any other write (an answer to a request
+    /// that changed nothing but must still be repeated as it was).
+    async fn complete_idempotency_key(
+        &self,
+        merchant: MerchantId,
+        answer: &IdempotentAnswer,
+    ) -> Result<(), StoreError>;
 }

@@ -41,6 +41,12 @@ conformance_tests!(
     interaction_points_belong_to_one_merchant,
     property_names_are_unique_among_active_definitions,
     concurrent_writes_commit_independently,
+    users_round_trip_with_their_custom_properties,
+    user_unique_keys_conflict_and_write_nothing,
+    user_updates_check_the_version,
+    erasure_clears_a_user_and_frees_its_keys,
+    users_are_listed_by_filter_in_pages,
+    idempotency_keys_are_claimed_completed_replayed_and_released,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

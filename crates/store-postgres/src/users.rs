@@ -1,0 +1,503 @@
+//! Users and idempotency keys on PostgreSQL.
+
+use std::collections::HashMap;
+
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row as _};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use clientele_domain::merchant::MerchantId;
+use clientele_domain::property::{CustomPropertyValue, PropertyId, PropertyName};
+use clientele_domain::user::{
+    Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId,
+    PassportNumber, PersonName, Phone, Place, PostalCode, User, UserFields, UserId,
+};
+use clientele_store::{
+    IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter,
+};
+
+use crate::rows::store_error;
+
+const USER_COLUMNS: &str = "id, customer_ref, given_name, family_name, email, phone, phone_e164, birth_date, \
+     gender, country, national_id, passport_number, street, suburb, city, region, postal_code, loyalty_points, \
+     version, created_at, updated_at";
+
+fn decode(column: &str, message: &str) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: message.to_owned().into(),
+    }
+}
+
+fn text<T>(row: &PgRow, column: &str, build: fn(String) -> T) -> sqlx::Result<Option<T>> {
+    Ok(row.try_get::<Option<String>, _>(column)?.map(build))
+}
+
+fn user(row: &PgRow) -> sqlx::Result<User> {
+    let phone: Option<String> = row.try_get("phone")?;
+    let gender: Option<String> = row.try_get("gender")?;
+    let country: Option<String> = row.try_get("country")?;
+    let birth_date: Option<time::Date> = row.try_get("birth_date")?;
+    let fields = UserFields {
+        customer_ref: text(row, "customer_ref", CustomerRef::from_stored)?,
+        given_name: text(row, "given_name", PersonName::from_stored)?,
+        family_name: text(row, "family_name", PersonName::from_stored)?,
+        email: text(row, "email", Email::from_stored)?,
+        phone: phone
+            .map(|given| {
+                row.try_get("phone_e164")
+                    .map(|e164| Phone::from_stored(given, e164))
+            })
+            .transpose()?,
+        birth_date: birth_date.map(BirthDate::from_stored),
+        gender: gender
+            .map(|g| Gender::parse("gender", &g).map_err(|_| decode("gender", &g)))
+            .transpose()?,
+        country: country
+            .map(|c| CountryCode::parse("country", &c).map_err(|_| decode("country", &c)))
+            .transpose()?,
+        national_id: text(row, "national_id", NationalId::from_stored)?,
+        passport_number: text(row, "passport_number", PassportNumber::from_stored)?,
+        address: Address {
+            street: text(row, "street", AddressLine::from_stored)?,
+            suburb: text(row, "suburb", Place::from_stored)?,
+            city: text(row, "city", Place::from_stored)?,
+            region: text(row, "region", Place::from_stored)?,
+            postal_code: text(row, "postal_code", PostalCode::from_stored)?,
+        },
+        custom_properties: Vec::new(),
+    };
+    Ok(User {
+        id: UserId::from_uuid(row.try_get("id")?),
+        fields,
+        loyalty_points: row.try_get("loyalty_points")?,
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Binds every written column after `merchant_id` and `id`, in the order of the SQL below.
+fn bind_fields<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    user: &'q User,
+) -> Query<'q, Postgres, PgArguments> {
+    let f = &user.fields;
+    query
+        .bind(f.customer_ref.as_ref().map(CustomerRef::as_str))
+        .bind(f.given_name.as_ref().map(PersonName::as_str))
+        .bind(f.family_name.as_ref().map(PersonName::as_str))
+        .bind(f.email.as_ref().map(Email::as_str))
+        .bind(f.email.as_ref().map(Email::lookup_key))
+        .bind(f.phone.as_ref().map(Phone::as_str))
+        .bind(f.phone.as_ref().and_then(Phone::e164))
+        .bind(f.birth_date.map(BirthDate::date))
+        .bind(f.gender.map(Gender::code))
+        .bind(f.country.as_ref().map(|c| c.as_str().to_owned()))
+        .bind(f.national_id.as_ref().map(NationalId::as_str))
+        .bind(f.passport_number.as_ref().map(PassportNumber::as_str))
+        .bind(f.address.street.as_ref().map(AddressLine::as_str))
+        .bind(f.address.suburb.as_ref().map(Place::as_str))
+        .bind(f.address.city.as_ref().map(Place::as_str))
+        .bind(f.address.region.as_ref().map(Place::as_str))
+        .bind(f.address.postal_code.as_ref().map(PostalCode::as_str))
+        .bind(user.version)
+        .bind(user.updated_at)
+}
+
+async fn write_properties(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    user: &User,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM user_properties WHERE merchant_id = $1 AND user_id = $2")
+        .bind(merchant.as_uuid())
+        .bind(user.id.as_uuid())
+        .execute(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    if user.fields.custom_properties.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = user
+        .fields
+        .custom_properties
+        .iter()
+        .map(|v| v.id.as_uuid())
+        .collect();
+    let values: Vec<&str> = user
+        .fields
+        .custom_properties
+        .iter()
+        .map(|v| v.value.as_str())
+        .collect();
+    sqlx::query(
+        "INSERT INTO user_properties (merchant_id, user_id, property_id, value)
+         SELECT $1, $2, property_id, value FROM UNNEST($3::uuid[], $4::text[]) AS v (property_id, value)",
+    )
+    .bind(merchant.as_uuid())
+    .bind(user.id.as_uuid())
+    .bind(ids)
+    .bind(values)
+    .execute(&mut *conn)
+    .await
+    .map(drop)
+    .map_err(store_error)
+}
+
+pub(crate) async fn complete(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    answer: &IdempotentAnswer,
+) -> Result<(), StoreError> {
+    let headers: String = answer
+        .response
+        .headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\n"))
+        .collect();
+    let updated = sqlx::query(
+        "UPDATE idempotency_keys SET state = 'done', status = $3, headers = $4, body = $5
+         WHERE merchant_id = $1 AND key = $2",
+    )
+    .bind(merchant.as_uuid())
+    .bind(&answer.key)
+    .bind(i32::from(answer.response.status))
+    .bind(headers)
+    .bind(&answer.response.body)
+    .execute(conn)
+    .await
+    .map_err(store_error)?;
+    if updated.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::other("the idempotency key was not claimed"))
+    }
+}
+
+pub(crate) async fn create(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    user: &User,
+    answer: Option<&IdempotentAnswer>,
+) -> Result<(), StoreError> {
+    let query = sqlx::query(
+        "INSERT INTO users (merchant_id, id, customer_ref, given_name, family_name, email, email_lower, phone,
+             phone_e164, birth_date, gender, country, national_id, passport_number, street, suburb, city, region,
+             postal_code, version, updated_at, loyalty_points, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+             $22, $23)",
+    )
+    .bind(merchant.as_uuid())
+    .bind(user.id.as_uuid());
+    bind_fields(query, user)
+        .bind(user.loyalty_points)
+        .bind(user.created_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    write_properties(conn, merchant, user).await?;
+    match answer {
+        Some(answer) => complete(conn, merchant, answer).await,
+        None => Ok(()),
+    }
+}
+
+async fn missing_or_changed(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    id: UserId,
+) -> StoreError {
+    let found = sqlx::query(
+        "SELECT version FROM users WHERE merchant_id = $1 AND id = $2 AND erased_at IS NULL",
+    )
+    .bind(merchant.as_uuid())
+    .bind(id.as_uuid())
+    .fetch_optional(conn)
+    .await;
+    match found {
+        Ok(Some(_)) => StoreError::VersionMismatch,
+        Ok(None) => StoreError::NotFound,
+        Err(error) => store_error(error),
+    }
+}
+
+pub(crate) async fn update(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    user: &User,
+    expected_version: i64,
+    answer: Option<&IdempotentAnswer>,
+) -> Result<(), StoreError> {
+    let query = sqlx::query(
+        "UPDATE users SET customer_ref = $3, given_name = $4, family_name = $5, email = $6, email_lower = $7,
+             phone = $8, phone_e164 = $9, birth_date = $10, gender = $11, country = $12, national_id = $13,
+             passport_number = $14, street = $15, suburb = $16, city = $17, region = $18, postal_code = $19,
+             version = $20, updated_at = $21
+         WHERE merchant_id = $1 AND id = $2 AND version = $22 AND erased_at IS NULL",
+    )
+    .bind(merchant.as_uuid())
+    .bind(user.id.as_uuid());
+    let updated = bind_fields(query, user)
+        .bind(expected_version)
+        .execute(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    if updated.rows_affected() == 0 {
+        return Err(missing_or_changed(conn, merchant, user.id).await);
+    }
+    write_properties(conn, merchant, user).await?;
+    match answer {
+        Some(answer) => complete(conn, merchant, answer).await,
+        None => Ok(()),
+    }
+}
+
+pub(crate) async fn erase(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    id: UserId,
+    expected_version: Option<i64>,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let erased = sqlx::query(
+        "UPDATE users SET customer_ref = NULL, given_name = NULL, family_name = NULL, email = NULL,
+             email_lower = NULL, phone = NULL, phone_e164 = NULL, birth_date = NULL, gender = NULL, country = NULL,
+             national_id = NULL, passport_number = NULL, street = NULL, suburb = NULL, city = NULL, region = NULL,
+             postal_code = NULL, loyalty_points = 0, version = version + 1, updated_at = $3, erased_at = $3
+         WHERE merchant_id = $1 AND id = $2 AND erased_at IS NULL AND ($4::bigint IS NULL OR version = $4)",
+    )
+    .bind(merchant.as_uuid())
+    .bind(id.as_uuid())
+    .bind(at)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    if erased.rows_affected() == 0 {
+        return Err(missing_or_changed(conn, merchant, id).await);
+    }
+    sqlx::query("DELETE FROM user_properties WHERE merchant_id = $1 AND user_id = $2")
+        .bind(merchant.as_uuid())
+        .bind(id.as_uuid())
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(store_error)
+}
+
+async fn with_properties(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    mut users: Vec<User>,
+) -> Result<Vec<User>, StoreError> {
+    if users.is_empty() {
+        return Ok(users);
+    }
+    let ids: Vec<Uuid> = users.iter().map(|u| u.id.as_uuid()).collect();
+    let rows = sqlx::query(
+        "SELECT up.user_id, up.property_id, pd.name, up.value
+         FROM user_properties up
+         JOIN property_definitions pd ON pd.merchant_id = up.merchant_id AND pd.id = up.property_id
+         WHERE up.merchant_id = $1 AND up.user_id = ANY($2)",
+    )
+    .bind(merchant.as_uuid())
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+    .map_err(store_error)?;
+    let mut by_user: HashMap<Uuid, Vec<CustomPropertyValue>> = HashMap::new();
+    for row in rows {
+        let value = CustomPropertyValue {
+            id: PropertyId::from_uuid(row.try_get("property_id").map_err(store_error)?),
+            name: PropertyName::from_stored(row.try_get("name").map_err(store_error)?),
+            value: row.try_get("value").map_err(store_error)?,
+        };
+        by_user
+            .entry(row.try_get("user_id").map_err(store_error)?)
+            .or_default()
+            .push(value);
+    }
+    for user in &mut users {
+        if let Some(mut values) = by_user.remove(&user.id.as_uuid()) {
+            values.sort_by_key(|v| v.id);
+            user.fields.custom_properties = values;
+        }
+    }
+    Ok(users)
+}
+
+pub(crate) async fn get(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    id: UserId,
+) -> Result<User, StoreError> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE merchant_id = $1 AND id = $2 AND erased_at IS NULL"
+    );
+    let row = sqlx::query(&sql)
+        .bind(merchant.as_uuid())
+        .bind(id.as_uuid())
+        .fetch_one(&mut *conn)
+        .await;
+    let found = row.and_then(|row| user(&row)).map_err(store_error)?;
+    with_properties(conn, merchant, vec![found])
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn list(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    filter: &UserFilter,
+    page: PageRequest,
+) -> Result<Vec<User>, StoreError> {
+    let mut query = QueryBuilder::<Postgres>::new(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE merchant_id = "
+    ));
+    query
+        .push_bind(merchant.as_uuid())
+        .push(" AND erased_at IS NULL");
+    if let Some(email) = &filter.email_lookup {
+        query.push(" AND email_lower = ").push_bind(email.clone());
+    }
+    if let Some(phone) = &filter.phone {
+        query.push(" AND (phone = ").push_bind(phone.given.clone());
+        query
+            .push(" OR phone_e164 = ")
+            .push_bind(phone.e164.clone().unwrap_or_else(|| phone.given.clone()))
+            .push(")");
+    }
+    if let Some(customer_ref) = &filter.customer_ref {
+        query
+            .push(" AND customer_ref = ")
+            .push_bind(customer_ref.clone());
+    }
+    if let Some(national_id) = &filter.national_id {
+        query
+            .push(" AND national_id = ")
+            .push_bind(national_id.clone());
+    }
+    if let Some(country) = &filter.country {
+        query.push(" AND country = ").push_bind(country.clone());
+    }
+    if let Some(after) = filter.created_after {
+        query.push(" AND created_at >= ").push_bind(after);
+    }
+    if let Some(before) = filter.created_before {
+        query.push(" AND created_at < ").push_bind(before);
+    }
+    if let Some(after) = page.after {
+        query.push(" AND id > ").push_bind(after.as_uuid());
+    }
+    query
+        .push(" ORDER BY id LIMIT ")
+        .push_bind(i64::from(page.limit));
+    let rows = query
+        .build()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    let users = rows
+        .iter()
+        .map(user)
+        .collect::<sqlx::Result<Vec<_>>>()
+        .map_err(store_error)?;
+    with_properties(conn, merchant, users).await
+}
+
+pub(crate) async fn claim(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    key: &str,
+    fingerprint: &str,
+    now: OffsetDateTime,
+    lease: Duration,
+    retention: Duration,
+) -> Result<IdempotencyClaim, StoreError> {
+    let m = merchant.as_uuid();
+    sqlx::query("DELETE FROM idempotency_keys WHERE merchant_id = $1 AND created_at < $2")
+        .bind(m)
+        .bind(now - retention)
+        .execute(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (merchant_id, key, fingerprint, state, created_at, locked_until)
+         VALUES ($1, $2, $3, 'in_flight', $4, $5) ON CONFLICT (merchant_id, key) DO NOTHING",
+    )
+    .bind(m)
+    .bind(key)
+    .bind(fingerprint)
+    .bind(now)
+    .bind(now + lease)
+    .execute(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    if inserted.rows_affected() == 1 {
+        return Ok(IdempotencyClaim::Claimed);
+    }
+    let row = sqlx::query(
+        "SELECT fingerprint, state, status, headers, body, locked_until FROM idempotency_keys
+         WHERE merchant_id = $1 AND key = $2 FOR UPDATE",
+    )
+    .bind(m)
+    .bind(key)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    let get = |e: sqlx::Error| store_error(e);
+    let stored: String = row.try_get("fingerprint").map_err(get)?;
+    let state: String = row.try_get("state").map_err(get)?;
+    let locked_until: OffsetDateTime = row.try_get("locked_until").map_err(get)?;
+    if stored != fingerprint {
+        return Ok(IdempotencyClaim::Mismatch);
+    }
+    if state == "done" {
+        let status: Option<i32> = row.try_get("status").map_err(get)?;
+        let headers: Option<String> = row.try_get("headers").map_err(get)?;
+        let body: Option<Vec<u8>> = row.try_get("body").map_err(get)?;
+        return Ok(IdempotencyClaim::Replay(StoredResponse {
+            status: status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
+            headers: headers
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|line| line.split_once(": "))
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect(),
+            body: body.unwrap_or_default(),
+        }));
+    }
+    if locked_until < now {
+        sqlx::query(
+            "UPDATE idempotency_keys SET locked_until = $3 WHERE merchant_id = $1 AND key = $2",
+        )
+        .bind(m)
+        .bind(key)
+        .bind(now + lease)
+        .execute(&mut *conn)
+        .await
+        .map_err(store_error)?;
+        return Ok(IdempotencyClaim::Claimed);
+    }
+    Ok(IdempotencyClaim::InFlight)
+}
+
+pub(crate) async fn release(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    key: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND state = 'in_flight'",
+    )
+    .bind(merchant.as_uuid())
+    .bind(key)
+    .execute(conn)
+    .await
+    .map(drop)
+    .map_err(store_error)
+}

@@ -1,0 +1,489 @@
+//! Users and idempotency keys on SQLite. Functions here run inside the writer's
+//! transaction or on a reader connection; the trait implementation picks which.
+
+use std::collections::HashMap;
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params, params_from_iter};
+use time::{Duration, OffsetDateTime};
+
+use clientele_domain::merchant::MerchantId;
+use clientele_domain::property::{CustomPropertyValue, PropertyId, PropertyName};
+use clientele_domain::user::{
+    Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId,
+    PassportNumber, PersonName, Phone, Place, PostalCode, User, UserFields, UserId, parse_date,
+};
+use clientele_store::{
+    IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter,
+};
+
+use crate::rows::{micros, time_at, uuid_at};
+use crate::{all, execute, one};
+
+const USER_COLUMNS: &str = "id, customer_ref, given_name, family_name, email, phone, phone_e164, birth_date, \
+     gender, country, national_id, passport_number, street, suburb, city, region, postal_code, loyalty_points, \
+     version, created_at, updated_at";
+
+fn conversion(idx: usize, message: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        idx,
+        rusqlite::types::Type::Text,
+        message.to_owned().into(),
+    )
+}
+
+fn text<T>(row: &Row<'_>, idx: usize, build: fn(String) -> T) -> rusqlite::Result<Option<T>> {
+    Ok(row.get::<_, Option<String>>(idx)?.map(build))
+}
+
+/// A user row, without its custom property values.
+fn user(row: &Row<'_>) -> rusqlite::Result<User> {
+    let phone: Option<String> = row.get(5)?;
+    let birth_date: Option<String> = row.get(7)?;
+    let gender: Option<String> = row.get(8)?;
+    let country: Option<String> = row.get(9)?;
+    let fields = UserFields {
+        customer_ref: text(row, 1, CustomerRef::from_stored)?,
+        given_name: text(row, 2, PersonName::from_stored)?,
+        family_name: text(row, 3, PersonName::from_stored)?,
+        email: text(row, 4, Email::from_stored)?,
+        phone: phone
+            .map(|given| row.get(6).map(|e164| Phone::from_stored(given, e164)))
+            .transpose()?,
+        birth_date: birth_date
+            .map(|d| {
+                parse_date("birth_date", &d)
+                    .map(BirthDate::from_stored)
+                    .map_err(|_| conversion(7, "birth_date"))
+            })
+            .transpose()?,
+        gender: gender
+            .map(|g| Gender::parse("gender", &g).map_err(|_| conversion(8, "gender")))
+            .transpose()?,
+        country: country
+            .map(|c| CountryCode::parse("country", &c).map_err(|_| conversion(9, "country")))
+            .transpose()?,
+        national_id: text(row, 10, NationalId::from_stored)?,
+        passport_number: text(row, 11, PassportNumber::from_stored)?,
+        address: Address {
+            street: text(row, 12, AddressLine::from_stored)?,
+            suburb: text(row, 13, Place::from_stored)?,
+            city: text(row, 14, Place::from_stored)?,
+            region: text(row, 15, Place::from_stored)?,
+            postal_code: text(row, 16, PostalCode::from_stored)?,
+        },
+        custom_properties: Vec::new(),
+    };
+    Ok(User {
+        id: UserId::from_uuid(uuid_at(row, 0)?),
+        fields,
+        loyalty_points: row.get(17)?,
+        version: row.get(18)?,
+        created_at: time_at(row, 19)?,
+        updated_at: time_at(row, 20)?,
+    })
+}
+
+fn opt(value: Option<&str>) -> Value {
+    value.map_or(Value::Null, |v| Value::Text(v.to_owned()))
+}
+
+/// The values of every column a write sets, in the order of `WRITE_COLUMNS`.
+fn write_values(merchant: MerchantId, user: &User) -> Vec<Value> {
+    let f = &user.fields;
+    vec![
+        Value::Text(merchant.to_string()),
+        Value::Text(user.id.to_string()),
+        opt(f.customer_ref.as_ref().map(CustomerRef::as_str)),
+        opt(f.given_name.as_ref().map(PersonName::as_str)),
+        opt(f.family_name.as_ref().map(PersonName::as_str)),
+        opt(f.email.as_ref().map(Email::as_str)),
+        f.email
+            .as_ref()
+            .map_or(Value::Null, |e| Value::Text(e.lookup_key())),
+        opt(f.phone.as_ref().map(Phone::as_str)),
+        opt(f.phone.as_ref().and_then(Phone::e164)),
+        f.birth_date
+            .map_or(Value::Null, |d| Value::Text(d.to_iso())),
+        opt(f.gender.map(Gender::code)),
+        opt(f.country.as_ref().map(CountryCode::as_str)),
+        opt(f.national_id.as_ref().map(NationalId::as_str)),
+        opt(f.passport_number.as_ref().map(PassportNumber::as_str)),
+        opt(f.address.street.as_ref().map(AddressLine::as_str)),
+        opt(f.address.suburb.as_ref().map(Place::as_str)),
+        opt(f.address.city.as_ref().map(Place::as_str)),
+        opt(f.address.region.as_ref().map(Place::as_str)),
+        opt(f.address.postal_code.as_ref().map(PostalCode::as_str)),
+        Value::Integer(user.loyalty_points),
+        Value::Integer(user.version),
+        Value::Integer(micros(user.created_at)),
+        Value::Integer(micros(user.updated_at)),
+    ]
+}
+
+const WRITE_COLUMNS: &str = "merchant_id, id, customer_ref, given_name, family_name, email, email_lower, phone, \
+     phone_e164, birth_date, gender, country, national_id, passport_number, street, suburb, city, region, \
+     postal_code, loyalty_points, version, created_at, updated_at";
+
+fn write_properties(
+    conn: &Connection,
+    merchant: MerchantId,
+    user: &User,
+) -> Result<(), StoreError> {
+    execute(
+        conn,
+        "DELETE FROM user_properties WHERE merchant_id = ?1 AND user_id = ?2",
+        params![merchant.to_string(), user.id.to_string()],
+    )?;
+    for value in &user.fields.custom_properties {
+        execute(
+            conn,
+            "INSERT INTO user_properties (merchant_id, user_id, property_id, value) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                merchant.to_string(),
+                user.id.to_string(),
+                value.id.to_string(),
+                value.value
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+pub(crate) fn complete(
+    conn: &Connection,
+    merchant: MerchantId,
+    answer: &IdempotentAnswer,
+) -> Result<(), StoreError> {
+    let headers: String = answer
+        .response
+        .headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\n"))
+        .collect();
+    let updated = execute(
+        conn,
+        "UPDATE idempotency_keys SET state = 'done', status = ?3, headers = ?4, body = ?5
+         WHERE merchant_id = ?1 AND key = ?2",
+        params![
+            merchant.to_string(),
+            answer.key,
+            answer.response.status,
+            headers,
+            answer.response.body
+        ],
+    )?;
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::other("the idempotency key was not claimed"))
+    }
+}
+
+pub(crate) fn create(
+    conn: &Connection,
+    merchant: MerchantId,
+    user: &User,
+    answer: Option<&IdempotentAnswer>,
+) -> Result<(), StoreError> {
+    let placeholders = (1..=23)
+        .map(|n| format!("?{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("INSERT INTO users ({WRITE_COLUMNS}) VALUES ({placeholders})");
+    execute(conn, &sql, params_from_iter(write_values(merchant, user)))?;
+    write_properties(conn, merchant, user)?;
+    answer.map_or(Ok(()), |answer| complete(conn, merchant, answer))
+}
+
+/// Why a conditional write touched no row: the user is missing (or erased), or changed.
+fn missing_or_changed(conn: &Connection, merchant: MerchantId, id: UserId) -> StoreError {
+    let found = one(
+        conn,
+        "SELECT version FROM users WHERE merchant_id = ?1 AND id = ?2 AND erased_at IS NULL",
+        params![merchant.to_string(), id.to_string()],
+        |row| row.get::<_, i64>(0),
+    );
+    match found {
+        Ok(_) => StoreError::VersionMismatch,
+        Err(error) => error,
+    }
+}
+
+pub(crate) fn update(
+    conn: &Connection,
+    merchant: MerchantId,
+    user: &User,
+    expected_version: i64,
+    answer: Option<&IdempotentAnswer>,
+) -> Result<(), StoreError> {
+    let assignments = WRITE_COLUMNS
+        .split(", ")
+        .enumerate()
+        .skip(2)
+        .filter(|(_, column)| !matches!(*column, "created_at" | "loyalty_points"))
+        .map(|(n, column)| format!("{column} = ?{}", n + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE users SET {assignments} WHERE merchant_id = ?1 AND id = ?2 AND version = ?24 AND erased_at IS NULL"
+    );
+    let mut values = write_values(merchant, user);
+    values.push(Value::Integer(expected_version));
+    if execute(conn, &sql, params_from_iter(values))? == 0 {
+        return Err(missing_or_changed(conn, merchant, user.id));
+    }
+    write_properties(conn, merchant, user)?;
+    answer.map_or(Ok(()), |answer| complete(conn, merchant, answer))
+}
+
+pub(crate) fn erase(
+    conn: &Connection,
+    merchant: MerchantId,
+    id: UserId,
+    expected_version: Option<i64>,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let personal = "customer_ref, given_name, family_name, email, email_lower, phone, phone_e164, birth_date, \
+         gender, country, national_id, passport_number, street, suburb, city, region, postal_code";
+    let cleared = personal
+        .split(", ")
+        .map(|c| format!("{c} = NULL"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE users SET {cleared}, loyalty_points = 0, version = version + 1, updated_at = ?3, erased_at = ?3
+         WHERE merchant_id = ?1 AND id = ?2 AND erased_at IS NULL AND (?4 IS NULL OR version = ?4)"
+    );
+    let changed = execute(
+        conn,
+        &sql,
+        params![
+            merchant.to_string(),
+            id.to_string(),
+            micros(at),
+            expected_version
+        ],
+    )?;
+    if changed == 0 {
+        return Err(missing_or_changed(conn, merchant, id));
+    }
+    execute(
+        conn,
+        "DELETE FROM user_properties WHERE merchant_id = ?1 AND user_id = ?2",
+        params![merchant.to_string(), id.to_string()],
+    )
+    .map(drop)
+}
+
+/// Attaches their custom property values to `users`.
+fn with_properties(
+    conn: &Connection,
+    merchant: MerchantId,
+    mut users: Vec<User>,
+) -> Result<Vec<User>, StoreError> {
+    if users.is_empty() {
+        return Ok(users);
+    }
+    let placeholders = (2..users.len() + 2)
+        .map(|n| format!("?{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT up.user_id, up.property_id, pd.name, up.value
+         FROM user_properties up
+         JOIN property_definitions pd ON pd.merchant_id = up.merchant_id AND pd.id = up.property_id
+         WHERE up.merchant_id = ?1 AND up.user_id IN ({placeholders})"
+    );
+    let mut values = vec![Value::Text(merchant.to_string())];
+    values.extend(users.iter().map(|u| Value::Text(u.id.to_string())));
+    let found = all(conn, &sql, params_from_iter(values), |row| {
+        Ok((
+            uuid_at(row, 0)?,
+            CustomPropertyValue {
+                id: PropertyId::from_uuid(uuid_at(row, 1)?),
+                name: PropertyName::from_stored(row.get(2)?),
+                value: row.get(3)?,
+            },
+        ))
+    })?;
+    let mut by_user: HashMap<uuid::Uuid, Vec<CustomPropertyValue>> = HashMap::new();
+    for (user, value) in found {
+        by_user.entry(user).or_default().push(value);
+    }
+    for user in &mut users {
+        if let Some(mut values) = by_user.remove(&user.id.as_uuid()) {
+            values.sort_by_key(|v| v.id);
+            user.fields.custom_properties = values;
+        }
+    }
+    Ok(users)
+}
+
+pub(crate) fn get(conn: &Connection, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE merchant_id = ?1 AND id = ?2 AND erased_at IS NULL"
+    );
+    let found = one(
+        conn,
+        &sql,
+        params![merchant.to_string(), id.to_string()],
+        user,
+    )?;
+    with_properties(conn, merchant, vec![found])?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+pub(crate) fn list(
+    conn: &Connection,
+    merchant: MerchantId,
+    filter: &UserFilter,
+    page: PageRequest,
+) -> Result<Vec<User>, StoreError> {
+    let mut sql =
+        format!("SELECT {USER_COLUMNS} FROM users WHERE merchant_id = ?1 AND erased_at IS NULL");
+    let mut values = vec![Value::Text(merchant.to_string())];
+    let mut condition = |sql: &mut String, clause: &str, value: Value| {
+        values.push(value);
+        sql.push_str(&clause.replace('?', &format!("?{}", values.len())));
+    };
+    if let Some(email) = &filter.email_lookup {
+        condition(&mut sql, " AND email_lower = ?", Value::Text(email.clone()));
+    }
+    if let Some(phone) = &filter.phone {
+        condition(
+            &mut sql,
+            " AND (phone = ?",
+            Value::Text(phone.given.clone()),
+        );
+        condition(
+            &mut sql,
+            " OR phone_e164 = ?)",
+            opt(phone.e164.as_deref().or(Some(&phone.given))),
+        );
+    }
+    if let Some(customer_ref) = &filter.customer_ref {
+        condition(
+            &mut sql,
+            " AND customer_ref = ?",
+            Value::Text(customer_ref.clone()),
+        );
+    }
+    if let Some(national_id) = &filter.national_id {
+        condition(
+            &mut sql,
+            " AND national_id = ?",
+            Value::Text(national_id.clone()),
+        );
+    }
+    if let Some(country) = &filter.country {
+        condition(&mut sql, " AND country = ?", Value::Text(country.clone()));
+    }
+    if let Some(after) = filter.created_after {
+        condition(
+            &mut sql,
+            " AND created_at >= ?",
+            Value::Integer(micros(after)),
+        );
+    }
+    if let Some(before) = filter.created_before {
+        condition(
+            &mut sql,
+            " AND created_at < ?",
+            Value::Integer(micros(before)),
+        );
+    }
+    if let Some(after) = page.after {
+        condition(&mut sql, " AND id > ?", Value::Text(after.to_string()));
+    }
+    condition(
+        &mut sql,
+        " ORDER BY id LIMIT ?",
+        Value::Integer(i64::from(page.limit)),
+    );
+    let users = all(conn, &sql, params_from_iter(values), user)?;
+    with_properties(conn, merchant, users)
+}
+
+fn response(row: &Row<'_>) -> rusqlite::Result<StoredResponse> {
+    let headers: Option<String> = row.get(3)?;
+    let headers = headers
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| line.split_once(": "))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect();
+    Ok(StoredResponse {
+        status: row.get::<_, Option<u16>>(2)?.unwrap_or(200),
+        headers,
+        body: row.get::<_, Option<Vec<u8>>>(4)?.unwrap_or_default(),
+    })
+}
+
+pub(crate) fn claim(
+    conn: &Connection,
+    merchant: MerchantId,
+    key: &str,
+    fingerprint: &str,
+    now: OffsetDateTime,
+    lease: Duration,
+    retention: Duration,
+) -> Result<IdempotencyClaim, StoreError> {
+    let m = merchant.to_string();
+    execute(
+        conn,
+        "DELETE FROM idempotency_keys WHERE merchant_id = ?1 AND created_at < ?2",
+        params![m, micros(now - retention)],
+    )?;
+    let existing = one(
+        conn,
+        "SELECT fingerprint, state, status, headers, body, locked_until FROM idempotency_keys
+         WHERE merchant_id = ?1 AND key = ?2",
+        params![m, key],
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                response(row)?,
+                row.get::<_, i64>(5)?,
+            ))
+        },
+    );
+    match existing {
+        Err(StoreError::NotFound) => {
+            execute(
+                conn,
+                "INSERT INTO idempotency_keys (merchant_id, key, fingerprint, state, created_at, locked_until)
+                 VALUES (?1, ?2, ?3, 'in_flight', ?4, ?5)",
+                params![m, key, fingerprint, micros(now), micros(now + lease)],
+            )?;
+            Ok(IdempotencyClaim::Claimed)
+        }
+        Err(error) => Err(error),
+        Ok((stored, _, _, _)) if stored != fingerprint => Ok(IdempotencyClaim::Mismatch),
+        Ok((_, state, response, _)) if state == "done" => Ok(IdempotencyClaim::Replay(response)),
+        Ok((_, _, _, locked_until)) if locked_until < micros(now) => {
+            execute(
+                conn,
+                "UPDATE idempotency_keys SET locked_until = ?3 WHERE merchant_id = ?1 AND key = ?2",
+                params![m, key, micros(now + lease)],
+            )?;
+            Ok(IdempotencyClaim::Claimed)
+        }
+        Ok(_) => Ok(IdempotencyClaim::InFlight),
+    }
+}
+
+pub(crate) fn release(
+    conn: &Connection,
+    merchant: MerchantId,
+    key: &str,
+) -> Result<(), StoreError> {
+    execute(
+        conn,
+        "DELETE FROM idempotency_keys WHERE merchant_id = ?1 AND key = ?2 AND state = 'in_flight'",
+        params![merchant.to_string(), key],
+    )
+    .map(drop)
+}

@@ -1,0 +1,65 @@
+//! Values that exist for storage's sake: list filters and idempotency records.
+
+use time::OffsetDateTime;
+
+use clientele_domain::user::UserId;
+
+/// Which users a list returns. Every filter given must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// The e-mail address in lower case.
+    pub email_lookup: Option<String>,
+    /// A phone number: matches the number as given or its E.164 form.
+    pub phone: Option<PhoneLookup>,
+    pub customer_ref: Option<String>,
+    pub national_id: Option<String>,
+    pub country: Option<String>,
+    /// Created at or after.
+    pub created_after: Option<OffsetDateTime>,
+    /// Created before.
+    pub created_before: Option<OffsetDateTime>,
+}
+
+/// A phone number to look up, as typed and, where it parses, in E.164.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneLookup {
+    pub given: String,
+    pub e164: Option<String>,
+}
+
+/// One page of a list: users after `after` in id order, at most `limit` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub after: Option<UserId>,
+    pub limit: u32,
+}
+
+/// An HTTP answer kept for repeats of an idempotent request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    /// The headers to repeat (`Location`, `ETag`, `Content-Type`...).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Completes a claimed idempotency key: written in the same transaction as the work it
+/// answers for, so a repeat either finds the answer or finds the work not done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentAnswer {
+    pub key: String,
+    pub response: StoredResponse,
+}
+
+/// What claiming an idempotency key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The key is the caller's: do the work, then complete or release the key.
+    Claimed,
+    /// The same request was answered before: repeat this answer.
+    Replay(StoredResponse),
+    /// The same request is being worked on right now.
+    InFlight,
+    /// The key was used for another request.
+    Mismatch,
+}

@@ -47,12 +47,7 @@ impl Role {
             "readonly" => Ok(Role::Readonly),
             "client" => Ok(Role::Client),
             "admin" => Ok(Role::Admin),
-            _ => Err(FieldError::new(
-                field,
-                Violation::NotOneOf {
-                    allowed: Self::NAMES,
-                },
-            )),
+            _ => Err(FieldError::new(field, Violation::NotOneOf { allowed: Self::NAMES })),
         }
     }
 
@@ -98,9 +93,7 @@ impl ApiKeySecret {
     pub fn recognise(value: &str) -> Option<Self> {
         let rest = value.strip_prefix(Self::PREFIX)?;
         let well_formed = rest.len() == Self::RANDOM_CHARS
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         well_formed.then(|| ApiKeySecret(value.to_owned()))
     }
 
@@ -153,12 +146,7 @@ pub struct ApiKey {
 
 impl ApiKey {
     /// A new key record for `secret`.
-    pub fn new(
-        owner: KeyOwner,
-        name: Option<DisplayName>,
-        secret: &ApiKeySecret,
-        now: OffsetDateTime,
-    ) -> Self {
+    pub fn new(owner: KeyOwner, name: Option<DisplayName>, secret: &ApiKeySecret, now: OffsetDateTime) -> Self {
         ApiKey {
             id: ApiKeyId::generate(),
             owner,
@@ -190,19 +178,13 @@ impl SigningKey {
     pub fn generate(now: OffsetDateTime) -> Self {
         let mut secret = vec![0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut secret);
-        SigningKey {
-            kid: uuid::Uuid::now_v7().simple().to_string(),
-            secret,
-            created_at: now,
-        }
+        SigningKey { kid: uuid::Uuid::now_v7().simple().to_string(), secret, created_at: now }
     }
 }
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
     }
 }
 

@@ -67,19 +67,12 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, violation: Violation) -> Self {
-        FieldError {
-            field: field.into(),
-            violation,
-        }
+        FieldError { field: field.into(), violation }
     }
 
     /// The same error, for a field nested under `parent`.
     pub fn under(mut self, parent: &str) -> Self {
-        self.field = if self.field.is_empty() {
-            parent.to_owned()
-        } else {
-            format!("{parent}.{}", self.field)
-        };
+        self.field = if self.field.is_empty() { parent.to_owned() } else { format!("{parent}.{}", self.field) };
         self
     }
 }

@@ -19,17 +19,12 @@ impl InteractionPointId {
             return Err(FieldError::new(field, Violation::Empty));
         }
         if value.len() > Self::MAX {
-            return Err(FieldError::new(
-                field,
-                Violation::TooLong { max: Self::MAX },
-            ));
+            return Err(FieldError::new(field, Violation::TooLong { max: Self::MAX }));
         }
         if !value.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(FieldError::new(
                 field,
-                Violation::Format {
-                    expected: "visible ASCII characters without spaces",
-                },
+                Violation::Format { expected: "visible ASCII characters without spaces" },
             ));
         }
         Ok(InteractionPointId(value.to_owned()))

@@ -24,21 +24,10 @@ impl MerchantNumber {
             return Err(FieldError::new(field, Violation::Empty));
         }
         if value.len() > Self::MAX {
-            return Err(FieldError::new(
-                field,
-                Violation::TooLong { max: Self::MAX },
-            ));
+            return Err(FieldError::new(field, Violation::TooLong { max: Self::MAX }));
         }
-        if !value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return Err(FieldError::new(
-                field,
-                Violation::Format {
-                    expected: "letters, digits, '-' or '_'",
-                },
-            ));
+        if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(FieldError::new(field, Violation::Format { expected: "letters, digits, '-' or '_'" }));
         }
         Ok(MerchantNumber(value.to_owned()))
     }
@@ -60,27 +49,12 @@ pub struct Merchant {
 impl Merchant {
     /// A new merchant with a fresh id.
     pub fn new(number: MerchantNumber, name: DisplayName, now: OffsetDateTime) -> Self {
-        Merchant {
-            id: MerchantId::generate(),
-            number,
-            name,
-            created_at: now,
-        }
+        Merchant { id: MerchantId::generate(), number, name, created_at: now }
     }
 
     /// Rebuilds a merchant from stored columns, which were parsed before they were written.
-    pub fn from_stored(
-        id: MerchantId,
-        number: String,
-        name: String,
-        created_at: OffsetDateTime,
-    ) -> Self {
-        Merchant {
-            id,
-            number: MerchantNumber(number),
-            name: DisplayName::from_stored(name),
-            created_at,
-        }
+    pub fn from_stored(id: MerchantId, number: String, name: String, created_at: OffsetDateTime) -> Self {
+        Merchant { id, number: MerchantNumber(number), name: DisplayName::from_stored(name), created_at }
     }
 }
 

@@ -63,12 +63,7 @@ impl ValueType {
             "decimal" => Ok(ValueType::Decimal),
             "boolean" => Ok(ValueType::Boolean),
             "date" => Ok(ValueType::Date),
-            _ => Err(FieldError::new(
-                field,
-                Violation::NotOneOf {
-                    allowed: Self::NAMES,
-                },
-            )),
+            _ => Err(FieldError::new(field, Violation::NotOneOf { allowed: Self::NAMES })),
         }
     }
 }
@@ -90,10 +85,7 @@ impl ValueType {
         let format = |expected| FieldError::new(field, Violation::Format { expected });
         match self {
             ValueType::String => bounded_text(field, value, PropertyValueText::MAX),
-            ValueType::Integer => trimmed
-                .parse::<i64>()
-                .map(|n| n.to_string())
-                .map_err(|_| format("an integer")),
+            ValueType::Integer => trimmed.parse::<i64>().map(|n| n.to_string()).map_err(|_| format("an integer")),
             ValueType::Decimal => rust_decimal::Decimal::from_str_exact(trimmed)
                 .map(|d| d.normalize().to_string())
                 .map_err(|_| format("a decimal number")),
@@ -101,9 +93,7 @@ impl ValueType {
                 value @ ("true" | "false") => Ok(value.to_owned()),
                 _ => Err(format("true or false")),
             },
-            ValueType::Date => {
-                crate::user::parse_date(field, trimmed).map(crate::user::format_date)
-            }
+            ValueType::Date => crate::user::parse_date(field, trimmed).map(crate::user::format_date),
         }
     }
 }
@@ -155,38 +145,23 @@ pub fn resolve_properties(
         let definition = match (&input.id, &input.name) {
             (Some(id), _) => {
                 let id = id.trim().parse::<PropertyId>().ok();
-                active()
-                    .find(|d| Some(d.id) == id)
-                    .ok_or_else(|| undefined("id"))
+                active().find(|d| Some(d.id) == id).ok_or_else(|| undefined("id"))
             }
-            (None, Some(name)) => active()
-                .find(|d| d.name.as_str() == name.trim())
-                .ok_or_else(|| undefined("name")),
+            (None, Some(name)) => active().find(|d| d.name.as_str() == name.trim()).ok_or_else(|| undefined("name")),
             (None, None) => Err(FieldError::new(format!("{entry}.id"), Violation::Required)),
         };
         let Some(definition) = errors.take(definition) else {
             continue;
         };
         if values.iter().any(|v| v.id == definition.id) {
-            errors.push(FieldError::new(
-                entry,
-                Violation::Other("names a property already given".into()),
-            ));
+            errors.push(FieldError::new(entry, Violation::Other("names a property already given".into())));
             continue;
         }
         let Some(value) = input.value.as_deref().filter(|v| !v.trim().is_empty()) else {
             continue;
         };
-        if let Some(value) = errors.take(
-            definition
-                .value_type
-                .check(&format!("{entry}.value"), value),
-        ) {
-            values.push(CustomPropertyValue {
-                id: definition.id,
-                name: definition.name.clone(),
-                value,
-            });
+        if let Some(value) = errors.take(definition.value_type.check(&format!("{entry}.value"), value)) {
+            values.push(CustomPropertyValue { id: definition.id, name: definition.name.clone(), value });
         }
     }
     errors.into_result()?;
@@ -208,11 +183,7 @@ mod tests {
         }
     }
 
-    fn input(
-        id: Option<&PropertyDefinition>,
-        name: Option<&str>,
-        value: &str,
-    ) -> CustomPropertyInput {
+    fn input(id: Option<&PropertyDefinition>, name: Option<&str>, value: &str) -> CustomPropertyInput {
         CustomPropertyInput {
             id: id.map(|d| d.id.to_string()),
             name: name.map(str::to_owned),
@@ -231,10 +202,7 @@ mod tests {
         let defs = [size.clone(), tier.clone()];
         let resolved = resolve_properties(
             "p",
-            &[
-                input(Some(&size), Some("wrong name"), " 42 "),
-                input(None, Some("tier"), "gold"),
-            ],
+            &[input(Some(&size), Some("wrong name"), " 42 "), input(None, Some("tier"), "gold")],
             &defs,
         )
         .unwrap();
@@ -264,18 +232,11 @@ mod tests {
 
     #[test]
     fn value_types_are_checked_and_canonicalised() {
-        assert_eq!(
-            ValueType::Decimal.check("v", "1520.750").unwrap(),
-            "1520.75"
-        );
+        assert_eq!(ValueType::Decimal.check("v", "1520.750").unwrap(), "1520.75");
         assert!(ValueType::Decimal.check("v", "1e3").is_err());
         assert_eq!(ValueType::Boolean.check("v", "TRUE").unwrap(), "true");
         assert!(ValueType::Date.check("v", "2025-02-30").is_err());
-        assert!(
-            ValueType::Integer
-                .check("v", "99999999999999999999")
-                .is_err()
-        );
+        assert!(ValueType::Integer.check("v", "99999999999999999999").is_err());
         assert!(ValueType::String.check("v", &"s".repeat(1001)).is_err());
     }
 }

@@ -45,21 +45,12 @@ mod tests {
     #[test]
     fn bounded_text_trims_and_counts_characters_not_bytes() {
         assert_eq!(bounded_text("f", "  Zoë ", 3).ok(), Some("Zoë".to_owned()));
-        assert_eq!(
-            bounded_text("f", "Zoëy", 3).err().map(|e| e.violation),
-            Some(Violation::TooLong { max: 3 })
-        );
+        assert_eq!(bounded_text("f", "Zoëy", 3).err().map(|e| e.violation), Some(Violation::TooLong { max: 3 }));
     }
 
     #[test]
     fn bounded_text_refuses_blank_and_control_characters() {
-        assert_eq!(
-            bounded_text("f", "   ", 3).err().map(|e| e.violation),
-            Some(Violation::Empty)
-        );
-        assert_eq!(
-            bounded_text("f", "a\u{0}b", 3).err().map(|e| e.violation),
-            Some(Violation::ControlCharacter)
-        );
+        assert_eq!(bounded_text("f", "   ", 3).err().map(|e| e.violation), Some(Violation::Empty));
+        assert_eq!(bounded_text("f", "a\u{0}b", 3).err().map(|e| e.violation), Some(Violation::ControlCharacter));
     }
 }

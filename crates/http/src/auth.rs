@@ -25,8 +25,7 @@ pub struct RateLimit {
     pub burst: NonZeroU32,
 }
 
-type KeyedLimiter =
-    RateLimiter<ApiKeyId, governor::state::keyed::DefaultKeyedStateStore<ApiKeyId>, DefaultClock>;
+type KeyedLimiter = RateLimiter<ApiKeyId, governor::state::keyed::DefaultKeyedStateStore<ApiKeyId>, DefaultClock>;
 
 /// The rate limiters of one server process.
 #[derive(Debug, Clone)]
@@ -34,11 +33,11 @@ pub(crate) struct Limiter(Option<Arc<KeyedLimiter>>);
 
 impl Limiter {
     pub(crate) fn new(limit: Option<RateLimit>) -> Self {
-        Limiter(limit.map(|limit| {
-            Arc::new(RateLimiter::keyed(
-                Quota::per_second(limit.per_second).allow_burst(limit.burst),
-            ))
-        }))
+        Limiter(
+            limit.map(|limit| {
+                Arc::new(RateLimiter::keyed(Quota::per_second(limit.per_second).allow_burst(limit.burst)))
+            }),
+        )
     }
 
     /// Charges one request to `key`'s budget.
@@ -48,9 +47,7 @@ impl Limiter {
         };
         limiter.check_key(&key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            AuthFailure::RateLimited {
-                retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-            }
+            AuthFailure::RateLimited { retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) }
         })
     }
 }
@@ -81,11 +78,7 @@ pub fn credential(headers: &HeaderMap) -> Result<&str, AuthError> {
         Some(_) => return Err(AuthError::Invalid),
         None => value,
     };
-    if credential.is_empty() {
-        Err(AuthError::Missing)
-    } else {
-        Ok(credential)
-    }
+    if credential.is_empty() { Err(AuthError::Missing) } else { Ok(credential) }
 }
 
 /// Identifies the caller of a request and charges its key's rate limit.
@@ -103,10 +96,7 @@ pub struct Caller(pub Principal);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         Ok(Caller(authenticate(state, &parts.headers).await?))
     }
 }
@@ -131,17 +121,8 @@ mod tests {
 
     #[test]
     fn other_schemes_and_empty_values_are_refused() {
-        assert!(matches!(
-            credential(&headers("Basic abc")),
-            Err(AuthError::Invalid)
-        ));
-        assert!(matches!(
-            credential(&headers("Bearer ")),
-            Err(AuthError::Missing)
-        ));
-        assert!(matches!(
-            credential(&HeaderMap::new()),
-            Err(AuthError::Missing)
-        ));
+        assert!(matches!(credential(&headers("Basic abc")), Err(AuthError::Invalid)));
+        assert!(matches!(credential(&headers("Bearer ")), Err(AuthError::Missing)));
+        assert!(matches!(credential(&HeaderMap::new()), Err(AuthError::Missing)));
     }
 }

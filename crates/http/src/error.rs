@@ -57,11 +57,7 @@ pub enum ApiError {
     Unauthenticated(String),
     /// A token endpoint failure, with its OAuth 2.0 error code.
     #[error("oauth: {error}")]
-    OAuth {
-        status: StatusCode,
-        error: &'static str,
-        detail: String,
-    },
+    OAuth { status: StatusCode, error: &'static str, detail: String },
     #[error("forbidden")]
     Forbidden,
     #[error("not found")]
@@ -107,14 +103,8 @@ impl ApiError {
 
     fn problem(self) -> Problem {
         let status = self.status().as_u16();
-        let problem = |kind, title, detail: String| Problem {
-            kind,
-            title,
-            status,
-            detail,
-            errors: Vec::new(),
-            error: None,
-        };
+        let problem =
+            |kind, title, detail: String| Problem { kind, title, status, detail, errors: Vec::new(), error: None };
         match self {
             ApiError::Validation(errors) => Problem {
                 detail: match errors.0.len() {
@@ -130,53 +120,35 @@ impl ApiError {
                         field: e.field,
                     })
                     .collect(),
-                ..problem(
-                    "urn:clientele:problem:validation",
-                    "The request has invalid fields",
-                    String::new(),
-                )
+                ..problem("urn:clientele:problem:validation", "The request has invalid fields", String::new())
             },
-            ApiError::Malformed(detail) => problem(
-                "urn:clientele:problem:malformed",
-                "The request could not be read",
-                detail,
-            ),
-            ApiError::Unauthenticated(detail) => problem(
-                "urn:clientele:problem:unauthenticated",
-                "Authentication is required",
-                detail,
-            ),
+            ApiError::Malformed(detail) => {
+                problem("urn:clientele:problem:malformed", "The request could not be read", detail)
+            }
+            ApiError::Unauthenticated(detail) => {
+                problem("urn:clientele:problem:unauthenticated", "Authentication is required", detail)
+            }
             ApiError::OAuth { error, detail, .. } => Problem {
                 error: Some(error),
-                ..problem(
-                    "urn:clientele:problem:token",
-                    "No access token was issued",
-                    detail,
-                )
+                ..problem("urn:clientele:problem:token", "No access token was issued", detail)
             },
             ApiError::Forbidden => problem(
                 "urn:clientele:problem:forbidden",
                 "Not allowed",
                 "this credential's role does not allow this operation".to_owned(),
             ),
-            ApiError::NotFound => problem(
-                "urn:clientele:problem:not-found",
-                "Not found",
-                "no such resource".to_owned(),
-            ),
-            ApiError::Conflict(detail) => {
-                problem("urn:clientele:problem:conflict", "Conflict", detail)
+            ApiError::NotFound => {
+                problem("urn:clientele:problem:not-found", "Not found", "no such resource".to_owned())
             }
+            ApiError::Conflict(detail) => problem("urn:clientele:problem:conflict", "Conflict", detail),
             ApiError::PreconditionFailed => problem(
                 "urn:clientele:problem:precondition-failed",
                 "The resource has changed",
                 "the resource is not at the version If-Match names; read it again".to_owned(),
             ),
-            ApiError::Unprocessable(detail) => problem(
-                "urn:clientele:problem:unprocessable",
-                "The request cannot be carried out",
-                detail,
-            ),
+            ApiError::Unprocessable(detail) => {
+                problem("urn:clientele:problem:unprocessable", "The request cannot be carried out", detail)
+            }
             ApiError::PayloadTooLarge => problem(
                 "urn:clientele:problem:payload-too-large",
                 "The request body is too large",
@@ -187,9 +159,7 @@ impl ApiError {
                 "Unsupported media type",
                 format!("the request body must be sent as {expected}"),
             ),
-            ApiError::RateLimited {
-                retry_after_seconds,
-            } => problem(
+            ApiError::RateLimited { retry_after_seconds } => problem(
                 "urn:clientele:problem:rate-limited",
                 "Too many requests",
                 format!("this key's rate limit was reached; retry in {retry_after_seconds} s"),
@@ -220,9 +190,7 @@ impl IntoResponse for ApiError {
             ApiError::Unauthenticated(_) => {
                 extra.push((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
-            ApiError::RateLimited {
-                retry_after_seconds,
-            } => {
+            ApiError::RateLimited { retry_after_seconds } => {
                 if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
                     extra.push((header::RETRY_AFTER, value));
                 }
@@ -235,10 +203,7 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         for (name, value) in extra {
             headers.insert(name, value);
         }
@@ -288,11 +253,7 @@ impl From<AuthFailure> for ApiError {
     fn from(failure: AuthFailure) -> Self {
         match failure {
             AuthFailure::Auth(error) => error.into(),
-            AuthFailure::RateLimited {
-                retry_after_seconds,
-            } => ApiError::RateLimited {
-                retry_after_seconds,
-            },
+            AuthFailure::RateLimited { retry_after_seconds } => ApiError::RateLimited { retry_after_seconds },
         }
     }
 }
@@ -305,32 +266,17 @@ mod tests {
     async fn body(error: ApiError) -> (StatusCode, String, serde_json::Value) {
         let response = error.into_response();
         let status = response.status();
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap_or_default();
-        (
-            status,
-            content_type,
-            serde_json::from_slice(&bytes).unwrap_or_default(),
-        )
+        let content_type =
+            response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
+        (status, content_type, serde_json::from_slice(&bytes).unwrap_or_default())
     }
 
     #[tokio::test]
     async fn validation_problems_list_every_field() {
         let errors = ValidationErrors(vec![
             FieldError::new("name", Violation::TooLong { max: 200 }),
-            FieldError::new(
-                "role",
-                Violation::NotOneOf {
-                    allowed: &["a", "b"],
-                },
-            ),
+            FieldError::new("role", Violation::NotOneOf { allowed: &["a", "b"] }),
         ]);
         let (status, content_type, problem) = body(ApiError::Validation(errors)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -344,36 +290,21 @@ mod tests {
 
     #[tokio::test]
     async fn internal_problems_reveal_nothing_of_the_cause() {
-        let (status, _, problem) = body(ApiError::Internal(
-            "relation \"users\" does not exist".into(),
-        ))
-        .await;
+        let (status, _, problem) = body(ApiError::Internal("relation \"users\" does not exist".into())).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!problem.to_string().contains("relation"));
     }
 
     #[tokio::test]
     async fn rate_limited_answers_say_when_to_retry() {
-        let response = ApiError::RateLimited {
-            retry_after_seconds: 3,
-        }
-        .into_response();
+        let response = ApiError::RateLimited { retry_after_seconds: 3 }.into_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(
-            response
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok()),
-            Some("3")
-        );
+        assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("3"));
     }
 
     #[tokio::test]
     async fn store_errors_map_to_their_statuses() {
-        assert_eq!(
-            body(StoreError::NotFound.into()).await.0,
-            StatusCode::NOT_FOUND
-        );
+        assert_eq!(body(StoreError::NotFound.into()).await.0, StatusCode::NOT_FOUND);
         let conflict = StoreError::Conflict(clientele_store::Unique::MerchantNumber);
         assert_eq!(body(conflict.into()).await.0, StatusCode::CONFLICT);
     }

@@ -2,9 +2,10 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use clientele_domain::{FieldError, ValidationErrors, Violation};
@@ -20,18 +21,44 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !is_json(
-            request
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok()),
-        ) {
+        JsonBody::from_request(request, state).await.map(|body| Json(body.value))
+    }
+}
+
+/// A JSON request body together with its bytes (which fingerprint idempotent requests).
+#[derive(Debug, Clone)]
+pub struct JsonBody<T> {
+    pub value: T,
+    pub raw: Bytes,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok())) {
             return Err(ApiError::UnsupportedMediaType("application/json"));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(body_rejection)?;
-        parse_json(&bytes).map(Json)
+        let raw = Bytes::from_request(request, state).await.map_err(body_rejection)?;
+        Ok(JsonBody { value: parse_json(&raw)?, raw })
+    }
+}
+
+/// A query string, parsed strictly: the DTO decides what is accepted, and a refused
+/// parameter is named.
+#[derive(Debug, Clone)]
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(Query).map_err(|error| {
+            let path = error.path().to_string();
+            ApiError::Validation(field_message(&path, &error.into_inner().to_string()))
+        })
     }
 }
 
@@ -40,14 +67,8 @@ pub(crate) fn is_json(content_type: Option<&str>) -> bool {
     let Some(content_type) = content_type else {
         return false;
     };
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 pub(crate) fn body_rejection(rejection: BytesRejection) -> ApiError {
@@ -81,27 +102,21 @@ fn malformed(error: &serde_json::Error) -> ApiError {
 fn field_error(path: &str, error: &serde_json::Error) -> ValidationErrors {
     // serde_json appends " at line L column C"; the field path says more.
     let message = error.to_string();
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(&message)
-        .to_owned();
-    let path = if path == "." {
-        String::new()
-    } else {
-        path.to_owned()
-    };
+    field_message(path, message.split(" at line ").next().unwrap_or(&message))
+}
+
+/// A deserialisation message as a field error: unknown and missing fields get their own
+/// codes, anything else keeps serde's wording.
+fn field_message(path: &str, message: &str) -> ValidationErrors {
+    let message = message.to_owned();
+    let path = if path == "." { String::new() } else { path.to_owned() };
     if message.starts_with("unknown field `") {
         // The path already ends with the unknown field's name.
         return FieldError::new(path, Violation::UnknownField).into();
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or_default();
-        let field = if path.is_empty() {
-            field.to_owned()
-        } else {
-            format!("{path}.{field}")
-        };
+        let field = if path.is_empty() { field.to_owned() } else { format!("{path}.{field}") };
         return FieldError::new(field, Violation::Required).into();
     }
     FieldError::new(path, Violation::Other(message)).into()
@@ -121,11 +136,7 @@ mod tests {
 
     fn errors(result: Result<Body, ApiError>) -> Vec<(String, &'static str)> {
         match result {
-            Err(ApiError::Validation(errors)) => errors
-                .0
-                .into_iter()
-                .map(|e| (e.field, e.violation.code()))
-                .collect(),
+            Err(ApiError::Validation(errors)) => errors.0.into_iter().map(|e| (e.field, e.violation.code())).collect(),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }
@@ -149,25 +160,13 @@ mod tests {
 
     #[test]
     fn missing_and_mistyped_fields_are_named() {
-        assert_eq!(
-            errors(parse_json(br#"{"name": "a"}"#)),
-            vec![("count".to_owned(), "required")]
-        );
-        assert_eq!(
-            errors(parse_json(br#"{"name": "a", "count": "x"}"#)),
-            vec![("count".to_owned(), "invalid")]
-        );
+        assert_eq!(errors(parse_json(br#"{"name": "a"}"#)), vec![("count".to_owned(), "required")]);
+        assert_eq!(errors(parse_json(br#"{"name": "a", "count": "x"}"#)), vec![("count".to_owned(), "invalid")]);
     }
 
     #[test]
     fn malformed_json_is_not_a_field_error() {
-        assert!(matches!(
-            parse_json::<Body>(br#"{"name": "#),
-            Err(ApiError::Malformed(_))
-        ));
-        assert!(matches!(
-            parse_json::<Body>(br#"{"name": "a", "count": 1} x"#),
-            Err(ApiError::Malformed(_))
-        ));
+        assert!(matches!(parse_json::<Body>(br#"{"name": "#), Err(ApiError::Malformed(_))));
+        assert!(matches!(parse_json::<Body>(br#"{"name": "a", "count": 1} x"#), Err(ApiError::Malformed(_))));
     }
 }

@@ -5,10 +5,12 @@
 mod auth;
 mod error;
 mod extract;
+mod idempotency;
 mod middleware;
 mod openapi;
 mod ops;
 mod routes;
+pub mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +22,8 @@ use clientele_store::StoreMetrics;
 
 pub use auth::{AuthFailure, Caller, RateLimit, authenticate, credential};
 pub use error::{ApiError, Problem};
+pub use extract::{Json, JsonBody, Query};
+pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED, idempotency_request, respond, stored_response};
 pub use openapi::ApiDoc;
 
 /// Limits and policies of the HTTP layer.
@@ -35,11 +39,7 @@ pub struct HttpSettings {
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings {
-            body_limit: 1024 * 1024,
-            request_timeout: Duration::from_secs(30),
-            rate_limit: None,
-        }
+        HttpSettings { body_limit: 1024 * 1024, request_timeout: Duration::from_secs(30), rate_limit: None }
     }
 }
 
@@ -54,11 +54,7 @@ pub struct AppState {
 /// The whole HTTP application: every surface, the operations endpoints and the middleware.
 pub fn app(registry: Registry, settings: &HttpSettings, store_metrics: &StoreMetrics) -> Router {
     let metrics = Arc::new(middleware::Metrics::new(store_metrics));
-    let state = AppState {
-        registry,
-        limiter: auth::Limiter::new(settings.rate_limit),
-        metrics,
-    };
+    let state = AppState { registry, limiter: auth::Limiter::new(settings.rate_limit), metrics };
     let (api, openapi) = routes::router().merge(ops::router()).split_for_parts();
     let router = api
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))

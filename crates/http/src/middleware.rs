@@ -17,9 +17,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{
-    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -52,25 +50,11 @@ impl Metrics {
     pub(crate) fn new(store: &StoreMetrics) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
-        let durations = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(
-            latency_buckets,
-        );
-        registry.register(
-            "clientele_http_requests",
-            "HTTP requests answered",
-            requests.clone(),
-        );
-        registry.register(
-            "clientele_http_request_duration_seconds",
-            "Time to answer HTTP requests",
-            durations.clone(),
-        );
+        let durations = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_buckets);
+        registry.register("clientele_http_requests", "HTTP requests answered", requests.clone());
+        registry.register("clientele_http_request_duration_seconds", "Time to answer HTTP requests", durations.clone());
         store.register(&mut registry);
-        Metrics {
-            registry,
-            requests,
-            durations,
-        }
+        Metrics { registry, requests, durations }
     }
 
     /// The metrics in the OpenMetrics text format.
@@ -89,16 +73,9 @@ async fn observe(State(metrics): State<Arc<Metrics>>, request: Request, next: Ne
     let method = request.method().as_str().to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
-    let labels = RequestLabels {
-        method,
-        route,
-        status: response.status().as_u16(),
-    };
+    let labels = RequestLabels { method, route, status: response.status().as_u16() };
     metrics.requests.get_or_create(&labels).inc();
-    metrics
-        .durations
-        .get_or_create(&labels)
-        .observe(started.elapsed().as_secs_f64());
+    metrics.durations.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
     response
 }
 
@@ -110,15 +87,9 @@ async fn timeout(State(limit): State<Duration>, request: Request, next: Next) ->
 }
 
 fn request_span(request: &Request) -> tracing::Span {
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|id| id.header_value().to_str().ok())
-        .unwrap_or_default();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str);
+    let request_id =
+        request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or_default();
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
     // The route pattern, never the URI: paths and query strings can carry personal data.
     tracing::info_span!(
         "request",
@@ -147,14 +118,8 @@ pub(crate) fn wrap(router: Router<AppState>, state: AppState, settings: &HttpSet
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&state.metrics),
-            observe,
-        ))
-        .layer(middleware::from_fn_with_state(
-            settings.request_timeout,
-            timeout,
-        ))
+        .layer(middleware::from_fn_with_state(Arc::clone(&state.metrics), observe))
+        .layer(middleware::from_fn_with_state(settings.request_timeout, timeout))
         .layer(DefaultBodyLimit::max(settings.body_limit));
     router.layer(layers).with_state(state)
 }
@@ -170,26 +135,13 @@ mod tests {
     #[tokio::test]
     async fn a_request_over_the_time_limit_answers_503_in_the_problem_format() {
         let router: Router = Router::new()
-            .route(
-                "/slow",
-                get(|| async { tokio::time::sleep(Duration::from_secs(5)).await }),
-            )
+            .route("/slow", get(|| async { tokio::time::sleep(Duration::from_secs(5)).await }))
             .route("/fast", get(|| async { "done" }))
-            .layer(middleware::from_fn_with_state(
-                Duration::from_millis(20),
-                timeout,
-            ));
-        let slow = router
-            .clone()
-            .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+            .layer(middleware::from_fn_with_state(Duration::from_millis(20), timeout));
+        let slow = router.clone().oneshot(Request::get("/slow").body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(slow.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(slow.headers()["content-type"], "application/problem+json");
-        let fast = router
-            .oneshot(Request::get("/fast").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let fast = router.oneshot(Request::get("/fast").body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(fast.status(), StatusCode::OK);
     }
 }

@@ -30,12 +30,7 @@ pub struct Cli {
     pub database_url: SecretString,
 
     /// PostgreSQL connections per server process.
-    #[arg(
-        long,
-        env = "CLIENTELE_PG_MAX_CONNECTIONS",
-        default_value_t = 16,
-        global = true
-    )]
+    #[arg(long, env = "CLIENTELE_PG_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub pg_max_connections: u32,
 
     /// Log format.
@@ -138,9 +133,7 @@ impl ServeArgs {
                 request_timeout: Duration::from_secs(self.request_timeout),
                 rate_limit,
             },
-            tokens: TokenSettings {
-                ttl: Duration::from_secs(self.token_ttl),
-            },
+            tokens: TokenSettings { ttl: Duration::from_secs(self.token_ttl) },
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
         }
     }
@@ -166,18 +159,10 @@ pub enum ApiKeyCommand {
     /// Issue an API key; its secret is printed once.
     Create {
         /// The merchant's number.
-        #[arg(
-            long,
-            required_unless_present = "platform",
-            conflicts_with = "platform"
-        )]
+        #[arg(long, required_unless_present = "platform", conflicts_with = "platform")]
         merchant: Option<String>,
         /// readonly, client or admin.
-        #[arg(
-            long,
-            required_unless_present = "platform",
-            conflicts_with = "platform"
-        )]
+        #[arg(long, required_unless_present = "platform", conflicts_with = "platform")]
         role: Option<String>,
         /// A platform admin key, which creates merchants and reaches no merchant's data.
         #[arg(long)]
@@ -232,10 +217,7 @@ pub enum PropertyCommand {
 
 impl Cli {
     pub fn store_settings(&self) -> StoreSettings {
-        StoreSettings {
-            database_url: self.database_url.clone(),
-            pg_max_connections: self.pg_max_connections,
-        }
+        StoreSettings { database_url: self.database_url.clone(), pg_max_connections: self.pg_max_connections }
     }
 }
 
@@ -283,16 +265,11 @@ pub async fn administer(cli: &Cli) -> anyhow::Result<()> {
             let applied = crate::migrate(&cli.store_settings()).await?;
             println!("applied {applied} migration(s); the database is up to date");
         }
-        Command::Merchant {
-            command: MerchantCommand::Create { name, number, json },
-        } => {
+        Command::Merchant { command: MerchantCommand::Create { name, number, json } } => {
             let number = MerchantNumber::parse("number", number).map_err(flag)?;
             let name = DisplayName::parse("name", name).map_err(flag)?;
             let registry = registry(cli).await?;
-            let (merchant, key) = registry
-                .create_merchant(number, name)
-                .await
-                .context("creating the merchant")?;
+            let (merchant, key) = registry.create_merchant(number, name).await.context("creating the merchant")?;
             print(
                 *json,
                 json!({
@@ -308,21 +285,8 @@ pub async fn administer(cli: &Cli) -> anyhow::Result<()> {
                 ),
             );
         }
-        Command::ApiKey {
-            command:
-                ApiKeyCommand::Create {
-                    merchant,
-                    role,
-                    platform,
-                    name,
-                    json,
-                },
-        } => {
-            let name = name
-                .as_deref()
-                .map(|n| DisplayName::parse("name", n))
-                .transpose()
-                .map_err(flag)?;
+        Command::ApiKey { command: ApiKeyCommand::Create { merchant, role, platform, name, json } } => {
+            let name = name.as_deref().map(|n| DisplayName::parse("name", n)).transpose().map_err(flag)?;
             let registry = registry(cli).await?;
             let owner = match (merchant, role, platform) {
                 (_, _, true) => KeyOwner::Platform,
@@ -332,10 +296,7 @@ pub async fn administer(cli: &Cli) -> anyhow::Result<()> {
                 },
                 _ => anyhow::bail!("give --merchant and --role, or --platform"),
             };
-            let issued = registry
-                .issue_key(owner, name)
-                .await
-                .context("issuing the key")?;
+            let issued = registry.issue_key(owner, name).await.context("issuing the key")?;
             print(
                 *json,
                 json!({"id": issued.key.id, "role": key_role(&issued), "api_key": issued.secret.expose()}),
@@ -347,52 +308,25 @@ pub async fn administer(cli: &Cli) -> anyhow::Result<()> {
                 ),
             );
         }
-        Command::InteractionPoint {
-            command:
-                InteractionPointCommand::Create {
-                    merchant,
-                    id,
-                    name,
-                    json,
-                },
-        } => {
+        Command::InteractionPoint { command: InteractionPointCommand::Create { merchant, id, name, json } } => {
             let id = InteractionPointId::parse("id", id).map_err(flag)?;
             let name = DisplayName::parse("name", name).map_err(flag)?;
             let registry = registry(cli).await?;
             let merchant = merchant_id(&registry, merchant).await?;
-            let point = registry
-                .create_interaction_point(merchant, id, name)
-                .await
-                .context("registering")?;
+            let point = registry.create_interaction_point(merchant, id, name).await.context("registering")?;
             print(
                 *json,
                 json!({"id": point.id, "name": point.name}),
-                format!(
-                    "registered interaction point {} ({})",
-                    point.id.as_str(),
-                    point.name.as_str()
-                ),
+                format!("registered interaction point {} ({})", point.id.as_str(), point.name.as_str()),
             );
         }
-        Command::Property {
-            command:
-                PropertyCommand::Create {
-                    merchant,
-                    name,
-                    value_type,
-                    id,
-                    json,
-                },
-        } => {
+        Command::Property { command: PropertyCommand::Create { merchant, name, value_type, id, json } } => {
             let name = PropertyName::parse("name", name).map_err(flag)?;
             let value_type = ValueType::parse("value-type", value_type).map_err(flag)?;
             let registry = registry(cli).await?;
             let merchant = merchant_id(&registry, merchant).await?;
             let id = id.map(clientele_domain::property::PropertyId::from_uuid);
-            let property = registry
-                .create_property(merchant, id, name, value_type)
-                .await
-                .context("defining")?;
+            let property = registry.create_property(merchant, id, name, value_type).await.context("defining")?;
             print(
                 *json,
                 json!({"id": property.id, "name": property.name, "value_type": property.value_type.as_str()}),

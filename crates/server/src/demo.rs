@@ -19,17 +19,13 @@ pub async fn ensure_demo_merchant(registry: &Registry) -> anyhow::Result<(bool, 
     let number = MerchantNumber::parse("number", DEMO_NUMBER)?;
     match registry.store().merchant_by_number(&number).await {
         Ok(merchant) => {
-            let owner = KeyOwner::Merchant {
-                merchant: merchant.id,
-                role: Role::Admin,
-            };
+            let owner = KeyOwner::Merchant { merchant: merchant.id, role: Role::Admin };
             let name = DisplayName::parse("name", "demo")?;
             Ok((false, registry.issue_key(owner, Some(name)).await?))
         }
         Err(StoreError::NotFound) => {
-            let (merchant, key) = registry
-                .create_merchant(number, DisplayName::parse("name", "Demo Merchant")?)
-                .await?;
+            let (merchant, key) =
+                registry.create_merchant(number, DisplayName::parse("name", "Demo Merchant")?).await?;
             registry
                 .create_interaction_point(
                     merchant.id,

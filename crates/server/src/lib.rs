@@ -39,10 +39,7 @@ pub struct ServeSettings {
 }
 
 /// Opens (creating and migrating as needed) the store the URL names.
-pub async fn open_store(
-    settings: &StoreSettings,
-    metrics: StoreMetrics,
-) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_store(settings: &StoreSettings, metrics: StoreMetrics) -> anyhow::Result<Arc<dyn Store>> {
     let url = settings.database_url.expose_secret();
     if let Some(path) = clientele_store_sqlite::path_from_url(url) {
         let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, metrics))
@@ -50,9 +47,8 @@ pub async fn open_store(
             .context("opening the SQLite database")??;
         Ok(Arc::new(store))
     } else if clientele_store_postgres::is_postgres_url(url) {
-        let store = PgStore::connect(url, settings.pg_max_connections, metrics)
-            .await
-            .context("connecting to PostgreSQL")?;
+        let store =
+            PgStore::connect(url, settings.pg_max_connections, metrics).await.context("connecting to PostgreSQL")?;
         Ok(Arc::new(store))
     } else {
         anyhow::bail!("unsupported database URL: use sqlite://PATH or postgres://...")

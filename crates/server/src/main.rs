@@ -12,15 +12,9 @@ use clientele_store::StoreMetrics;
 
 fn init_logs(cli: &Cli) {
     let filter = EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match cli.log_format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
         LogFormat::Pretty => builder.init(),
     }
 }
@@ -39,35 +33,21 @@ async fn serve(cli: &Cli, args: &clientele_server::cli::ServeArgs) -> anyhow::Re
         let (created, key) = clientele_server::ensure_demo_merchant(&registry).await?;
         let secret = key.secret.expose();
         if created {
-            println!(
-                "\nCreated the demo merchant DEMO (\"Demo Merchant\") with the interaction point demo-till."
-            );
+            println!("\nCreated the demo merchant DEMO (\"Demo Merchant\") with the interaction point demo-till.");
         } else {
             println!("\nThe demo merchant DEMO exists; here is a new admin key for it.");
         }
         println!("Its admin API key (shown once):\n\n    {secret}\n");
-        println!(
-            "Try:\n\n    curl -s http://{address}/v1/merchant -H 'Authorization: Bearer {secret}'\n"
-        );
+        println!("Try:\n\n    curl -s http://{address}/v1/merchant -H 'Authorization: Bearer {secret}'\n");
         println!("API documentation: http://{address}/docs\n");
     }
-    clientele_server::launch(
-        registry,
-        &store_metrics,
-        &settings,
-        listener,
-        clientele_server::shutdown_signal(),
-    )
-    .await
+    clientele_server::launch(registry, &store_metrics, &settings, listener, clientele_server::shutdown_signal()).await
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logs(&cli);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: could not start the runtime: {error}");

@@ -4,14 +4,15 @@
 mod access;
 mod registry;
 mod tokens;
+mod users;
 
 pub use access::{AccessError, AuthError, Principal};
 pub use registry::{IssuedKey, Registry};
 pub use tokens::{AccessToken, TokenSettings};
+pub use users::{Answer, IDEMPOTENCY_RETENTION, IdempotencyRequest, UserError};
 
 /// The current time, to the microsecond (the precision both stores keep).
 pub fn now() -> time::OffsetDateTime {
     let now = time::OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(now)
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
 }

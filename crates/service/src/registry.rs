@@ -46,31 +46,20 @@ impl Registry {
         name: DisplayName,
     ) -> Result<(Merchant, IssuedKey), StoreError> {
         let merchant = Merchant::new(number, name, crate::now());
-        let owner = KeyOwner::Merchant {
-            merchant: merchant.id,
-            role: clientele_domain::credential::Role::Admin,
-        };
+        let owner = KeyOwner::Merchant { merchant: merchant.id, role: clientele_domain::credential::Role::Admin };
         let issued = new_key(owner, None);
         self.store.create_merchant(&merchant, &issued.key).await?;
         Ok((merchant, issued))
     }
 
     /// Issues a new key. A merchant key's merchant must exist.
-    pub async fn issue_key(
-        &self,
-        owner: KeyOwner,
-        name: Option<DisplayName>,
-    ) -> Result<IssuedKey, StoreError> {
+    pub async fn issue_key(&self, owner: KeyOwner, name: Option<DisplayName>) -> Result<IssuedKey, StoreError> {
         let issued = new_key(owner, name);
         self.store.create_api_key(&issued.key).await?;
         Ok(issued)
     }
 
-    pub async fn revoke_key(
-        &self,
-        merchant: MerchantId,
-        id: ApiKeyId,
-    ) -> Result<ApiKey, StoreError> {
+    pub async fn revoke_key(&self, merchant: MerchantId, id: ApiKeyId) -> Result<ApiKey, StoreError> {
         self.store.revoke_api_key(merchant, id, crate::now()).await
     }
 
@@ -87,10 +76,7 @@ impl Registry {
             }
         };
         match key {
-            Ok(key) if key.is_active() => Ok(Principal {
-                key_id: key.id,
-                owner: key.owner,
-            }),
+            Ok(key) if key.is_active() => Ok(Principal { key_id: key.id, owner: key.owner }),
             Ok(_) | Err(StoreError::NotFound) => Err(AuthError::Invalid),
             Err(error) => Err(AuthError::Store(error)),
         }
@@ -98,16 +84,10 @@ impl Registry {
 
     /// Exchanges an API key's secret for an access token, valid for `ttl` or the configured
     /// lifetime. Returns who the token stands for, too.
-    pub async fn exchange(
-        &self,
-        secret: &str,
-        ttl: Option<Duration>,
-    ) -> Result<(Principal, AccessToken), AuthError> {
+    pub async fn exchange(&self, secret: &str, ttl: Option<Duration>) -> Result<(Principal, AccessToken), AuthError> {
         let secret = ApiKeySecret::recognise(secret).ok_or(AuthError::Invalid)?;
         let principal = self.authenticate(secret.expose()).await?;
-        let token = self
-            .tokens
-            .issue(principal.key_id, ttl.unwrap_or_else(|| self.tokens.ttl()))?;
+        let token = self.tokens.issue(principal.key_id, ttl.unwrap_or_else(|| self.tokens.ttl()))?;
         Ok((principal, token))
     }
 
@@ -119,15 +99,8 @@ impl Registry {
         id: InteractionPointId,
         name: DisplayName,
     ) -> Result<InteractionPoint, StoreError> {
-        let point = InteractionPoint {
-            id,
-            name,
-            active: true,
-            created_at: crate::now(),
-        };
-        self.store
-            .create_interaction_point(merchant, &point)
-            .await?;
+        let point = InteractionPoint { id, name, active: true, created_at: crate::now() };
+        self.store.create_interaction_point(merchant, &point).await?;
         Ok(point)
     }
 
@@ -155,8 +128,5 @@ impl Registry {
 
 fn new_key(owner: KeyOwner, name: Option<DisplayName>) -> IssuedKey {
     let secret = ApiKeySecret::generate();
-    IssuedKey {
-        key: ApiKey::new(owner, name, &secret, crate::now()),
-        secret,
-    }
+    IssuedKey { key: ApiKey::new(owner, name, &secret, crate::now()), secret }
 }

@@ -26,9 +26,7 @@ pub struct TokenSettings {
 
 impl Default for TokenSettings {
     fn default() -> Self {
-        TokenSettings {
-            ttl: Duration::from_secs(3600),
-        }
+        TokenSettings { ttl: Duration::from_secs(3600) }
     }
 }
 
@@ -57,13 +55,8 @@ struct Keys {
 impl Keys {
     fn from(stored: &[SigningKey]) -> Self {
         Keys {
-            current: stored
-                .first()
-                .map(|k| (k.kid.clone(), EncodingKey::from_secret(&k.secret))),
-            verifying: stored
-                .iter()
-                .map(|k| (k.kid.clone(), DecodingKey::from_secret(&k.secret)))
-                .collect(),
+            current: stored.first().map(|k| (k.kid.clone(), EncodingKey::from_secret(&k.secret))),
+            verifying: stored.iter().map(|k| (k.kid.clone(), DecodingKey::from_secret(&k.secret))).collect(),
             loaded_at: Instant::now(),
         }
     }
@@ -77,34 +70,23 @@ pub(crate) struct Tokens {
 
 impl std::fmt::Debug for Tokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tokens")
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
+        f.debug_struct("Tokens").field("settings", &self.settings).finish_non_exhaustive()
     }
 }
 
 impl Tokens {
     /// Loads the signing keys, creating the first one when the database has none.
-    pub(crate) async fn load(
-        store: &dyn Store,
-        settings: TokenSettings,
-    ) -> Result<Self, StoreError> {
+    pub(crate) async fn load(store: &dyn Store, settings: TokenSettings) -> Result<Self, StoreError> {
         let mut stored = store.signing_keys().await?;
         if stored.is_empty() {
-            match store
-                .add_signing_key(&SigningKey::generate(crate::now()))
-                .await
-            {
+            match store.add_signing_key(&SigningKey::generate(crate::now())).await {
                 // Another process created one at the same moment: both are valid.
                 Ok(()) | Err(StoreError::Conflict(Unique::SigningKey)) => {}
                 Err(error) => return Err(error),
             }
             stored = store.signing_keys().await?;
         }
-        Ok(Tokens {
-            settings,
-            keys: RwLock::new(Arc::new(Keys::from(&stored))),
-        })
+        Ok(Tokens { settings, keys: RwLock::new(Arc::new(Keys::from(&stored))) })
     }
 
     fn keys(&self) -> Arc<Keys> {
@@ -121,35 +103,18 @@ impl Tokens {
     /// Issues a token for `key`, valid for `ttl`.
     pub(crate) fn issue(&self, key: ApiKeyId, ttl: Duration) -> Result<AccessToken, StoreError> {
         let keys = self.keys();
-        let (kid, signing) = keys
-            .current
-            .as_ref()
-            .ok_or_else(|| StoreError::other("no signing key"))?;
+        let (kid, signing) = keys.current.as_ref().ok_or_else(|| StoreError::other("no signing key"))?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let ttl_seconds = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
-        let claims = Claims {
-            iss: ISSUER.to_owned(),
-            sub: key.to_string(),
-            iat: now,
-            exp: now.saturating_add(ttl_seconds),
-        };
-        let header = Header {
-            kid: Some(kid.clone()),
-            ..Header::new(Algorithm::HS256)
-        };
+        let claims =
+            Claims { iss: ISSUER.to_owned(), sub: key.to_string(), iat: now, exp: now.saturating_add(ttl_seconds) };
+        let header = Header { kid: Some(kid.clone()), ..Header::new(Algorithm::HS256) };
         let token = jsonwebtoken::encode(&header, &claims, signing).map_err(StoreError::other)?;
-        Ok(AccessToken {
-            token,
-            expires_in: ttl,
-        })
+        Ok(AccessToken { token, expires_in: ttl })
     }
 
     /// Checks a token's signature, issuer and expiry and returns the key it stands for.
-    pub(crate) async fn verify(
-        &self,
-        store: &dyn Store,
-        token: &str,
-    ) -> Result<ApiKeyId, AuthError> {
+    pub(crate) async fn verify(&self, store: &dyn Store, token: &str) -> Result<ApiKeyId, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Invalid)?;
         if header.alg != Algorithm::HS256 {
             return Err(AuthError::Invalid);
@@ -162,11 +127,9 @@ impl Tokens {
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 5;
         let data =
-            jsonwebtoken::decode::<Claims>(token, decoding, &validation).map_err(|error| {
-                match error.kind() {
-                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
-                    _ => AuthError::Invalid,
-                }
+            jsonwebtoken::decode::<Claims>(token, decoding, &validation).map_err(|error| match error.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                _ => AuthError::Invalid,
             })?;
         data.claims.sub.parse().map_err(|_| AuthError::Invalid)
     }

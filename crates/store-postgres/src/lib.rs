@@ -20,9 +20,7 @@ use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId};
 use clientele_domain::user::{User, UserId};
-use clientele_store::{
-    IdempotencyClaim, IdempotentAnswer, PageRequest, Store, StoreError, StoreMetrics, UserFilter,
-};
+use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, Store, StoreError, StoreMetrics, UserFilter};
 
 use crate::rows::store_error;
 
@@ -49,11 +47,7 @@ fn options(url: &str) -> Result<PgConnectOptions, StoreError> {
 impl PgStore {
     /// Connects with a pool of up to `max_connections` and applies pending migrations
     /// (under PostgreSQL's advisory lock, so processes starting together take turns).
-    pub async fn connect(
-        url: &str,
-        max_connections: u32,
-        metrics: StoreMetrics,
-    ) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str, max_connections: u32, metrics: StoreMetrics) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(std::time::Duration::from_secs(10))
@@ -66,11 +60,8 @@ impl PgStore {
 
     /// Applies pending migrations to the database at `url` and returns how many ran.
     pub async fn migrate(url: &str) -> Result<usize, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(options(url)?)
-            .await
-            .map_err(StoreError::other)?;
+        let pool =
+            PgPoolOptions::new().max_connections(1).connect_with(options(url)?).await.map_err(StoreError::other)?;
         let before = applied(&pool).await;
         MIGRATOR.run(&pool).await.map_err(StoreError::other)?;
         let after = applied(&pool).await;
@@ -86,8 +77,7 @@ impl PgStore {
         let started = Instant::now();
         let result = work.await;
         let ok = !matches!(result, Err(StoreError::Other(_)));
-        self.metrics
-            .observe(BACKEND, operation, ok, started.elapsed());
+        self.metrics.observe(BACKEND, operation, ok, started.elapsed());
         if let Err(StoreError::Other(error)) = &result {
             tracing::error!(store.operation = operation, error = %error, "store operation failed");
         }
@@ -103,27 +93,15 @@ async fn applied(pool: &PgPool) -> usize {
         .map_or(0, |n| usize::try_from(n).unwrap_or(0))
 }
 
-fn map_one<T>(
-    row: sqlx::Result<PgRow>,
-    map: fn(&PgRow) -> sqlx::Result<T>,
-) -> Result<T, StoreError> {
+fn map_one<T>(row: sqlx::Result<PgRow>, map: fn(&PgRow) -> sqlx::Result<T>) -> Result<T, StoreError> {
     row.and_then(|row| map(&row)).map_err(store_error)
 }
 
-fn map_all<T>(
-    rows: sqlx::Result<Vec<PgRow>>,
-    map: fn(&PgRow) -> sqlx::Result<T>,
-) -> Result<Vec<T>, StoreError> {
-    rows.map_err(store_error)?
-        .iter()
-        .map(|row| map(row).map_err(store_error))
-        .collect()
+fn map_all<T>(rows: sqlx::Result<Vec<PgRow>>, map: fn(&PgRow) -> sqlx::Result<T>) -> Result<Vec<T>, StoreError> {
+    rows.map_err(store_error)?.iter().map(|row| map(row).map_err(store_error)).collect()
 }
 
-async fn insert_api_key<'c>(
-    executor: impl sqlx::PgExecutor<'c>,
-    key: &ApiKey,
-) -> Result<(), StoreError> {
+async fn insert_api_key<'c>(executor: impl sqlx::PgExecutor<'c>, key: &ApiKey) -> Result<(), StoreError> {
     let merchant = match key.owner {
         KeyOwner::Platform => None,
         KeyOwner::Merchant { merchant, .. } => Some(merchant.as_uuid()),
@@ -153,33 +131,21 @@ impl Store for PgStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.timed("ping", async {
-            sqlx::query("SELECT 1")
-                .execute(&self.pool)
-                .await
-                .map(drop)
-                .map_err(store_error)
-        })
-        .await
+        self.timed("ping", async { sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(store_error) })
+            .await
     }
 
-    async fn create_merchant(
-        &self,
-        merchant: &Merchant,
-        first_key: &ApiKey,
-    ) -> Result<(), StoreError> {
+    async fn create_merchant(&self, merchant: &Merchant, first_key: &ApiKey) -> Result<(), StoreError> {
         self.timed("create_merchant", async {
             let mut tx = self.pool.begin().await.map_err(store_error)?;
-            sqlx::query(
-                "INSERT INTO merchants (id, number, name, created_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(merchant.id.as_uuid())
-            .bind(merchant.number.as_str())
-            .bind(merchant.name.as_str())
-            .bind(merchant.created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
+            sqlx::query("INSERT INTO merchants (id, number, name, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(merchant.id.as_uuid())
+                .bind(merchant.number.as_str())
+                .bind(merchant.name.as_str())
+                .bind(merchant.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
             insert_api_key(&mut *tx, first_key).await?;
             tx.commit().await.map_err(store_error)
         })
@@ -187,105 +153,52 @@ impl Store for PgStore {
     }
 
     async fn merchant(&self, id: MerchantId) -> Result<Merchant, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM merchants WHERE id = $1",
-            rows::MERCHANT_COLUMNS
-        );
+        let sql = format!("SELECT {} FROM merchants WHERE id = $1", rows::MERCHANT_COLUMNS);
         self.timed("merchant", async {
-            map_one(
-                sqlx::query(&sql)
-                    .bind(id.as_uuid())
-                    .fetch_one(&self.pool)
-                    .await,
-                rows::merchant,
-            )
+            map_one(sqlx::query(&sql).bind(id.as_uuid()).fetch_one(&self.pool).await, rows::merchant)
         })
         .await
     }
 
     async fn merchant_by_number(&self, number: &MerchantNumber) -> Result<Merchant, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM merchants WHERE number = $1",
-            rows::MERCHANT_COLUMNS
-        );
+        let sql = format!("SELECT {} FROM merchants WHERE number = $1", rows::MERCHANT_COLUMNS);
         self.timed("merchant_by_number", async {
-            map_one(
-                sqlx::query(&sql)
-                    .bind(number.as_str())
-                    .fetch_one(&self.pool)
-                    .await,
-                rows::merchant,
-            )
+            map_one(sqlx::query(&sql).bind(number.as_str()).fetch_one(&self.pool).await, rows::merchant)
         })
         .await
     }
 
     async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM merchants ORDER BY created_at, id",
-            rows::MERCHANT_COLUMNS
-        );
-        self.timed("list_merchants", async {
-            map_all(
-                sqlx::query(&sql).fetch_all(&self.pool).await,
-                rows::merchant,
-            )
-        })
-        .await
-    }
-
-    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
-        self.timed("create_api_key", insert_api_key(&self.pool, key))
+        let sql = format!("SELECT {} FROM merchants ORDER BY created_at, id", rows::MERCHANT_COLUMNS);
+        self.timed("list_merchants", async { map_all(sqlx::query(&sql).fetch_all(&self.pool).await, rows::merchant) })
             .await
     }
 
+    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        self.timed("create_api_key", insert_api_key(&self.pool, key)).await
+    }
+
     async fn api_key_by_digest(&self, digest: &KeyDigest) -> Result<ApiKey, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM api_keys WHERE digest = $1",
-            rows::API_KEY_COLUMNS
-        );
+        let sql = format!("SELECT {} FROM api_keys WHERE digest = $1", rows::API_KEY_COLUMNS);
         self.timed("api_key_by_digest", async {
-            map_one(
-                sqlx::query(&sql)
-                    .bind(digest.as_str())
-                    .fetch_one(&self.pool)
-                    .await,
-                rows::api_key,
-            )
+            map_one(sqlx::query(&sql).bind(digest.as_str()).fetch_one(&self.pool).await, rows::api_key)
         })
         .await
     }
 
     async fn api_key(&self, id: ApiKeyId) -> Result<ApiKey, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM api_keys WHERE id = $1",
-            rows::API_KEY_COLUMNS
-        );
+        let sql = format!("SELECT {} FROM api_keys WHERE id = $1", rows::API_KEY_COLUMNS);
         self.timed("api_key", async {
-            map_one(
-                sqlx::query(&sql)
-                    .bind(id.as_uuid())
-                    .fetch_one(&self.pool)
-                    .await,
-                rows::api_key,
-            )
+            map_one(sqlx::query(&sql).bind(id.as_uuid()).fetch_one(&self.pool).await, rows::api_key)
         })
         .await
     }
 
     async fn list_api_keys(&self, merchant: MerchantId) -> Result<Vec<ApiKey>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM api_keys WHERE merchant_id = $1 ORDER BY created_at, id",
-            rows::API_KEY_COLUMNS
-        );
+        let sql =
+            format!("SELECT {} FROM api_keys WHERE merchant_id = $1 ORDER BY created_at, id", rows::API_KEY_COLUMNS);
         self.timed("list_api_keys", async {
-            map_all(
-                sqlx::query(&sql)
-                    .bind(merchant.as_uuid())
-                    .fetch_all(&self.pool)
-                    .await,
-                rows::api_key,
-            )
+            map_all(sqlx::query(&sql).bind(merchant.as_uuid()).fetch_all(&self.pool).await, rows::api_key)
         })
         .await
     }
@@ -302,12 +215,8 @@ impl Store for PgStore {
             rows::API_KEY_COLUMNS
         );
         self.timed("revoke_api_key", async {
-            let row = sqlx::query(&sql)
-                .bind(merchant.as_uuid())
-                .bind(id.as_uuid())
-                .bind(at)
-                .fetch_one(&self.pool)
-                .await;
+            let row =
+                sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_uuid()).bind(at).fetch_one(&self.pool).await;
             map_one(row, rows::api_key)
         })
         .await
@@ -315,11 +224,9 @@ impl Store for PgStore {
 
     async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
         self.timed("signing_keys", async {
-            let rows = sqlx::query(
-                "SELECT kid, secret, created_at FROM signing_keys ORDER BY created_at DESC, kid",
-            )
-            .fetch_all(&self.pool)
-            .await;
+            let rows = sqlx::query("SELECT kid, secret, created_at FROM signing_keys ORDER BY created_at DESC, kid")
+                .fetch_all(&self.pool)
+                .await;
             map_all(rows, rows::signing_key)
         })
         .await
@@ -339,11 +246,7 @@ impl Store for PgStore {
         .await
     }
 
-    async fn create_interaction_point(
-        &self,
-        merchant: MerchantId,
-        point: &InteractionPoint,
-    ) -> Result<(), StoreError> {
+    async fn create_interaction_point(&self, merchant: MerchantId, point: &InteractionPoint) -> Result<(), StoreError> {
         self.timed("create_interaction_point", async {
             sqlx::query(
                 "INSERT INTO interaction_points (merchant_id, id, name, active, created_at)
@@ -372,32 +275,19 @@ impl Store for PgStore {
             rows::INTERACTION_POINT_COLUMNS
         );
         self.timed("interaction_point", async {
-            let row = sqlx::query(&sql)
-                .bind(merchant.as_uuid())
-                .bind(id.as_str())
-                .fetch_one(&self.pool)
-                .await;
+            let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_str()).fetch_one(&self.pool).await;
             map_one(row, rows::interaction_point)
         })
         .await
     }
 
-    async fn list_interaction_points(
-        &self,
-        merchant: MerchantId,
-    ) -> Result<Vec<InteractionPoint>, StoreError> {
+    async fn list_interaction_points(&self, merchant: MerchantId) -> Result<Vec<InteractionPoint>, StoreError> {
         let sql = format!(
             "SELECT {} FROM interaction_points WHERE merchant_id = $1 ORDER BY id",
             rows::INTERACTION_POINT_COLUMNS
         );
         self.timed("list_interaction_points", async {
-            map_all(
-                sqlx::query(&sql)
-                    .bind(merchant.as_uuid())
-                    .fetch_all(&self.pool)
-                    .await,
-                rows::interaction_point,
-            )
+            map_all(sqlx::query(&sql).bind(merchant.as_uuid()).fetch_all(&self.pool).await, rows::interaction_point)
         })
         .await
     }
@@ -412,21 +302,13 @@ impl Store for PgStore {
             rows::INTERACTION_POINT_COLUMNS
         );
         self.timed("deactivate_interaction_point", async {
-            let row = sqlx::query(&sql)
-                .bind(merchant.as_uuid())
-                .bind(id.as_str())
-                .fetch_one(&self.pool)
-                .await;
+            let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_str()).fetch_one(&self.pool).await;
             map_one(row, rows::interaction_point)
         })
         .await
     }
 
-    async fn create_property(
-        &self,
-        merchant: MerchantId,
-        property: &PropertyDefinition,
-    ) -> Result<(), StoreError> {
+    async fn create_property(&self, merchant: MerchantId, property: &PropertyDefinition) -> Result<(), StoreError> {
         self.timed("create_property", async {
             sqlx::query(
                 "INSERT INTO property_definitions (merchant_id, id, name, value_type, active, created_at)
@@ -446,22 +328,13 @@ impl Store for PgStore {
         .await
     }
 
-    async fn list_properties(
-        &self,
-        merchant: MerchantId,
-    ) -> Result<Vec<PropertyDefinition>, StoreError> {
+    async fn list_properties(&self, merchant: MerchantId) -> Result<Vec<PropertyDefinition>, StoreError> {
         let sql = format!(
             "SELECT {} FROM property_definitions WHERE merchant_id = $1 ORDER BY created_at, id",
             rows::PROPERTY_COLUMNS
         );
         self.timed("list_properties", async {
-            map_all(
-                sqlx::query(&sql)
-                    .bind(merchant.as_uuid())
-                    .fetch_all(&self.pool)
-                    .await,
-                rows::property,
-            )
+            map_all(sqlx::query(&sql).bind(merchant.as_uuid()).fetch_all(&self.pool).await, rows::property)
         })
         .await
     }
@@ -476,11 +349,7 @@ impl Store for PgStore {
             rows::PROPERTY_COLUMNS
         );
         self.timed("deactivate_property", async {
-            let row = sqlx::query(&sql)
-                .bind(merchant.as_uuid())
-                .bind(id.as_uuid())
-                .fetch_one(&self.pool)
-                .await;
+            let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_uuid()).fetch_one(&self.pool).await;
             map_one(row, rows::property)
         })
         .await
@@ -562,19 +431,14 @@ impl Store for PgStore {
     ) -> Result<IdempotencyClaim, StoreError> {
         self.timed("claim_idempotency_key", async {
             let mut tx = self.pool.begin().await.map_err(store_error)?;
-            let claim =
-                users::claim(&mut tx, merchant, key, fingerprint, now, lease, retention).await?;
+            let claim = users::claim(&mut tx, merchant, key, fingerprint, now, lease, retention).await?;
             tx.commit().await.map_err(store_error)?;
             Ok(claim)
         })
         .await
     }
 
-    async fn release_idempotency_key(
-        &self,
-        merchant: MerchantId,
-        key: &str,
-    ) -> Result<(), StoreError> {
+    async fn release_idempotency_key(&self, merchant: MerchantId, key: &str) -> Result<(), StoreError> {
         self.timed("release_idempotency_key", async {
             let mut conn = self.pool.acquire().await.map_err(store_error)?;
             users::release(&mut conn, merchant, key).await

@@ -12,10 +12,7 @@ use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, V
 use clientele_store::{StoreError, Unique};
 
 fn decode(column: &str, error: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
-    sqlx::Error::ColumnDecode {
-        index: column.to_owned(),
-        source: Box::new(error),
-    }
+    sqlx::Error::ColumnDecode { index: column.to_owned(), source: Box::new(error) }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,8 +30,7 @@ pub(crate) fn merchant(row: &PgRow) -> sqlx::Result<Merchant> {
     ))
 }
 
-pub(crate) const API_KEY_COLUMNS: &str =
-    "id, merchant_id, role, name, prefix, digest, created_at, revoked_at";
+pub(crate) const API_KEY_COLUMNS: &str = "id, merchant_id, role, name, prefix, digest, created_at, revoked_at";
 
 pub(crate) fn role_name(owner: &KeyOwner) -> &'static str {
     match owner {
@@ -67,11 +63,7 @@ pub(crate) fn api_key(row: &PgRow) -> sqlx::Result<ApiKey> {
 }
 
 pub(crate) fn signing_key(row: &PgRow) -> sqlx::Result<SigningKey> {
-    Ok(SigningKey {
-        kid: row.try_get("kid")?,
-        secret: row.try_get("secret")?,
-        created_at: row.try_get("created_at")?,
-    })
+    Ok(SigningKey { kid: row.try_get("kid")?, secret: row.try_get("secret")?, created_at: row.try_get("created_at")? })
 }
 
 pub(crate) const INTERACTION_POINT_COLUMNS: &str = "id, name, active, created_at";
@@ -92,8 +84,7 @@ pub(crate) fn property(row: &PgRow) -> sqlx::Result<PropertyDefinition> {
     Ok(PropertyDefinition {
         id: PropertyId::from_uuid(row.try_get("id")?),
         name: PropertyName::from_stored(row.try_get("name")?),
-        value_type: ValueType::parse("value_type", &value_type)
-            .map_err(|e| decode("value_type", e))?,
+        value_type: ValueType::parse("value_type", &value_type).map_err(|e| decode("value_type", e))?,
         active: row.try_get("active")?,
         created_at: row.try_get("created_at")?,
     })

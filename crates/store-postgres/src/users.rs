@@ -11,12 +11,10 @@ use uuid::Uuid;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::{CustomPropertyValue, PropertyId, PropertyName};
 use clientele_domain::user::{
-    Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId,
-    PassportNumber, PersonName, Phone, Place, PostalCode, User, UserFields, UserId,
+    Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber, PersonName,
+    Phone, Place, PostalCode, User, UserFields, UserId,
 };
-use clientele_store::{
-    IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter,
-};
+use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter};
 
 use crate::rows::store_error;
 
@@ -25,10 +23,7 @@ const USER_COLUMNS: &str = "id, customer_ref, given_name, family_name, email, ph
      version, created_at, updated_at";
 
 fn decode(column: &str, message: &str) -> sqlx::Error {
-    sqlx::Error::ColumnDecode {
-        index: column.to_owned(),
-        source: message.to_owned().into(),
-    }
+    sqlx::Error::ColumnDecode { index: column.to_owned(), source: message.to_owned().into() }
 }
 
 fn text<T>(row: &PgRow, column: &str, build: fn(String) -> T) -> sqlx::Result<Option<T>> {
@@ -45,19 +40,10 @@ fn user(row: &PgRow) -> sqlx::Result<User> {
         given_name: text(row, "given_name", PersonName::from_stored)?,
         family_name: text(row, "family_name", PersonName::from_stored)?,
         email: text(row, "email", Email::from_stored)?,
-        phone: phone
-            .map(|given| {
-                row.try_get("phone_e164")
-                    .map(|e164| Phone::from_stored(given, e164))
-            })
-            .transpose()?,
+        phone: phone.map(|given| row.try_get("phone_e164").map(|e164| Phone::from_stored(given, e164))).transpose()?,
         birth_date: birth_date.map(BirthDate::from_stored),
-        gender: gender
-            .map(|g| Gender::parse("gender", &g).map_err(|_| decode("gender", &g)))
-            .transpose()?,
-        country: country
-            .map(|c| CountryCode::parse("country", &c).map_err(|_| decode("country", &c)))
-            .transpose()?,
+        gender: gender.map(|g| Gender::parse("gender", &g).map_err(|_| decode("gender", &g))).transpose()?,
+        country: country.map(|c| CountryCode::parse("country", &c).map_err(|_| decode("country", &c))).transpose()?,
         national_id: text(row, "national_id", NationalId::from_stored)?,
         passport_number: text(row, "passport_number", PassportNumber::from_stored)?,
         address: Address {
@@ -80,10 +66,7 @@ fn user(row: &PgRow) -> sqlx::Result<User> {
 }
 
 /// Binds every written column after `merchant_id` and `id`, in the order of the SQL below.
-fn bind_fields<'q>(
-    query: Query<'q, Postgres, PgArguments>,
-    user: &'q User,
-) -> Query<'q, Postgres, PgArguments> {
+fn bind_fields<'q>(query: Query<'q, Postgres, PgArguments>, user: &'q User) -> Query<'q, Postgres, PgArguments> {
     let f = &user.fields;
     query
         .bind(f.customer_ref.as_ref().map(CustomerRef::as_str))
@@ -107,11 +90,7 @@ fn bind_fields<'q>(
         .bind(user.updated_at)
 }
 
-async fn write_properties(
-    conn: &mut PgConnection,
-    merchant: MerchantId,
-    user: &User,
-) -> Result<(), StoreError> {
+async fn write_properties(conn: &mut PgConnection, merchant: MerchantId, user: &User) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM user_properties WHERE merchant_id = $1 AND user_id = $2")
         .bind(merchant.as_uuid())
         .bind(user.id.as_uuid())
@@ -121,18 +100,8 @@ async fn write_properties(
     if user.fields.custom_properties.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = user
-        .fields
-        .custom_properties
-        .iter()
-        .map(|v| v.id.as_uuid())
-        .collect();
-    let values: Vec<&str> = user
-        .fields
-        .custom_properties
-        .iter()
-        .map(|v| v.value.as_str())
-        .collect();
+    let ids: Vec<Uuid> = user.fields.custom_properties.iter().map(|v| v.id.as_uuid()).collect();
+    let values: Vec<&str> = user.fields.custom_properties.iter().map(|v| v.value.as_str()).collect();
     sqlx::query(
         "INSERT INTO user_properties (merchant_id, user_id, property_id, value)
          SELECT $1, $2, property_id, value FROM UNNEST($3::uuid[], $4::text[]) AS v (property_id, value)",
@@ -152,12 +121,7 @@ pub(crate) async fn complete(
     merchant: MerchantId,
     answer: &IdempotentAnswer,
 ) -> Result<(), StoreError> {
-    let headers: String = answer
-        .response
-        .headers
-        .iter()
-        .map(|(name, value)| format!("{name}: {value}\n"))
-        .collect();
+    let headers: String = answer.response.headers.iter().map(|(name, value)| format!("{name}: {value}\n")).collect();
     let updated = sqlx::query(
         "UPDATE idempotency_keys SET state = 'done', status = $3, headers = $4, body = $5
          WHERE merchant_id = $1 AND key = $2",
@@ -170,11 +134,7 @@ pub(crate) async fn complete(
     .execute(conn)
     .await
     .map_err(store_error)?;
-    if updated.rows_affected() == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::other("the idempotency key was not claimed"))
-    }
+    if updated.rows_affected() == 1 { Ok(()) } else { Err(StoreError::other("the idempotency key was not claimed")) }
 }
 
 pub(crate) async fn create(
@@ -205,18 +165,12 @@ pub(crate) async fn create(
     }
 }
 
-async fn missing_or_changed(
-    conn: &mut PgConnection,
-    merchant: MerchantId,
-    id: UserId,
-) -> StoreError {
-    let found = sqlx::query(
-        "SELECT version FROM users WHERE merchant_id = $1 AND id = $2 AND erased_at IS NULL",
-    )
-    .bind(merchant.as_uuid())
-    .bind(id.as_uuid())
-    .fetch_optional(conn)
-    .await;
+async fn missing_or_changed(conn: &mut PgConnection, merchant: MerchantId, id: UserId) -> StoreError {
+    let found = sqlx::query("SELECT version FROM users WHERE merchant_id = $1 AND id = $2 AND erased_at IS NULL")
+        .bind(merchant.as_uuid())
+        .bind(id.as_uuid())
+        .fetch_optional(conn)
+        .await;
     match found {
         Ok(Some(_)) => StoreError::VersionMismatch,
         Ok(None) => StoreError::NotFound,
@@ -240,11 +194,7 @@ pub(crate) async fn update(
     )
     .bind(merchant.as_uuid())
     .bind(user.id.as_uuid());
-    let updated = bind_fields(query, user)
-        .bind(expected_version)
-        .execute(&mut *conn)
-        .await
-        .map_err(store_error)?;
+    let updated = bind_fields(query, user).bind(expected_version).execute(&mut *conn).await.map_err(store_error)?;
     if updated.rows_affected() == 0 {
         return Err(missing_or_changed(conn, merchant, user.id).await);
     }
@@ -315,10 +265,7 @@ async fn with_properties(
             name: PropertyName::from_stored(row.try_get("name").map_err(store_error)?),
             value: row.try_get("value").map_err(store_error)?,
         };
-        by_user
-            .entry(row.try_get("user_id").map_err(store_error)?)
-            .or_default()
-            .push(value);
+        by_user.entry(row.try_get("user_id").map_err(store_error)?).or_default().push(value);
     }
     for user in &mut users {
         if let Some(mut values) = by_user.remove(&user.id.as_uuid()) {
@@ -329,24 +276,11 @@ async fn with_properties(
     Ok(users)
 }
 
-pub(crate) async fn get(
-    conn: &mut PgConnection,
-    merchant: MerchantId,
-    id: UserId,
-) -> Result<User, StoreError> {
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE merchant_id = $1 AND id = $2 AND erased_at IS NULL"
-    );
-    let row = sqlx::query(&sql)
-        .bind(merchant.as_uuid())
-        .bind(id.as_uuid())
-        .fetch_one(&mut *conn)
-        .await;
+pub(crate) async fn get(conn: &mut PgConnection, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE merchant_id = $1 AND id = $2 AND erased_at IS NULL");
+    let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_uuid()).fetch_one(&mut *conn).await;
     let found = row.and_then(|row| user(&row)).map_err(store_error)?;
-    with_properties(conn, merchant, vec![found])
-        .await?
-        .pop()
-        .ok_or(StoreError::NotFound)
+    with_properties(conn, merchant, vec![found]).await?.pop().ok_or(StoreError::NotFound)
 }
 
 pub(crate) async fn list(
@@ -355,31 +289,20 @@ pub(crate) async fn list(
     filter: &UserFilter,
     page: PageRequest,
 ) -> Result<Vec<User>, StoreError> {
-    let mut query = QueryBuilder::<Postgres>::new(format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE merchant_id = "
-    ));
-    query
-        .push_bind(merchant.as_uuid())
-        .push(" AND erased_at IS NULL");
+    let mut query = QueryBuilder::<Postgres>::new(format!("SELECT {USER_COLUMNS} FROM users WHERE merchant_id = "));
+    query.push_bind(merchant.as_uuid()).push(" AND erased_at IS NULL");
     if let Some(email) = &filter.email_lookup {
         query.push(" AND email_lower = ").push_bind(email.clone());
     }
     if let Some(phone) = &filter.phone {
         query.push(" AND (phone = ").push_bind(phone.given.clone());
-        query
-            .push(" OR phone_e164 = ")
-            .push_bind(phone.e164.clone().unwrap_or_else(|| phone.given.clone()))
-            .push(")");
+        query.push(" OR phone_e164 = ").push_bind(phone.e164.clone().unwrap_or_else(|| phone.given.clone())).push(")");
     }
     if let Some(customer_ref) = &filter.customer_ref {
-        query
-            .push(" AND customer_ref = ")
-            .push_bind(customer_ref.clone());
+        query.push(" AND customer_ref = ").push_bind(customer_ref.clone());
     }
     if let Some(national_id) = &filter.national_id {
-        query
-            .push(" AND national_id = ")
-            .push_bind(national_id.clone());
+        query.push(" AND national_id = ").push_bind(national_id.clone());
     }
     if let Some(country) = &filter.country {
         query.push(" AND country = ").push_bind(country.clone());
@@ -393,19 +316,9 @@ pub(crate) async fn list(
     if let Some(after) = page.after {
         query.push(" AND id > ").push_bind(after.as_uuid());
     }
-    query
-        .push(" ORDER BY id LIMIT ")
-        .push_bind(i64::from(page.limit));
-    let rows = query
-        .build()
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(store_error)?;
-    let users = rows
-        .iter()
-        .map(user)
-        .collect::<sqlx::Result<Vec<_>>>()
-        .map_err(store_error)?;
+    query.push(" ORDER BY id LIMIT ").push_bind(i64::from(page.limit));
+    let rows = query.build().fetch_all(&mut *conn).await.map_err(store_error)?;
+    let users = rows.iter().map(user).collect::<sqlx::Result<Vec<_>>>().map_err(store_error)?;
     with_properties(conn, merchant, users).await
 }
 
@@ -472,32 +385,24 @@ pub(crate) async fn claim(
         }));
     }
     if locked_until < now {
-        sqlx::query(
-            "UPDATE idempotency_keys SET locked_until = $3 WHERE merchant_id = $1 AND key = $2",
-        )
-        .bind(m)
-        .bind(key)
-        .bind(now + lease)
-        .execute(&mut *conn)
-        .await
-        .map_err(store_error)?;
+        sqlx::query("UPDATE idempotency_keys SET locked_until = $3 WHERE merchant_id = $1 AND key = $2")
+            .bind(m)
+            .bind(key)
+            .bind(now + lease)
+            .execute(&mut *conn)
+            .await
+            .map_err(store_error)?;
         return Ok(IdempotencyClaim::Claimed);
     }
     Ok(IdempotencyClaim::InFlight)
 }
 
-pub(crate) async fn release(
-    conn: &mut PgConnection,
-    merchant: MerchantId,
-    key: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND state = 'in_flight'",
-    )
-    .bind(merchant.as_uuid())
-    .bind(key)
-    .execute(conn)
-    .await
-    .map(drop)
-    .map_err(store_error)
+pub(crate) async fn release(conn: &mut PgConnection, merchant: MerchantId, key: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND state = 'in_flight'")
+        .bind(merchant.as_uuid())
+        .bind(key)
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(store_error)
 }

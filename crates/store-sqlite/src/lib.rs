@@ -20,9 +20,7 @@ use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId};
 use clientele_domain::user::{User, UserId};
-use clientele_store::{
-    IdempotencyClaim, IdempotentAnswer, PageRequest, Store, StoreError, StoreMetrics, UserFilter,
-};
+use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, Store, StoreError, StoreMetrics, UserFilter};
 
 use crate::pool::ReaderPool;
 use crate::rows::{micros, store_error};
@@ -42,9 +40,7 @@ pub struct SqliteStore {
 /// relative to the working directory, `sqlite:///var/lib/x.db` is absolute. A query string
 /// is ignored. `None` when the URL is not a SQLite one.
 pub fn path_from_url(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty()).then(|| PathBuf::from(path))
 }
@@ -95,15 +91,9 @@ impl SqliteStore {
         result
     }
 
-    fn observe<T>(
-        &self,
-        operation: &'static str,
-        result: &Result<T, StoreError>,
-        started: Instant,
-    ) {
+    fn observe<T>(&self, operation: &'static str, result: &Result<T, StoreError>, started: Instant) {
         let ok = !matches!(result, Err(StoreError::Other(_)));
-        self.metrics
-            .observe(BACKEND, operation, ok, started.elapsed());
+        self.metrics.observe(BACKEND, operation, ok, started.elapsed());
         if let Err(StoreError::Other(error)) = result {
             tracing::error!(store.operation = operation, error = %error, "store operation failed");
         }
@@ -130,15 +120,10 @@ fn all<T>(
 ) -> Result<Vec<T>, StoreError> {
     let mut statement = conn.prepare_cached(sql).map_err(store_error)?;
     let rows = statement.query_map(params, map).map_err(store_error)?;
-    rows.collect::<rusqlite::Result<Vec<T>>>()
-        .map_err(store_error)
+    rows.collect::<rusqlite::Result<Vec<T>>>().map_err(store_error)
 }
 
-fn execute(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> Result<usize, StoreError> {
+fn execute(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
     let mut statement = conn.prepare_cached(sql).map_err(store_error)?;
     statement.execute(params).map_err(store_error)
 }
@@ -146,9 +131,7 @@ fn execute(
 fn insert_api_key(conn: &Connection, key: &ApiKey) -> Result<(), StoreError> {
     let merchant = match key.owner {
         clientele_domain::credential::KeyOwner::Platform => None,
-        clientele_domain::credential::KeyOwner::Merchant { merchant, .. } => {
-            Some(merchant.to_string())
-        }
+        clientele_domain::credential::KeyOwner::Merchant { merchant, .. } => Some(merchant.to_string()),
     };
     execute(
         conn,
@@ -175,16 +158,10 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.read("ping", |conn| {
-            one(conn, "SELECT 1", [], |row| row.get::<_, i64>(0)).map(drop)
-        })
+        self.read("ping", |conn| one(conn, "SELECT 1", [], |row| row.get::<_, i64>(0)).map(drop))
     }
 
-    async fn create_merchant(
-        &self,
-        merchant: &Merchant,
-        first_key: &ApiKey,
-    ) -> Result<(), StoreError> {
+    async fn create_merchant(&self, merchant: &Merchant, first_key: &ApiKey) -> Result<(), StoreError> {
         let (merchant, key) = (merchant.clone(), first_key.clone());
         self.write("create_merchant", move |conn| {
             execute(
@@ -203,67 +180,39 @@ impl Store for SqliteStore {
     }
 
     async fn merchant(&self, id: MerchantId) -> Result<Merchant, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM merchants WHERE id = ?1",
-            rows::MERCHANT_COLUMNS
-        );
-        self.read("merchant", |conn| {
-            one(conn, &sql, [id.to_string()], rows::merchant)
-        })
+        let sql = format!("SELECT {} FROM merchants WHERE id = ?1", rows::MERCHANT_COLUMNS);
+        self.read("merchant", |conn| one(conn, &sql, [id.to_string()], rows::merchant))
     }
 
     async fn merchant_by_number(&self, number: &MerchantNumber) -> Result<Merchant, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM merchants WHERE number = ?1",
-            rows::MERCHANT_COLUMNS
-        );
-        self.read("merchant_by_number", |conn| {
-            one(conn, &sql, [number.as_str()], rows::merchant)
-        })
+        let sql = format!("SELECT {} FROM merchants WHERE number = ?1", rows::MERCHANT_COLUMNS);
+        self.read("merchant_by_number", |conn| one(conn, &sql, [number.as_str()], rows::merchant))
     }
 
     async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM merchants ORDER BY created_at, id",
-            rows::MERCHANT_COLUMNS
-        );
+        let sql = format!("SELECT {} FROM merchants ORDER BY created_at, id", rows::MERCHANT_COLUMNS);
         self.read("list_merchants", |conn| all(conn, &sql, [], rows::merchant))
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
         let key = key.clone();
-        self.write("create_api_key", move |conn| insert_api_key(conn, &key))
-            .await
+        self.write("create_api_key", move |conn| insert_api_key(conn, &key)).await
     }
 
     async fn api_key_by_digest(&self, digest: &KeyDigest) -> Result<ApiKey, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM api_keys WHERE digest = ?1",
-            rows::API_KEY_COLUMNS
-        );
-        self.read("api_key_by_digest", |conn| {
-            one(conn, &sql, [digest.as_str()], rows::api_key)
-        })
+        let sql = format!("SELECT {} FROM api_keys WHERE digest = ?1", rows::API_KEY_COLUMNS);
+        self.read("api_key_by_digest", |conn| one(conn, &sql, [digest.as_str()], rows::api_key))
     }
 
     async fn api_key(&self, id: ApiKeyId) -> Result<ApiKey, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM api_keys WHERE id = ?1",
-            rows::API_KEY_COLUMNS
-        );
-        self.read("api_key", |conn| {
-            one(conn, &sql, [id.to_string()], rows::api_key)
-        })
+        let sql = format!("SELECT {} FROM api_keys WHERE id = ?1", rows::API_KEY_COLUMNS);
+        self.read("api_key", |conn| one(conn, &sql, [id.to_string()], rows::api_key))
     }
 
     async fn list_api_keys(&self, merchant: MerchantId) -> Result<Vec<ApiKey>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM api_keys WHERE merchant_id = ?1 ORDER BY created_at, id",
-            rows::API_KEY_COLUMNS
-        );
-        self.read("list_api_keys", |conn| {
-            all(conn, &sql, [merchant.to_string()], rows::api_key)
-        })
+        let sql =
+            format!("SELECT {} FROM api_keys WHERE merchant_id = ?1 ORDER BY created_at, id", rows::API_KEY_COLUMNS);
+        self.read("list_api_keys", |conn| all(conn, &sql, [merchant.to_string()], rows::api_key))
     }
 
     async fn revoke_api_key(
@@ -278,12 +227,7 @@ impl Store for SqliteStore {
             rows::API_KEY_COLUMNS
         );
         self.write("revoke_api_key", move |conn| {
-            one(
-                conn,
-                &sql,
-                params![merchant.to_string(), id.to_string(), micros(at)],
-                rows::api_key,
-            )
+            one(conn, &sql, params![merchant.to_string(), id.to_string(), micros(at)], rows::api_key)
         })
         .await
     }
@@ -312,11 +256,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn create_interaction_point(
-        &self,
-        merchant: MerchantId,
-        point: &InteractionPoint,
-    ) -> Result<(), StoreError> {
+    async fn create_interaction_point(&self, merchant: MerchantId, point: &InteractionPoint) -> Result<(), StoreError> {
         let point = point.clone();
         self.write("create_interaction_point", move |conn| {
             execute(
@@ -346,26 +286,16 @@ impl Store for SqliteStore {
             rows::INTERACTION_POINT_COLUMNS
         );
         self.read("interaction_point", |conn| {
-            one(
-                conn,
-                &sql,
-                params![merchant.to_string(), id.as_str()],
-                rows::interaction_point,
-            )
+            one(conn, &sql, params![merchant.to_string(), id.as_str()], rows::interaction_point)
         })
     }
 
-    async fn list_interaction_points(
-        &self,
-        merchant: MerchantId,
-    ) -> Result<Vec<InteractionPoint>, StoreError> {
+    async fn list_interaction_points(&self, merchant: MerchantId) -> Result<Vec<InteractionPoint>, StoreError> {
         let sql = format!(
             "SELECT {} FROM interaction_points WHERE merchant_id = ?1 ORDER BY id",
             rows::INTERACTION_POINT_COLUMNS
         );
-        self.read("list_interaction_points", |conn| {
-            all(conn, &sql, [merchant.to_string()], rows::interaction_point)
-        })
+        self.read("list_interaction_points", |conn| all(conn, &sql, [merchant.to_string()], rows::interaction_point))
     }
 
     async fn deactivate_interaction_point(
@@ -379,21 +309,12 @@ impl Store for SqliteStore {
         );
         let id = id.as_str().to_owned();
         self.write("deactivate_interaction_point", move |conn| {
-            one(
-                conn,
-                &sql,
-                params![merchant.to_string(), id],
-                rows::interaction_point,
-            )
+            one(conn, &sql, params![merchant.to_string(), id], rows::interaction_point)
         })
         .await
     }
 
-    async fn create_property(
-        &self,
-        merchant: MerchantId,
-        property: &PropertyDefinition,
-    ) -> Result<(), StoreError> {
+    async fn create_property(&self, merchant: MerchantId, property: &PropertyDefinition) -> Result<(), StoreError> {
         let property = property.clone();
         self.write("create_property", move |conn| {
             execute(
@@ -414,17 +335,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn list_properties(
-        &self,
-        merchant: MerchantId,
-    ) -> Result<Vec<PropertyDefinition>, StoreError> {
+    async fn list_properties(&self, merchant: MerchantId) -> Result<Vec<PropertyDefinition>, StoreError> {
         let sql = format!(
             "SELECT {} FROM property_definitions WHERE merchant_id = ?1 ORDER BY created_at, id",
             rows::PROPERTY_COLUMNS
         );
-        self.read("list_properties", |conn| {
-            all(conn, &sql, [merchant.to_string()], rows::property)
-        })
+        self.read("list_properties", |conn| all(conn, &sql, [merchant.to_string()], rows::property))
     }
 
     async fn deactivate_property(
@@ -437,12 +353,7 @@ impl Store for SqliteStore {
             rows::PROPERTY_COLUMNS
         );
         self.write("deactivate_property", move |conn| {
-            one(
-                conn,
-                &sql,
-                params![merchant.to_string(), id.to_string()],
-                rows::property,
-            )
+            one(conn, &sql, params![merchant.to_string(), id.to_string()], rows::property)
         })
         .await
     }
@@ -454,10 +365,7 @@ impl Store for SqliteStore {
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
         let (user, answer) = (user.clone(), answer.cloned());
-        self.write("create_user", move |conn| {
-            users::create(conn, merchant, &user, answer.as_ref())
-        })
-        .await
+        self.write("create_user", move |conn| users::create(conn, merchant, &user, answer.as_ref())).await
     }
 
     async fn user(&self, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
@@ -472,10 +380,8 @@ impl Store for SqliteStore {
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
         let (user, answer) = (user.clone(), answer.cloned());
-        self.write("update_user", move |conn| {
-            users::update(conn, merchant, &user, expected_version, answer.as_ref())
-        })
-        .await
+        self.write("update_user", move |conn| users::update(conn, merchant, &user, expected_version, answer.as_ref()))
+            .await
     }
 
     async fn erase_user(
@@ -485,10 +391,7 @@ impl Store for SqliteStore {
         expected_version: Option<i64>,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.write("erase_user", move |conn| {
-            users::erase(conn, merchant, id, expected_version, at)
-        })
-        .await
+        self.write("erase_user", move |conn| users::erase(conn, merchant, id, expected_version, at)).await
     }
 
     async fn list_users(
@@ -497,9 +400,7 @@ impl Store for SqliteStore {
         filter: &UserFilter,
         page: PageRequest,
     ) -> Result<Vec<User>, StoreError> {
-        self.read("list_users", |conn| {
-            users::list(conn, merchant, filter, page)
-        })
+        self.read("list_users", |conn| users::list(conn, merchant, filter, page))
     }
 
     async fn claim_idempotency_key(
@@ -518,16 +419,9 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn release_idempotency_key(
-        &self,
-        merchant: MerchantId,
-        key: &str,
-    ) -> Result<(), StoreError> {
+    async fn release_idempotency_key(&self, merchant: MerchantId, key: &str) -> Result<(), StoreError> {
         let key = key.to_owned();
-        self.write("release_idempotency_key", move |conn| {
-            users::release(conn, merchant, &key)
-        })
-        .await
+        self.write("release_idempotency_key", move |conn| users::release(conn, merchant, &key)).await
     }
 
     async fn complete_idempotency_key(
@@ -536,10 +430,7 @@ impl Store for SqliteStore {
         answer: &IdempotentAnswer,
     ) -> Result<(), StoreError> {
         let answer = answer.clone();
-        self.write("complete_idempotency_key", move |conn| {
-            users::complete(conn, merchant, &answer)
-        })
-        .await
+        self.write("complete_idempotency_key", move |conn| users::complete(conn, merchant, &answer)).await
     }
 }
 
@@ -549,18 +440,9 @@ mod tests {
 
     #[test]
     fn database_urls_name_files() {
-        assert_eq!(
-            path_from_url("sqlite://data/c.db"),
-            Some(PathBuf::from("data/c.db"))
-        );
-        assert_eq!(
-            path_from_url("sqlite:data/c.db?mode=rwc"),
-            Some(PathBuf::from("data/c.db"))
-        );
-        assert_eq!(
-            path_from_url("sqlite:///var/lib/c.db"),
-            Some(PathBuf::from("/var/lib/c.db"))
-        );
+        assert_eq!(path_from_url("sqlite://data/c.db"), Some(PathBuf::from("data/c.db")));
+        assert_eq!(path_from_url("sqlite:data/c.db?mode=rwc"), Some(PathBuf::from("data/c.db")));
+        assert_eq!(path_from_url("sqlite:///var/lib/c.db"), Some(PathBuf::from("/var/lib/c.db")));
         assert_eq!(path_from_url("postgres://localhost/c"), None);
         assert_eq!(path_from_url("sqlite://"), None);
     }

@@ -5,11 +5,7 @@ use rusqlite::Connection;
 
 /// Every migration, in order. A released migration is never edited; a change is a new one.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "foundation",
-        include_str!("../migrations/0001_foundation.sql"),
-    ),
+    (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "users", include_str!("../migrations/0002_users.sql")),
 ];
 
@@ -25,23 +21,15 @@ pub(crate) fn run(conn: &mut Connection) -> rusqlite::Result<usize> {
     let mut applied = 0;
     for &(version, name, sql) in MIGRATIONS {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let done: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
-            [version],
-            |row| row.get(0),
-        )?;
+        let done: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |row| {
+                row.get(0)
+            })?;
         if !done {
             tx.execute_batch(sql)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
-                (version, name),
-            )?;
+            tx.execute("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)", (version, name))?;
             applied += 1;
-            tracing::info!(
-                migration.version = version,
-                migration.name = name,
-                "applied migration"
-            );
+            tracing::info!(migration.version = version, migration.name = name, "applied migration");
         }
         tx.commit()?;
     }

@@ -23,17 +23,11 @@ pub(crate) struct ReaderPool {
 
 impl ReaderPool {
     pub(crate) fn new(path: PathBuf) -> Self {
-        ReaderPool {
-            path,
-            idle: Mutex::new(Vec::new()),
-        }
+        ReaderPool { path, idle: Mutex::new(Vec::new()) }
     }
 
     /// Runs `read` on a pooled connection.
-    pub(crate) fn with<T>(
-        &self,
-        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    pub(crate) fn with<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let conn = match self.idle.lock().map(|mut idle| idle.pop()) {
             Ok(Some(conn)) => conn,
             _ => crate::connect::reader(&self.path).map_err(StoreError::other)?,

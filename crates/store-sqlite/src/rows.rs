@@ -17,26 +17,19 @@ pub(crate) fn micros(at: OffsetDateTime) -> i64 {
     (at.unix_timestamp_nanos() / 1_000) as i64
 }
 
-fn conversion(
-    idx: usize,
-    error: impl std::error::Error + Send + Sync + 'static,
-) -> rusqlite::Error {
+fn conversion(idx: usize, error: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(error))
 }
 
 pub(crate) fn time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
     let value: i64 = row.get(idx)?;
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000)
-        .map_err(|e| conversion(idx, e))
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000).map_err(|e| conversion(idx, e))
 }
 
 fn optional_time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
     let value: Option<i64> = row.get(idx)?;
     value
-        .map(|v| {
-            OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000)
-                .map_err(|e| conversion(idx, e))
-        })
+        .map(|v| OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000).map_err(|e| conversion(idx, e)))
         .transpose()
 }
 
@@ -52,16 +45,10 @@ struct UnexpectedValue(String);
 pub(crate) const MERCHANT_COLUMNS: &str = "id, number, name, created_at";
 
 pub(crate) fn merchant(row: &Row<'_>) -> rusqlite::Result<Merchant> {
-    Ok(Merchant::from_stored(
-        MerchantId::from_uuid(uuid_at(row, 0)?),
-        row.get(1)?,
-        row.get(2)?,
-        time_at(row, 3)?,
-    ))
+    Ok(Merchant::from_stored(MerchantId::from_uuid(uuid_at(row, 0)?), row.get(1)?, row.get(2)?, time_at(row, 3)?))
 }
 
-pub(crate) const API_KEY_COLUMNS: &str =
-    "id, merchant_id, role, name, prefix, digest, created_at, revoked_at";
+pub(crate) const API_KEY_COLUMNS: &str = "id, merchant_id, role, name, prefix, digest, created_at, revoked_at";
 
 pub(crate) fn role_name(owner: &KeyOwner) -> &'static str {
     match owner {
@@ -76,9 +63,7 @@ pub(crate) fn api_key(row: &Row<'_>) -> rusqlite::Result<ApiKey> {
     let owner = match (merchant, role.as_str()) {
         (None, "platform") => KeyOwner::Platform,
         (Some(merchant), role) => KeyOwner::Merchant {
-            merchant: MerchantId::from_uuid(
-                Uuid::parse_str(&merchant).map_err(|e| conversion(1, e))?,
-            ),
+            merchant: MerchantId::from_uuid(Uuid::parse_str(&merchant).map_err(|e| conversion(1, e))?),
             role: Role::parse("role", role).map_err(|e| conversion(2, e))?,
         },
         (None, other) => return Err(conversion(2, UnexpectedValue(other.to_owned()))),
@@ -96,11 +81,7 @@ pub(crate) fn api_key(row: &Row<'_>) -> rusqlite::Result<ApiKey> {
 }
 
 pub(crate) fn signing_key(row: &Row<'_>) -> rusqlite::Result<SigningKey> {
-    Ok(SigningKey {
-        kid: row.get(0)?,
-        secret: row.get(1)?,
-        created_at: time_at(row, 2)?,
-    })
+    Ok(SigningKey { kid: row.get(0)?, secret: row.get(1)?, created_at: time_at(row, 2)? })
 }
 
 pub(crate) const INTERACTION_POINT_COLUMNS: &str = "id, name, active, created_at";

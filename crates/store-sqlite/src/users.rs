@@ -10,12 +10,10 @@ use time::{Duration, OffsetDateTime};
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::{CustomPropertyValue, PropertyId, PropertyName};
 use clientele_domain::user::{
-    Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId,
-    PassportNumber, PersonName, Phone, Place, PostalCode, User, UserFields, UserId, parse_date,
+    Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber, PersonName,
+    Phone, Place, PostalCode, User, UserFields, UserId, parse_date,
 };
-use clientele_store::{
-    IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter,
-};
+use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter};
 
 use crate::rows::{micros, time_at, uuid_at};
 use crate::{all, execute, one};
@@ -25,11 +23,7 @@ const USER_COLUMNS: &str = "id, customer_ref, given_name, family_name, email, ph
      version, created_at, updated_at";
 
 fn conversion(idx: usize, message: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        idx,
-        rusqlite::types::Type::Text,
-        message.to_owned().into(),
-    )
+    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, message.to_owned().into())
 }
 
 fn text<T>(row: &Row<'_>, idx: usize, build: fn(String) -> T) -> rusqlite::Result<Option<T>> {
@@ -47,19 +41,11 @@ fn user(row: &Row<'_>) -> rusqlite::Result<User> {
         given_name: text(row, 2, PersonName::from_stored)?,
         family_name: text(row, 3, PersonName::from_stored)?,
         email: text(row, 4, Email::from_stored)?,
-        phone: phone
-            .map(|given| row.get(6).map(|e164| Phone::from_stored(given, e164)))
-            .transpose()?,
+        phone: phone.map(|given| row.get(6).map(|e164| Phone::from_stored(given, e164))).transpose()?,
         birth_date: birth_date
-            .map(|d| {
-                parse_date("birth_date", &d)
-                    .map(BirthDate::from_stored)
-                    .map_err(|_| conversion(7, "birth_date"))
-            })
+            .map(|d| parse_date("birth_date", &d).map(BirthDate::from_stored).map_err(|_| conversion(7, "birth_date")))
             .transpose()?,
-        gender: gender
-            .map(|g| Gender::parse("gender", &g).map_err(|_| conversion(8, "gender")))
-            .transpose()?,
+        gender: gender.map(|g| Gender::parse("gender", &g).map_err(|_| conversion(8, "gender"))).transpose()?,
         country: country
             .map(|c| CountryCode::parse("country", &c).map_err(|_| conversion(9, "country")))
             .transpose()?,
@@ -98,13 +84,10 @@ fn write_values(merchant: MerchantId, user: &User) -> Vec<Value> {
         opt(f.given_name.as_ref().map(PersonName::as_str)),
         opt(f.family_name.as_ref().map(PersonName::as_str)),
         opt(f.email.as_ref().map(Email::as_str)),
-        f.email
-            .as_ref()
-            .map_or(Value::Null, |e| Value::Text(e.lookup_key())),
+        f.email.as_ref().map_or(Value::Null, |e| Value::Text(e.lookup_key())),
         opt(f.phone.as_ref().map(Phone::as_str)),
         opt(f.phone.as_ref().and_then(Phone::e164)),
-        f.birth_date
-            .map_or(Value::Null, |d| Value::Text(d.to_iso())),
+        f.birth_date.map_or(Value::Null, |d| Value::Text(d.to_iso())),
         opt(f.gender.map(Gender::code)),
         opt(f.country.as_ref().map(CountryCode::as_str)),
         opt(f.national_id.as_ref().map(NationalId::as_str)),
@@ -125,11 +108,7 @@ const WRITE_COLUMNS: &str = "merchant_id, id, customer_ref, given_name, family_n
      phone_e164, birth_date, gender, country, national_id, passport_number, street, suburb, city, region, \
      postal_code, loyalty_points, version, created_at, updated_at";
 
-fn write_properties(
-    conn: &Connection,
-    merchant: MerchantId,
-    user: &User,
-) -> Result<(), StoreError> {
+fn write_properties(conn: &Connection, merchant: MerchantId, user: &User) -> Result<(), StoreError> {
     execute(
         conn,
         "DELETE FROM user_properties WHERE merchant_id = ?1 AND user_id = ?2",
@@ -139,45 +118,21 @@ fn write_properties(
         execute(
             conn,
             "INSERT INTO user_properties (merchant_id, user_id, property_id, value) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                merchant.to_string(),
-                user.id.to_string(),
-                value.id.to_string(),
-                value.value
-            ],
+            params![merchant.to_string(), user.id.to_string(), value.id.to_string(), value.value],
         )?;
     }
     Ok(())
 }
 
-pub(crate) fn complete(
-    conn: &Connection,
-    merchant: MerchantId,
-    answer: &IdempotentAnswer,
-) -> Result<(), StoreError> {
-    let headers: String = answer
-        .response
-        .headers
-        .iter()
-        .map(|(name, value)| format!("{name}: {value}\n"))
-        .collect();
+pub(crate) fn complete(conn: &Connection, merchant: MerchantId, answer: &IdempotentAnswer) -> Result<(), StoreError> {
+    let headers: String = answer.response.headers.iter().map(|(name, value)| format!("{name}: {value}\n")).collect();
     let updated = execute(
         conn,
         "UPDATE idempotency_keys SET state = 'done', status = ?3, headers = ?4, body = ?5
          WHERE merchant_id = ?1 AND key = ?2",
-        params![
-            merchant.to_string(),
-            answer.key,
-            answer.response.status,
-            headers,
-            answer.response.body
-        ],
+        params![merchant.to_string(), answer.key, answer.response.status, headers, answer.response.body],
     )?;
-    if updated == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::other("the idempotency key was not claimed"))
-    }
+    if updated == 1 { Ok(()) } else { Err(StoreError::other("the idempotency key was not claimed")) }
 }
 
 pub(crate) fn create(
@@ -186,10 +141,7 @@ pub(crate) fn create(
     user: &User,
     answer: Option<&IdempotentAnswer>,
 ) -> Result<(), StoreError> {
-    let placeholders = (1..=23)
-        .map(|n| format!("?{n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let placeholders = (1..=23).map(|n| format!("?{n}")).collect::<Vec<_>>().join(", ");
     let sql = format!("INSERT INTO users ({WRITE_COLUMNS}) VALUES ({placeholders})");
     execute(conn, &sql, params_from_iter(write_values(merchant, user)))?;
     write_properties(conn, merchant, user)?;
@@ -246,25 +198,12 @@ pub(crate) fn erase(
 ) -> Result<(), StoreError> {
     let personal = "customer_ref, given_name, family_name, email, email_lower, phone, phone_e164, birth_date, \
          gender, country, national_id, passport_number, street, suburb, city, region, postal_code";
-    let cleared = personal
-        .split(", ")
-        .map(|c| format!("{c} = NULL"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cleared = personal.split(", ").map(|c| format!("{c} = NULL")).collect::<Vec<_>>().join(", ");
     let sql = format!(
         "UPDATE users SET {cleared}, loyalty_points = 0, version = version + 1, updated_at = ?3, erased_at = ?3
          WHERE merchant_id = ?1 AND id = ?2 AND erased_at IS NULL AND (?4 IS NULL OR version = ?4)"
     );
-    let changed = execute(
-        conn,
-        &sql,
-        params![
-            merchant.to_string(),
-            id.to_string(),
-            micros(at),
-            expected_version
-        ],
-    )?;
+    let changed = execute(conn, &sql, params![merchant.to_string(), id.to_string(), micros(at), expected_version])?;
     if changed == 0 {
         return Err(missing_or_changed(conn, merchant, id));
     }
@@ -277,18 +216,11 @@ pub(crate) fn erase(
 }
 
 /// Attaches their custom property values to `users`.
-fn with_properties(
-    conn: &Connection,
-    merchant: MerchantId,
-    mut users: Vec<User>,
-) -> Result<Vec<User>, StoreError> {
+fn with_properties(conn: &Connection, merchant: MerchantId, mut users: Vec<User>) -> Result<Vec<User>, StoreError> {
     if users.is_empty() {
         return Ok(users);
     }
-    let placeholders = (2..users.len() + 2)
-        .map(|n| format!("?{n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let placeholders = (2..users.len() + 2).map(|n| format!("?{n}")).collect::<Vec<_>>().join(", ");
     let sql = format!(
         "SELECT up.user_id, up.property_id, pd.name, up.value
          FROM user_properties up
@@ -321,18 +253,9 @@ fn with_properties(
 }
 
 pub(crate) fn get(conn: &Connection, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE merchant_id = ?1 AND id = ?2 AND erased_at IS NULL"
-    );
-    let found = one(
-        conn,
-        &sql,
-        params![merchant.to_string(), id.to_string()],
-        user,
-    )?;
-    with_properties(conn, merchant, vec![found])?
-        .pop()
-        .ok_or(StoreError::NotFound)
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE merchant_id = ?1 AND id = ?2 AND erased_at IS NULL");
+    let found = one(conn, &sql, params![merchant.to_string(), id.to_string()], user)?;
+    with_properties(conn, merchant, vec![found])?.pop().ok_or(StoreError::NotFound)
 }
 
 pub(crate) fn list(
@@ -341,8 +264,7 @@ pub(crate) fn list(
     filter: &UserFilter,
     page: PageRequest,
 ) -> Result<Vec<User>, StoreError> {
-    let mut sql =
-        format!("SELECT {USER_COLUMNS} FROM users WHERE merchant_id = ?1 AND erased_at IS NULL");
+    let mut sql = format!("SELECT {USER_COLUMNS} FROM users WHERE merchant_id = ?1 AND erased_at IS NULL");
     let mut values = vec![Value::Text(merchant.to_string())];
     let mut condition = |sql: &mut String, clause: &str, value: Value| {
         values.push(value);
@@ -352,56 +274,28 @@ pub(crate) fn list(
         condition(&mut sql, " AND email_lower = ?", Value::Text(email.clone()));
     }
     if let Some(phone) = &filter.phone {
-        condition(
-            &mut sql,
-            " AND (phone = ?",
-            Value::Text(phone.given.clone()),
-        );
-        condition(
-            &mut sql,
-            " OR phone_e164 = ?)",
-            opt(phone.e164.as_deref().or(Some(&phone.given))),
-        );
+        condition(&mut sql, " AND (phone = ?", Value::Text(phone.given.clone()));
+        condition(&mut sql, " OR phone_e164 = ?)", opt(phone.e164.as_deref().or(Some(&phone.given))));
     }
     if let Some(customer_ref) = &filter.customer_ref {
-        condition(
-            &mut sql,
-            " AND customer_ref = ?",
-            Value::Text(customer_ref.clone()),
-        );
+        condition(&mut sql, " AND customer_ref = ?", Value::Text(customer_ref.clone()));
     }
     if let Some(national_id) = &filter.national_id {
-        condition(
-            &mut sql,
-            " AND national_id = ?",
-            Value::Text(national_id.clone()),
-        );
+        condition(&mut sql, " AND national_id = ?", Value::Text(national_id.clone()));
     }
     if let Some(country) = &filter.country {
         condition(&mut sql, " AND country = ?", Value::Text(country.clone()));
     }
     if let Some(after) = filter.created_after {
-        condition(
-            &mut sql,
-            " AND created_at >= ?",
-            Value::Integer(micros(after)),
-        );
+        condition(&mut sql, " AND created_at >= ?", Value::Integer(micros(after)));
     }
     if let Some(before) = filter.created_before {
-        condition(
-            &mut sql,
-            " AND created_at < ?",
-            Value::Integer(micros(before)),
-        );
+        condition(&mut sql, " AND created_at < ?", Value::Integer(micros(before)));
     }
     if let Some(after) = page.after {
         condition(&mut sql, " AND id > ?", Value::Text(after.to_string()));
     }
-    condition(
-        &mut sql,
-        " ORDER BY id LIMIT ?",
-        Value::Integer(i64::from(page.limit)),
-    );
+    condition(&mut sql, " ORDER BY id LIMIT ?", Value::Integer(i64::from(page.limit)));
     let users = all(conn, &sql, params_from_iter(values), user)?;
     with_properties(conn, merchant, users)
 }
@@ -441,14 +335,7 @@ pub(crate) fn claim(
         "SELECT fingerprint, state, status, headers, body, locked_until FROM idempotency_keys
          WHERE merchant_id = ?1 AND key = ?2",
         params![m, key],
-        |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                response(row)?,
-                row.get::<_, i64>(5)?,
-            ))
-        },
+        |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, response(row)?, row.get::<_, i64>(5)?)),
     );
     match existing {
         Err(StoreError::NotFound) => {
@@ -475,11 +362,7 @@ pub(crate) fn claim(
     }
 }
 
-pub(crate) fn release(
-    conn: &Connection,
-    merchant: MerchantId,
-    key: &str,
-) -> Result<(), StoreError> {
+pub(crate) fn release(conn: &Connection, merchant: MerchantId, key: &str) -> Result<(), StoreError> {
     execute(
         conn,
         "DELETE FROM idempotency_keys WHERE merchant_id = ?1 AND key = ?2 AND state = 'in_flight'",

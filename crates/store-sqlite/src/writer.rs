@@ -35,9 +35,7 @@ impl Writer {
     /// Starts the writer thread over `conn`. It stops when every `Writer` is dropped.
     pub(crate) fn start(conn: Connection) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("clientele-sqlite-writer".into())
-            .spawn(move || run(conn, queue))?;
+        std::thread::Builder::new().name("clientele-sqlite-writer".into()).spawn(move || run(conn, queue))?;
         Ok(Writer { jobs })
     }
 
@@ -64,12 +62,8 @@ impl Writer {
             });
             (ok, deliver)
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| StoreError::other("the SQLite writer has stopped"))?;
-        answered
-            .await
-            .map_err(|_| StoreError::other("the SQLite writer has stopped"))?
+        self.jobs.send(job).map_err(|_| StoreError::other("the SQLite writer has stopped"))?;
+        answered.await.map_err(|_| StoreError::other("the SQLite writer has stopped"))?
     }
 }
 
@@ -98,9 +92,7 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
     }
     let mut answers = Vec::with_capacity(group.len());
     for job in group {
-        let outcome = conn
-            .execute_batch("SAVEPOINT job")
-            .map(|()| job(Some(conn)));
+        let outcome = conn.execute_batch("SAVEPOINT job").map(|()| job(Some(conn)));
         match outcome {
             Ok((true, deliver)) => {
                 let released = conn.execute_batch("RELEASE job");

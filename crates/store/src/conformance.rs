@@ -45,13 +45,9 @@ pub const CHECKS: &[&str] = &[
 pub async fn run(name: &str, store: Arc<dyn Store>) {
     match name {
         "merchants_round_trip" => merchants_round_trip(store).await,
-        "a_duplicate_merchant_number_conflicts_and_writes_nothing" => {
-            duplicate_merchant(store).await
-        }
+        "a_duplicate_merchant_number_conflicts_and_writes_nothing" => duplicate_merchant(store).await,
         "api_keys_are_found_by_digest_and_id_and_listed_per_merchant" => api_keys(store).await,
-        "revoking_keeps_the_first_revocation_time_and_stays_in_the_merchant" => {
-            revocation(store).await
-        }
+        "revoking_keeps_the_first_revocation_time_and_stays_in_the_merchant" => revocation(store).await,
         "signing_keys_are_listed_newest_first" => signing_keys(store).await,
         "interaction_points_belong_to_one_merchant" => interaction_points(store).await,
         "property_names_are_unique_among_active_definitions" => properties(store).await,
@@ -61,9 +57,7 @@ pub async fn run(name: &str, store: Arc<dyn Store>) {
         "user_updates_check_the_version" => users::versions(store).await,
         "erasure_clears_a_user_and_frees_its_keys" => users::erasure(store).await,
         "users_are_listed_by_filter_in_pages" => users::listing(store).await,
-        "idempotency_keys_are_claimed_completed_replayed_and_released" => {
-            users::idempotency(store).await
-        }
+        "idempotency_keys_are_claimed_completed_replayed_and_released" => users::idempotency(store).await,
         other => panic!("no conformance check named {other}"),
     }
 }
@@ -82,22 +76,11 @@ fn merchant(number: &str) -> Merchant {
 
 fn key(owner: KeyOwner, seconds: i64) -> (ApiKey, ApiKeySecret) {
     let secret = ApiKeySecret::generate();
-    (
-        ApiKey::new(
-            owner,
-            DisplayName::parse("name", "test").ok(),
-            &secret,
-            at(seconds),
-        ),
-        secret,
-    )
+    (ApiKey::new(owner, DisplayName::parse("name", "test").ok(), &secret, at(seconds)), secret)
 }
 
 fn admin(merchant: &Merchant) -> KeyOwner {
-    KeyOwner::Merchant {
-        merchant: merchant.id,
-        role: Role::Admin,
-    }
+    KeyOwner::Merchant { merchant: merchant.id, role: Role::Admin }
 }
 
 pub(super) async fn with_merchant(store: &dyn Store, number: &str) -> (Merchant, ApiKey) {
@@ -113,9 +96,7 @@ async fn merchants_round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.merchant(a.id).await.unwrap(), a);
     assert_eq!(store.merchant_by_number(&b.number).await.unwrap(), b);
     assert!(matches!(
-        store
-            .merchant(clientele_domain::merchant::MerchantId::generate())
-            .await,
+        store.merchant(clientele_domain::merchant::MerchantId::generate()).await,
         Err(StoreError::NotFound)
     ));
     let all = store.list_merchants().await.unwrap();
@@ -129,66 +110,28 @@ async fn duplicate_merchant(store: Arc<dyn Store>) {
     let again = merchant("SAME");
     let (second_key, secret) = key(admin(&again), 0);
     let result = store.create_merchant(&again, &second_key).await;
-    assert!(
-        matches!(result, Err(StoreError::Conflict(Unique::MerchantNumber))),
-        "{result:?}"
-    );
-    assert!(matches!(
-        store.merchant(again.id).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
-        store.api_key_by_digest(&secret.digest()).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(result, Err(StoreError::Conflict(Unique::MerchantNumber))), "{result:?}");
+    assert!(matches!(store.merchant(again.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.api_key_by_digest(&secret.digest()).await, Err(StoreError::NotFound)));
     assert_eq!(store.list_merchants().await.unwrap().len(), 1);
 }
 
 async fn api_keys(store: Arc<dyn Store>) {
     let (a, first) = with_merchant(store.as_ref(), "A").await;
     let (b, _) = with_merchant(store.as_ref(), "B").await;
-    let (client, secret) = key(
-        KeyOwner::Merchant {
-            merchant: a.id,
-            role: Role::Client,
-        },
-        10,
-    );
+    let (client, secret) = key(KeyOwner::Merchant { merchant: a.id, role: Role::Client }, 10);
     store.create_api_key(&client).await.unwrap();
     let (platform, platform_secret) = key(KeyOwner::Platform, 20);
     store.create_api_key(&platform).await.unwrap();
 
-    assert_eq!(
-        store.api_key_by_digest(&secret.digest()).await.unwrap(),
-        client
-    );
+    assert_eq!(store.api_key_by_digest(&secret.digest()).await.unwrap(), client);
     assert_eq!(store.api_key(client.id).await.unwrap(), client);
-    assert_eq!(
-        store
-            .api_key_by_digest(&platform_secret.digest())
-            .await
-            .unwrap(),
-        platform
-    );
-    assert!(matches!(
-        store.api_key(ApiKeyId::generate()).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
-        store
-            .api_key_by_digest(&ApiKeySecret::generate().digest())
-            .await,
-        Err(StoreError::NotFound)
-    ));
-    assert_eq!(
-        store.list_api_keys(a.id).await.unwrap(),
-        vec![first, client.clone()]
-    );
+    assert_eq!(store.api_key_by_digest(&platform_secret.digest()).await.unwrap(), platform);
+    assert!(matches!(store.api_key(ApiKeyId::generate()).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.api_key_by_digest(&ApiKeySecret::generate().digest()).await, Err(StoreError::NotFound)));
+    assert_eq!(store.list_api_keys(a.id).await.unwrap(), vec![first, client.clone()]);
     assert_eq!(store.list_api_keys(b.id).await.unwrap().len(), 1);
-    assert!(matches!(
-        store.create_api_key(&client).await,
-        Err(StoreError::Conflict(Unique::ApiKey))
-    ));
+    assert!(matches!(store.create_api_key(&client).await, Err(StoreError::Conflict(Unique::ApiKey))));
 }
 
 async fn revocation(store: Arc<dyn Store>) {
@@ -207,21 +150,12 @@ async fn revocation(store: Arc<dyn Store>) {
 }
 
 async fn signing_keys(store: Arc<dyn Store>) {
-    let older = SigningKey {
-        created_at: at(1),
-        ..SigningKey::generate(at(1))
-    };
+    let older = SigningKey { created_at: at(1), ..SigningKey::generate(at(1)) };
     let newer = SigningKey::generate(at(2));
     store.add_signing_key(&older).await.unwrap();
     store.add_signing_key(&newer).await.unwrap();
-    assert_eq!(
-        store.signing_keys().await.unwrap(),
-        vec![newer, older.clone()]
-    );
-    assert!(matches!(
-        store.add_signing_key(&older).await,
-        Err(StoreError::Conflict(Unique::SigningKey))
-    ));
+    assert_eq!(store.signing_keys().await.unwrap(), vec![newer, older.clone()]);
+    assert!(matches!(store.add_signing_key(&older).await, Err(StoreError::Conflict(Unique::SigningKey))));
 }
 
 fn point(id: &str) -> InteractionPoint {
@@ -236,42 +170,21 @@ fn point(id: &str) -> InteractionPoint {
 async fn interaction_points(store: Arc<dyn Store>) {
     let (a, _) = with_merchant(store.as_ref(), "A").await;
     let (b, _) = with_merchant(store.as_ref(), "B").await;
-    store
-        .create_interaction_point(a.id, &point("till-2"))
-        .await
-        .unwrap();
-    store
-        .create_interaction_point(a.id, &point("till-1"))
-        .await
-        .unwrap();
+    store.create_interaction_point(a.id, &point("till-2")).await.unwrap();
+    store.create_interaction_point(a.id, &point("till-1")).await.unwrap();
     // The same id at another merchant is another interaction point.
-    store
-        .create_interaction_point(b.id, &point("till-1"))
-        .await
-        .unwrap();
+    store.create_interaction_point(b.id, &point("till-1")).await.unwrap();
     let duplicate = store.create_interaction_point(a.id, &point("till-1")).await;
-    assert!(matches!(
-        duplicate,
-        Err(StoreError::Conflict(Unique::InteractionPoint))
-    ));
+    assert!(matches!(duplicate, Err(StoreError::Conflict(Unique::InteractionPoint))));
 
     let listed = store.list_interaction_points(a.id).await.unwrap();
     assert_eq!(listed, vec![point("till-1"), point("till-2")]);
     let till2 = InteractionPointId::parse("id", "till-2").unwrap();
-    assert!(matches!(
-        store.interaction_point(b.id, &till2).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
-        store.deactivate_interaction_point(b.id, &till2).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(store.interaction_point(b.id, &till2).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.deactivate_interaction_point(b.id, &till2).await, Err(StoreError::NotFound)));
     assert!(store.interaction_point(a.id, &till2).await.unwrap().active);
 
-    let deactivated = store
-        .deactivate_interaction_point(a.id, &till2)
-        .await
-        .unwrap();
+    let deactivated = store.deactivate_interaction_point(a.id, &till2).await.unwrap();
     assert!(!deactivated.active);
     assert!(!store.interaction_point(a.id, &till2).await.unwrap().active);
     let till1 = InteractionPointId::parse("id", "till-1").unwrap();
@@ -294,31 +207,17 @@ async fn properties(store: Arc<dyn Store>) {
     let first = property("shoe size", 1);
     store.create_property(a.id, &first).await.unwrap();
     let same_name = store.create_property(a.id, &property("shoe size", 2)).await;
-    assert!(
-        matches!(same_name, Err(StoreError::Conflict(Unique::PropertyName))),
-        "{same_name:?}"
-    );
+    assert!(matches!(same_name, Err(StoreError::Conflict(Unique::PropertyName))), "{same_name:?}");
     let same_id = store
         .create_property(
             a.id,
-            &PropertyDefinition {
-                name: PropertyName::parse("n", "other").unwrap(),
-                ..first.clone()
-            },
+            &PropertyDefinition { name: PropertyName::parse("n", "other").unwrap(), ..first.clone() },
         )
         .await;
-    assert!(
-        matches!(same_id, Err(StoreError::Conflict(Unique::PropertyId))),
-        "{same_id:?}"
-    );
+    assert!(matches!(same_id, Err(StoreError::Conflict(Unique::PropertyId))), "{same_id:?}");
     // Another merchant may use the same name, and even the same id.
     store.create_property(b.id, &first).await.unwrap();
-    assert!(matches!(
-        store
-            .deactivate_property(b.id, PropertyId::generate())
-            .await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(store.deactivate_property(b.id, PropertyId::generate()).await, Err(StoreError::NotFound)));
 
     let deactivated = store.deactivate_property(a.id, first.id).await.unwrap();
     assert!(!deactivated.active);
@@ -336,11 +235,7 @@ async fn concurrent_writes(store: Arc<dyn Store>) {
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..40 {
         let store = Arc::clone(&store);
-        tasks.spawn(async move {
-            store
-                .create_interaction_point(a.id, &point(&format!("till-{}", n / 2)))
-                .await
-        });
+        tasks.spawn(async move { store.create_interaction_point(a.id, &point(&format!("till-{}", n / 2))).await });
     }
     let (mut created, mut conflicts) = (0, 0);
     while let Some(result) = tasks.join_next().await {

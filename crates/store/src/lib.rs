@@ -22,9 +22,7 @@ use time::{Duration, OffsetDateTime};
 
 pub use error::{StoreError, Unique};
 pub use metrics::StoreMetrics;
-pub use records::{
-    IdempotencyClaim, IdempotentAnswer, PageRequest, PhoneLookup, StoredResponse, UserFilter,
-};
+pub use records::{IdempotencyClaim, IdempotentAnswer, PageRequest, PhoneLookup, StoredResponse, UserFilter};
 
 /// Everything Clientele keeps. Both implementations pass the same conformance suite.
 #[async_trait]
@@ -39,11 +37,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     /// Creates a merchant together with its first key, in one transaction.
     /// Conflicts: [`Unique::MerchantNumber`].
-    async fn create_merchant(
-        &self,
-        merchant: &Merchant,
-        first_key: &ApiKey,
-    ) -> Result<(), StoreError>;
+    async fn create_merchant(&self, merchant: &Merchant, first_key: &ApiKey) -> Result<(), StoreError>;
 
     async fn merchant(&self, id: MerchantId) -> Result<Merchant, StoreError>;
 
@@ -84,11 +78,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     // --- interaction points ------------------------------------------------------------
 
     /// Conflicts: [`Unique::InteractionPoint`].
-    async fn create_interaction_point(
-        &self,
-        merchant: MerchantId,
-        point: &InteractionPoint,
-    ) -> Result<(), StoreError>;
+    async fn create_interaction_point(&self, merchant: MerchantId, point: &InteractionPoint) -> Result<(), StoreError>;
 
     async fn interaction_point(
         &self,
@@ -97,10 +87,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     ) -> Result<InteractionPoint, StoreError>;
 
     /// The merchant's interaction points, in order of id.
-    async fn list_interaction_points(
-        &self,
-        merchant: MerchantId,
-    ) -> Result<Vec<InteractionPoint>, StoreError>;
+    async fn list_interaction_points(&self, merchant: MerchantId) -> Result<Vec<InteractionPoint>, StoreError>;
 
     async fn deactivate_interaction_point(
         &self,
@@ -112,23 +99,13 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     /// Conflicts: [`Unique::PropertyId`], or [`Unique::PropertyName`] when an active
     /// definition of the merchant already has that name.
-    async fn create_property(
-        &self,
-        merchant: MerchantId,
-        property: &PropertyDefinition,
-    ) -> Result<(), StoreError>;
+    async fn create_property(&self, merchant: MerchantId, property: &PropertyDefinition) -> Result<(), StoreError>;
 
     /// The merchant's property definitions, oldest first.
-    async fn list_properties(
-        &self,
-        merchant: MerchantId,
-    ) -> Result<Vec<PropertyDefinition>, StoreError>;
+    async fn list_properties(&self, merchant: MerchantId) -> Result<Vec<PropertyDefinition>, StoreError>;
 
-    async fn deactivate_property(
-        &self,
-        merchant: MerchantId,
-        id: PropertyId,
-    ) -> Result<PropertyDefinition, StoreError>;
+    async fn deactivate_property(&self, merchant: MerchantId, id: PropertyId)
+    -> Result<PropertyDefinition, StoreError>;
 
     // --- users -------------------------------------------------------------------------
 
@@ -190,17 +167,10 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     /// Gives up a claim whose work failed without changing anything, so the request can
     /// be tried again with the same key.
-    async fn release_idempotency_key(
-        &self,
-        merchant: MerchantId,
-        key: &str,
-    ) -> Result<(), StoreError>;
+    async fn release_idempotency_key(&self, merchant: MerchantId, key: &str) -> Result<(), StoreError>;
 
     /// Completes a claim with its answer outside any other write (an answer to a request
     /// that changed nothing but must still be repeated as it was).
-    async fn complete_idempotency_key(
-        &self,
-        merchant: MerchantId,
-        answer: &IdempotentAnswer,
-    ) -> Result<(), StoreError>;
+    async fn complete_idempotency_key(&self, merchant: MerchantId, answer: &IdempotentAnswer)
+    -> Result<(), StoreError>;
 }

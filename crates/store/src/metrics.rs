@@ -26,9 +26,7 @@ pub struct StoreMetrics {
 
 impl Default for StoreMetrics {
     fn default() -> Self {
-        StoreMetrics {
-            durations: Family::new_with_constructor(store_buckets),
-        }
+        StoreMetrics { durations: Family::new_with_constructor(store_buckets) }
     }
 }
 
@@ -42,20 +40,8 @@ impl StoreMetrics {
         );
     }
 
-    pub fn observe(
-        &self,
-        backend: &'static str,
-        operation: &'static str,
-        ok: bool,
-        elapsed: Duration,
-    ) {
+    pub fn observe(&self, backend: &'static str, operation: &'static str, ok: bool, elapsed: Duration) {
         let outcome = if ok { "ok" } else { "error" };
-        self.durations
-            .get_or_create(&OperationLabels {
-                backend,
-                operation,
-                outcome,
-            })
-            .observe(elapsed.as_secs_f64());
+        self.durations.get_or_create(&OperationLabels { backend, operation, outcome }).observe(elapsed.as_secs_f64());
     }
 }

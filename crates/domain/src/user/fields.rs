@@ -64,11 +64,7 @@ fn restricted(
     expected: &'static str,
 ) -> Result<String, FieldError> {
     let value = bounded_text(field, value, max)?;
-    if value.chars().all(allowed) {
-        Ok(value)
-    } else {
-        Err(FieldError::new(field, Violation::Format { expected }))
-    }
+    if value.chars().all(allowed) { Ok(value) } else { Err(FieldError::new(field, Violation::Format { expected })) }
 }
 
 /// A postal code: up to 16 letters, digits, spaces or `-`.
@@ -80,14 +76,7 @@ impl PostalCode {
 
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         let allowed = |c: char| c.is_ascii_alphanumeric() || c == ' ' || c == '-';
-        restricted(
-            field,
-            value,
-            Self::MAX,
-            allowed,
-            "letters, digits, spaces or '-'",
-        )
-        .map(PostalCode)
+        restricted(field, value, Self::MAX, allowed, "letters, digits, spaces or '-'").map(PostalCode)
     }
 
     pub fn as_str(&self) -> &str {
@@ -129,14 +118,7 @@ impl PassportNumber {
     pub const MAX: usize = 32;
 
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
-        restricted(
-            field,
-            value,
-            Self::MAX,
-            |c| c.is_ascii_alphanumeric(),
-            "letters and digits",
-        )
-        .map(PassportNumber)
+        restricted(field, value, Self::MAX, |c| c.is_ascii_alphanumeric(), "letters and digits").map(PassportNumber)
     }
 
     pub fn as_str(&self) -> &str {
@@ -158,14 +140,7 @@ impl Email {
 
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         let value = bounded_text(field, value, Self::MAX)?;
-        let invalid = || {
-            FieldError::new(
-                field,
-                Violation::Format {
-                    expected: "an e-mail address",
-                },
-            )
-        };
+        let invalid = || FieldError::new(field, Violation::Format { expected: "an e-mail address" });
         let address = email_address::EmailAddress::parse_with_options(
             &value,
             email_address::Options::default().without_display_text(),
@@ -206,12 +181,7 @@ impl CountryCode {
         let upper = value.trim().to_ascii_uppercase();
         match (upper.as_bytes(), rust_iso3166::from_alpha2(&upper)) {
             (&[a, b], Some(_)) => Ok(CountryCode([a, b])),
-            _ => Err(FieldError::new(
-                field,
-                Violation::Format {
-                    expected: "an ISO 3166-1 alpha-2 country code",
-                },
-            )),
+            _ => Err(FieldError::new(field, Violation::Format { expected: "an ISO 3166-1 alpha-2 country code" })),
         }
     }
 
@@ -238,26 +208,11 @@ pub struct Phone {
 impl Phone {
     pub const MAX: usize = 32;
 
-    pub fn parse(
-        field: &str,
-        value: &str,
-        country: Option<CountryCode>,
-    ) -> Result<Self, FieldError> {
+    pub fn parse(field: &str, value: &str, country: Option<CountryCode>) -> Result<Self, FieldError> {
         let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
-        let given = restricted(
-            field,
-            value,
-            Self::MAX,
-            allowed,
-            "a phone number (digits, spaces, +, -, parentheses)",
-        )?;
+        let given = restricted(field, value, Self::MAX, allowed, "a phone number (digits, spaces, +, -, parentheses)")?;
         if !given.chars().any(|c| c.is_ascii_digit()) {
-            return Err(FieldError::new(
-                field,
-                Violation::Format {
-                    expected: "a phone number with digits",
-                },
-            ));
+            return Err(FieldError::new(field, Violation::Format { expected: "a phone number with digits" }));
         }
         let e164 = e164(&given, country);
         Ok(Phone { given, e164 })
@@ -265,10 +220,7 @@ impl Phone {
 
     /// The same number with its E.164 form worked out again for another country.
     pub fn for_country(&self, country: Option<CountryCode>) -> Self {
-        Phone {
-            given: self.given.clone(),
-            e164: e164(&self.given, country),
-        }
+        Phone { given: self.given.clone(), e164: e164(&self.given, country) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -288,8 +240,7 @@ impl Phone {
 pub fn e164(number: &str, country: Option<CountryCode>) -> Option<String> {
     let region = country.and_then(|c| c.as_str().parse::<phonenumber::country::Id>().ok());
     let parsed = phonenumber::parse(region, number).ok()?;
-    phonenumber::is_valid(&parsed)
-        .then(|| parsed.format().mode(phonenumber::Mode::E164).to_string())
+    phonenumber::is_valid(&parsed).then(|| parsed.format().mode(phonenumber::Mode::E164).to_string())
 }
 
 /// A gender. Surfaces map their own codes (`M`/`F`, `MALE`/`FEMALE`/`DIVERSE`) to it.
@@ -317,12 +268,7 @@ impl Gender {
             "MALE" => Ok(Gender::Male),
             "FEMALE" => Ok(Gender::Female),
             "DIVERSE" => Ok(Gender::Diverse),
-            _ => Err(FieldError::new(
-                field,
-                Violation::NotOneOf {
-                    allowed: Self::CODES,
-                },
-            )),
+            _ => Err(FieldError::new(field, Violation::NotOneOf { allowed: Self::CODES })),
         }
     }
 }
@@ -335,16 +281,10 @@ impl BirthDate {
     pub fn parse(field: &str, value: &str, today: Date) -> Result<Self, FieldError> {
         let date = parse_date(field, value)?;
         if date > today {
-            return Err(FieldError::new(
-                field,
-                Violation::Other("must not be in the future".into()),
-            ));
+            return Err(FieldError::new(field, Violation::Other("must not be in the future".into())));
         }
         if date.year() < 1900 {
-            return Err(FieldError::new(
-                field,
-                Violation::Other("must not be before 1900-01-01".into()),
-            ));
+            return Err(FieldError::new(field, Violation::Other("must not be before 1900-01-01".into())));
         }
         Ok(BirthDate(date))
     }
@@ -367,31 +307,15 @@ pub fn parse_date(field: &str, value: &str) -> Result<Date, FieldError> {
     let format = format_description!("[year]-[month]-[day]");
     let value = value.trim();
     if value.len() != 10 {
-        return Err(FieldError::new(
-            field,
-            Violation::Format {
-                expected: "a date written YYYY-MM-DD",
-            },
-        ));
+        return Err(FieldError::new(field, Violation::Format { expected: "a date written YYYY-MM-DD" }));
     }
-    Date::parse(value, format).map_err(|_| {
-        FieldError::new(
-            field,
-            Violation::Format {
-                expected: "a real date written YYYY-MM-DD",
-            },
-        )
-    })
+    Date::parse(value, format)
+        .map_err(|_| FieldError::new(field, Violation::Format { expected: "a real date written YYYY-MM-DD" }))
 }
 
 /// Writes a date as `YYYY-MM-DD`.
 pub fn format_date(date: Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
 }
 
 #[cfg(test)]
@@ -408,22 +332,11 @@ mod tests {
         let email = Email::parse("email", " Jack.Frost@MyEmail.com ").unwrap();
         assert_eq!(email.as_str(), "Jack.Frost@MyEmail.com");
         assert_eq!(email.lookup_key(), "jack.frost@myemail.com");
-        for bad in [
-            "jack",
-            "jack@",
-            "@x.com",
-            "jack@localhost",
-            "a b@x.com",
-            "\"a\"@x.com",
-            "j@x.com.",
-        ] {
+        for bad in ["jack", "jack@", "@x.com", "jack@localhost", "a b@x.com", "\"a\"@x.com", "j@x.com."] {
             assert!(Email::parse("email", bad).is_err(), "{bad}");
         }
         let long = format!("{}@example.com", "a".repeat(250));
-        assert_eq!(
-            violation(Email::parse("email", &long)),
-            Violation::TooLong { max: 254 }
-        );
+        assert_eq!(violation(Email::parse("email", &long)), Violation::TooLong { max: 254 });
     }
 
     #[test]
@@ -458,10 +371,7 @@ mod tests {
         assert!(BirthDate::parse("d", "1980-5-31", today).is_err());
         assert!(BirthDate::parse("d", "YYYY-MM-DD", today).is_err());
         assert!(BirthDate::parse("d", "1899-12-31", today).is_err());
-        assert_eq!(
-            BirthDate::parse("d", "1984-02-29", today).unwrap().to_iso(),
-            "1984-02-29"
-        );
+        assert_eq!(BirthDate::parse("d", "1984-02-29", today).unwrap().to_iso(), "1984-02-29");
     }
 
     #[test]
@@ -471,18 +381,9 @@ mod tests {
         assert!(PassportNumber::parse("p", "A1234567").is_ok());
         assert!(PassportNumber::parse("p", "A-1234567").is_err());
         assert!(PostalCode::parse("z", "SW1A 1AA").is_ok());
-        assert_eq!(
-            violation(PostalCode::parse("z", &"1".repeat(17))),
-            Violation::TooLong { max: 16 }
-        );
-        assert_eq!(
-            violation(CustomerRef::parse("r", &"r".repeat(101))),
-            Violation::TooLong { max: 100 }
-        );
-        assert_eq!(
-            violation(AddressLine::parse("a", &"a".repeat(513))),
-            Violation::TooLong { max: 512 }
-        );
+        assert_eq!(violation(PostalCode::parse("z", &"1".repeat(17))), Violation::TooLong { max: 16 });
+        assert_eq!(violation(CustomerRef::parse("r", &"r".repeat(101))), Violation::TooLong { max: 100 });
+        assert_eq!(violation(AddressLine::parse("a", &"a".repeat(513))), Violation::TooLong { max: 512 });
     }
 
     #[test]

@@ -9,8 +9,8 @@ use crate::id::uuid_id;
 use crate::property::CustomPropertyValue;
 
 pub use fields::{
-    AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber,
-    PersonName, Phone, Place, PostalCode, e164, format_date, parse_date,
+    AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber, PersonName, Phone,
+    Place, PostalCode, e164, format_date, parse_date,
 };
 pub use patch::{Change, UserPatch};
 
@@ -81,12 +81,7 @@ impl User {
 
     /// The next version of this user, with `fields` in place of the current ones.
     pub fn replaced(&self, fields: UserFields, now: OffsetDateTime) -> Self {
-        User {
-            fields: fields.normalised(),
-            version: self.version + 1,
-            updated_at: now,
-            ..self.clone()
-        }
+        User { fields: fields.normalised(), version: self.version + 1, updated_at: now, ..self.clone() }
     }
 }
 

@@ -3,9 +3,7 @@
 
 use crate::property::CustomPropertyValue;
 
-use super::{
-    AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber,
-};
+use super::{AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber};
 use super::{PersonName, Phone, Place, PostalCode, UserFields};
 
 /// What a patch does to one field.
@@ -97,16 +95,10 @@ mod tests {
 
     #[test]
     fn keep_clear_and_set_do_what_they_say() {
-        let before = UserFields {
-            given_name: Some(name("Jack")),
-            family_name: Some(name("Frost")),
-            ..UserFields::default()
-        };
-        let patch = UserPatch {
-            given_name: Change::Set(name("Jill")),
-            family_name: Change::Clear,
-            ..UserPatch::default()
-        };
+        let before =
+            UserFields { given_name: Some(name("Jack")), family_name: Some(name("Frost")), ..UserFields::default() };
+        let patch =
+            UserPatch { given_name: Change::Set(name("Jill")), family_name: Change::Clear, ..UserPatch::default() };
         let after = patch.apply(before);
         assert_eq!(after.given_name, Some(name("Jill")));
         assert_eq!(after.family_name, None);
@@ -114,27 +106,15 @@ mod tests {
 
     #[test]
     fn a_new_country_recomputes_the_phones_e164_form() {
-        let before = UserFields {
-            phone: Some(Phone::parse("p", "082 764 8862", None).unwrap()),
-            ..UserFields::default()
-        };
+        let before =
+            UserFields { phone: Some(Phone::parse("p", "082 764 8862", None).unwrap()), ..UserFields::default() };
         assert_eq!(before.phone.as_ref().unwrap().e164(), None);
-        let patch = UserPatch {
-            country: Change::Set(CountryCode::parse("c", "ZA").unwrap()),
-            ..UserPatch::default()
-        };
-        assert_eq!(
-            patch.apply(before).phone.unwrap().e164(),
-            Some("+27827648862")
-        );
+        let patch = UserPatch { country: Change::Set(CountryCode::parse("c", "ZA").unwrap()), ..UserPatch::default() };
+        assert_eq!(patch.apply(before).phone.unwrap().e164(), Some("+27827648862"));
     }
 
     fn change() -> impl Strategy<Value = Change<Place>> {
-        prop_oneof![
-            Just(Change::Keep),
-            Just(Change::Clear),
-            "[a-z]{1,8}".prop_map(|s| Change::Set(city(&s))),
-        ]
+        prop_oneof![Just(Change::Keep), Just(Change::Clear), "[a-z]{1,8}".prop_map(|s| Change::Set(city(&s))),]
     }
 
     proptest! {

@@ -18,9 +18,7 @@ use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_api_key, list_api_keys))
-        .routes(routes!(revoke_api_key))
+    OpenApiRouter::new().routes(routes!(create_api_key, list_api_keys)).routes(routes!(revoke_api_key))
 }
 
 /// A key to issue.
@@ -77,10 +75,7 @@ pub(crate) struct NewApiKeyView {
 
 impl From<IssuedKey> for NewApiKeyView {
     fn from(issued: IssuedKey) -> Self {
-        NewApiKeyView {
-            api_key: issued.secret.expose().to_owned(),
-            key: issued.key.into(),
-        }
+        NewApiKeyView { api_key: issued.secret.expose().to_owned(), key: issued.key.into() }
     }
 }
 
@@ -101,16 +96,11 @@ async fn create_api_key(
     let merchant = caller.merchant(Role::Admin)?;
     let mut errors = ValidationErrors::default();
     let role = errors.take(Role::parse("role", &body.role));
-    let name = body
-        .name
-        .map(|name| errors.take(DisplayName::parse("name", &name)));
+    let name = body.name.map(|name| errors.take(DisplayName::parse("name", &name)));
     let Some(role) = role.filter(|_| errors.is_empty()) else {
         return Err(errors.into());
     };
-    let issued = state
-        .registry
-        .issue_key(KeyOwner::Merchant { merchant, role }, name.flatten())
-        .await?;
+    let issued = state.registry.issue_key(KeyOwner::Merchant { merchant, role }, name.flatten()).await?;
     Ok((StatusCode::CREATED, axum::Json(NewApiKeyView::from(issued))))
 }
 
@@ -127,9 +117,7 @@ async fn list_api_keys(
 ) -> Result<axum::Json<Page<ApiKeyView>>, ApiError> {
     let merchant = caller.merchant(Role::Admin)?;
     let keys = state.registry.store().list_api_keys(merchant).await?;
-    Ok(axum::Json(Page::whole(
-        keys.into_iter().map(Into::into).collect(),
-    )))
+    Ok(axum::Json(Page::whole(keys.into_iter().map(Into::into).collect())))
 }
 
 /// Revoke a key: it, and every token obtained with it, stops working at once.
@@ -148,7 +136,5 @@ async fn revoke_api_key(
 ) -> Result<axum::Json<ApiKeyView>, ApiError> {
     let merchant = caller.merchant(Role::Admin)?;
     let id = id.parse().map_err(|_| ApiError::NotFound)?;
-    Ok(axum::Json(
-        state.registry.revoke_key(merchant, id).await?.into(),
-    ))
+    Ok(axum::Json(state.registry.revoke_key(merchant, id).await?.into()))
 }

@@ -80,14 +80,8 @@ async fn create_interaction_point(
     let (Some(id), Some(name)) = (id, name) else {
         return Err(errors.into());
     };
-    let point = state
-        .registry
-        .create_interaction_point(merchant, id, name)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(InteractionPointView::from(point)),
-    ))
+    let point = state.registry.create_interaction_point(merchant, id, name).await?;
+    Ok((StatusCode::CREATED, axum::Json(InteractionPointView::from(point))))
 }
 
 /// List the merchant's interaction points.
@@ -102,14 +96,8 @@ async fn list_interaction_points(
     Caller(caller): Caller,
 ) -> Result<axum::Json<Page<InteractionPointView>>, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
-    let points = state
-        .registry
-        .store()
-        .list_interaction_points(merchant)
-        .await?;
-    Ok(axum::Json(Page::whole(
-        points.into_iter().map(Into::into).collect(),
-    )))
+    let points = state.registry.store().list_interaction_points(merchant).await?;
+    Ok(axum::Json(Page::whole(points.into_iter().map(Into::into).collect())))
 }
 
 fn point_id(id: &str) -> Result<InteractionPointId, ApiError> {
@@ -131,14 +119,7 @@ async fn get_interaction_point(
     Path(id): Path<String>,
 ) -> Result<axum::Json<InteractionPointView>, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
-    Ok(axum::Json(
-        state
-            .registry
-            .store()
-            .interaction_point(merchant, &point_id(&id)?)
-            .await?
-            .into(),
-    ))
+    Ok(axum::Json(state.registry.store().interaction_point(merchant, &point_id(&id)?).await?.into()))
 }
 
 /// Deactivate an interaction point: requests naming it are refused from now on (admin keys
@@ -157,10 +138,6 @@ async fn deactivate_interaction_point(
     Path(id): Path<String>,
 ) -> Result<axum::Json<InteractionPointView>, ApiError> {
     let merchant = caller.merchant(Role::Admin)?;
-    let point = state
-        .registry
-        .store()
-        .deactivate_interaction_point(merchant, &point_id(&id)?)
-        .await?;
+    let point = state.registry.store().deactivate_interaction_point(merchant, &point_id(&id)?).await?;
     Ok(axum::Json(point.into()))
 }

@@ -20,9 +20,7 @@ use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_merchant, list_merchants))
-        .routes(routes!(own_merchant))
+    OpenApiRouter::new().routes(routes!(create_merchant, list_merchants)).routes(routes!(own_merchant))
 }
 
 /// A new merchant.
@@ -91,15 +89,8 @@ async fn create_merchant(
     };
     let (merchant, issued) = state.registry.create_merchant(number, name).await?;
     let location = format!("/v1/merchants/{}", merchant.id);
-    let created = CreatedMerchant {
-        merchant: merchant.into(),
-        api_key: issued.into(),
-    };
-    Ok((
-        StatusCode::CREATED,
-        [(LOCATION, location)],
-        axum::Json(created),
-    ))
+    let created = CreatedMerchant { merchant: merchant.into(), api_key: issued.into() };
+    Ok((StatusCode::CREATED, [(LOCATION, location)], axum::Json(created)))
 }
 
 /// List every merchant (platform keys only).
@@ -115,9 +106,7 @@ async fn list_merchants(
 ) -> Result<axum::Json<Page<MerchantView>>, ApiError> {
     caller.platform()?;
     let merchants = state.registry.store().list_merchants().await?;
-    Ok(axum::Json(Page::whole(
-        merchants.into_iter().map(Into::into).collect(),
-    )))
+    Ok(axum::Json(Page::whole(merchants.into_iter().map(Into::into).collect())))
 }
 
 /// The caller's own merchant.
@@ -132,7 +121,5 @@ async fn own_merchant(
     Caller(caller): Caller,
 ) -> Result<axum::Json<MerchantView>, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
-    Ok(axum::Json(
-        state.registry.store().merchant(merchant).await?.into(),
-    ))
+    Ok(axum::Json(state.registry.store().merchant(merchant).await?.into()))
 }

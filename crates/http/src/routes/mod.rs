@@ -31,15 +31,11 @@ pub(crate) struct Page<T> {
 impl<T> Page<T> {
     /// A list returned whole.
     pub(crate) fn whole(data: Vec<T>) -> Self {
-        Page {
-            data,
-            next_cursor: None,
-        }
+        Page { data, next_cursor: None }
     }
 }
 
 /// Formats times as RFC 3339 in answers.
 pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

@@ -18,9 +18,7 @@ use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_property, list_properties))
-        .routes(routes!(deactivate_property))
+    OpenApiRouter::new().routes(routes!(create_property, list_properties)).routes(routes!(deactivate_property))
 }
 
 /// A property to define.
@@ -78,12 +76,9 @@ async fn create_property(
 ) -> Result<impl IntoResponse, ApiError> {
     let merchant = caller.merchant(Role::Admin)?;
     let mut errors = ValidationErrors::default();
-    let id = body.id.map(|id| {
-        errors.take(
-            id.parse()
-                .map_err(|_| FieldError::new("id", Violation::Format { expected: "a UUID" })),
-        )
-    });
+    let id = body
+        .id
+        .map(|id| errors.take(id.parse().map_err(|_| FieldError::new("id", Violation::Format { expected: "a UUID" }))));
     let name = errors.take(PropertyName::parse("name", &body.name));
     let value_type = match body.value_type {
         Some(value_type) => errors.take(ValueType::parse("value_type", &value_type)),
@@ -95,14 +90,8 @@ async fn create_property(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let property = state
-        .registry
-        .create_property(merchant, id.flatten(), name, value_type)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(PropertyView::from(property)),
-    ))
+    let property = state.registry.create_property(merchant, id.flatten(), name, value_type).await?;
+    Ok((StatusCode::CREATED, axum::Json(PropertyView::from(property))))
 }
 
 /// List the merchant's property definitions, inactive ones included.
@@ -118,9 +107,7 @@ async fn list_properties(
 ) -> Result<axum::Json<Page<PropertyView>>, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
     let properties = state.registry.store().list_properties(merchant).await?;
-    Ok(axum::Json(Page::whole(
-        properties.into_iter().map(Into::into).collect(),
-    )))
+    Ok(axum::Json(Page::whole(properties.into_iter().map(Into::into).collect())))
 }
 
 /// Deactivate a definition: users can no longer be given values for it, and its name is
@@ -140,12 +127,5 @@ async fn deactivate_property(
 ) -> Result<axum::Json<PropertyView>, ApiError> {
     let merchant = caller.merchant(Role::Admin)?;
     let id = id.parse().map_err(|_| ApiError::NotFound)?;
-    Ok(axum::Json(
-        state
-            .registry
-            .store()
-            .deactivate_property(merchant, id)
-            .await?
-            .into(),
-    ))
+    Ok(axum::Json(state.registry.store().deactivate_property(merchant, id).await?.into()))
 }

@@ -41,10 +41,7 @@ pub(crate) struct ClientCredentials {
     client_id: Option<String>,
     client_secret: Option<String>,
     /// Accepted and ignored: a token carries its key's role.
-    #[allow(
-        dead_code,
-        reason = "accepted for OAuth 2.0 clients that always send it"
-    )]
+    #[allow(dead_code, reason = "accepted for OAuth 2.0 clients that always send it")]
     scope: Option<String>,
 }
 
@@ -62,36 +59,21 @@ pub(crate) struct TokenResponse {
 }
 
 fn oauth(status: StatusCode, error: &'static str, detail: impl Into<String>) -> ApiError {
-    ApiError::OAuth {
-        status,
-        error,
-        detail: detail.into(),
-    }
+    ApiError::OAuth { status, error, detail: detail.into() }
 }
 
 fn invalid_client(error: AuthError) -> ApiError {
     match error {
         AuthError::Store(error) => error.into(),
-        other => oauth(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            other.to_string(),
-        ),
+        other => oauth(StatusCode::UNAUTHORIZED, "invalid_client", other.to_string()),
     }
 }
 
 /// The client id and secret of a client credentials grant, from HTTP Basic or the form
 /// (RFC 6749 §2.3.1 forbids sending both).
-fn client_credentials(
-    headers: &HeaderMap,
-    form: ClientCredentials,
-) -> Result<(Option<String>, String), ApiError> {
+fn client_credentials(headers: &HeaderMap, form: ClientCredentials) -> Result<(Option<String>, String), ApiError> {
     if form.grant_type != "client_credentials" {
-        return Err(oauth(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "grant_type must be client_credentials",
-        ));
+        return Err(oauth(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type must be client_credentials"));
     }
     let basic = headers
         .get(AUTHORIZATION)
@@ -111,9 +93,7 @@ fn client_credentials(
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
                 .ok_or_else(|| invalid_client(AuthError::Invalid))?;
-            let (id, secret) = decoded
-                .split_once(':')
-                .ok_or_else(|| invalid_client(AuthError::Invalid))?;
+            let (id, secret) = decoded.split_once(':').ok_or_else(|| invalid_client(AuthError::Invalid))?;
             let id = (!id.is_empty()).then(|| id.to_owned());
             Ok((id, secret.to_owned()))
         }
@@ -153,23 +133,14 @@ async fn issue_token(
             .map_err(|e| oauth(StatusCode::BAD_REQUEST, "invalid_request", e.to_string()))?;
         client_credentials(&headers, form)?
     } else {
-        return Err(ApiError::UnsupportedMediaType(
-            "application/json or application/x-www-form-urlencoded",
-        ));
+        return Err(ApiError::UnsupportedMediaType("application/json or application/x-www-form-urlencoded"));
     };
-    let (principal, token) = state
-        .registry
-        .exchange(&secret, None)
-        .await
-        .map_err(invalid_client)?;
+    let (principal, token) = state.registry.exchange(&secret, None).await.map_err(invalid_client)?;
     if client_id.is_some_and(|id| id != principal.key_id.to_string()) {
         return Err(invalid_client(AuthError::Invalid));
     }
     state.limiter.check(principal.key_id)?;
-    let answer = TokenResponse {
-        access_token: token.token,
-        token_type: "Bearer",
-        expires_in: token.expires_in.as_secs(),
-    };
+    let answer =
+        TokenResponse { access_token: token.token, token_type: "Bearer", expires_in: token.expires_in.as_secs() };
     Ok(([(CACHE_CONTROL, "no-store")], axum::Json(answer)))
 }

@@ -43,13 +43,7 @@ async fn a_json_token_exchange_gives_a_bearer_token_that_works_raw_too() {
     let token = body["access_token"].as_str().unwrap();
     app.secret(token);
     assert_eq!(app.get("/v1/merchant", token).await.status(), 200);
-    let raw = app
-        .client
-        .get(format!("{}/v1/merchant", app.url))
-        .header("Authorization", token)
-        .send()
-        .await
-        .unwrap();
+    let raw = app.client.get(format!("{}/v1/merchant", app.url)).header("Authorization", token).send().await.unwrap();
     assert_eq!(raw.status(), 200);
 }
 
@@ -62,46 +56,27 @@ async fn client_credentials_work_in_the_form_and_in_http_basic() {
     let form = app
         .client
         .post(&url)
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", key_id.as_str()),
-            ("client_secret", key.as_str()),
-        ])
+        .form(&[("grant_type", "client_credentials"), ("client_id", key_id.as_str()), ("client_secret", key.as_str())])
         .send()
         .await
         .unwrap();
     assert_eq!(form.status(), 200);
-    let token = form.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = form.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     app.secret(&token);
-    assert_eq!(
-        app.get("/v1/interaction-points", &token).await.status(),
-        200
-    );
+    assert_eq!(app.get("/v1/interaction-points", &token).await.status(), 200);
 
     let basic = app
         .client
         .post(&url)
-        .header(
-            "Authorization",
-            format!("Basic {}", STANDARD.encode(format!("{key_id}:{key}"))),
-        )
+        .header("Authorization", format!("Basic {}", STANDARD.encode(format!("{key_id}:{key}"))))
         .form(&[("grant_type", "client_credentials")])
         .send()
         .await
         .unwrap();
     assert_eq!(basic.status(), 200);
-    let token = basic.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = basic.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     app.secret(&token);
-    assert_eq!(
-        app.get("/v1/interaction-points", &token).await.status(),
-        200
-    );
+    assert_eq!(app.get("/v1/interaction-points", &token).await.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,77 +85,35 @@ async fn token_exchange_refuses_bad_grants_and_bad_clients() {
     let url = format!("{}/v1/auth/token", app.url);
     let (_, key) = app.key_for_a("client").await;
 
-    let wrong_grant = app
-        .client
-        .post(&url)
-        .form(&[("grant_type", "password"), ("client_secret", &key)])
-        .send()
-        .await
-        .unwrap();
+    let wrong_grant =
+        app.client.post(&url).form(&[("grant_type", "password"), ("client_secret", &key)]).send().await.unwrap();
     let (status, body) = problem(wrong_grant).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("unsupported_grant_type"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("unsupported_grant_type")));
 
     let other_id = uuid::Uuid::new_v4().to_string();
     let wrong_id = app
         .client
         .post(&url)
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &other_id),
-            ("client_secret", &key),
-        ])
+        .form(&[("grant_type", "client_credentials"), ("client_id", &other_id), ("client_secret", &key)])
         .send()
         .await
         .unwrap();
     let (status, body) = problem(wrong_id).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client"))
-    );
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
 
-    let unknown = app
-        .client
-        .post(&url)
-        .json(&json!({"api_key": format!("clt_{}", "A".repeat(43))}))
-        .send()
-        .await
-        .unwrap();
+    let unknown =
+        app.client.post(&url).json(&json!({"api_key": format!("clt_{}", "A".repeat(43))})).send().await.unwrap();
     assert_eq!(problem(unknown).await.0, 401);
 
-    let missing = app
-        .client
-        .post(&url)
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+    let missing = app.client.post(&url).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
     assert_eq!(problem(missing).await.0, 401);
 
-    let text = app
-        .client
-        .post(&url)
-        .header("content-type", "text/plain")
-        .body(key.clone())
-        .send()
-        .await
-        .unwrap();
+    let text = app.client.post(&url).header("content-type", "text/plain").body(key.clone()).send().await.unwrap();
     assert_eq!(problem(text).await.0, 415);
 
-    let extra = app
-        .client
-        .post(&url)
-        .json(&json!({"api_key": key, "role": "admin"}))
-        .send()
-        .await
-        .unwrap();
+    let extra = app.client.post(&url).json(&json!({"api_key": key, "role": "admin"})).send().await.unwrap();
     let (status, body) = problem(extra).await;
-    assert_eq!(
-        (status, body["errors"][0]["field"].as_str()),
-        (400, Some("role"))
-    );
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (400, Some("role")));
 }
 
 async fn assert_unauthenticated(app: &TestApp, authorization: Option<&str>) {
@@ -189,23 +122,14 @@ async fn assert_unauthenticated(app: &TestApp, authorization: Option<&str>) {
         request = request.header("Authorization", value);
     }
     let response = request.send().await.unwrap();
-    assert_eq!(
-        response
-            .headers()
-            .get("www-authenticate")
-            .map(|v| v.to_str().unwrap()),
-        Some("Bearer")
-    );
+    assert_eq!(response.headers().get("www-authenticate").map(|v| v.to_str().unwrap()), Some("Bearer"));
     let (status, body) = problem(response).await;
     assert_eq!(status, 401, "{authorization:?}");
     assert_eq!(body["type"], "urn:clientele:problem:unauthenticated");
 }
 
 fn signed(app_key: &[u8], kid: &str, claims: &Value) -> String {
-    let header = Header {
-        kid: Some(kid.to_owned()),
-        ..Header::new(Algorithm::HS256)
-    };
+    let header = Header { kid: Some(kid.to_owned()), ..Header::new(Algorithm::HS256) };
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(app_key)).unwrap()
 }
 
@@ -214,9 +138,7 @@ async fn missing_malformed_expired_and_forged_credentials_are_401() {
     let app = TestApp::spawn().await;
     let token = app.token(&app.a.admin_key).await;
     let signing = app.store().signing_keys().await.unwrap().remove(0);
-    let key_id = app.store().list_api_keys(app.a.merchant.id).await.unwrap()[0]
-        .id
-        .to_string();
+    let key_id = app.store().list_api_keys(app.a.merchant.id).await.unwrap()[0].id.to_string();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
 
     assert_unauthenticated(&app, None).await;
@@ -232,17 +154,12 @@ async fn missing_malformed_expired_and_forged_credentials_are_401() {
     assert_unauthenticated(&app, Some(&signed(&signing.secret, &signing.kid, &claims))).await;
     // Forged: the right kid, another secret.
     let claims = json!({"iss": "clientele", "sub": key_id, "iat": now, "exp": now + 3600});
-    assert_unauthenticated(
-        &app,
-        Some(&signed(b"not the signing key", &signing.kid, &claims)),
-    )
-    .await;
+    assert_unauthenticated(&app, Some(&signed(b"not the signing key", &signing.kid, &claims))).await;
     // Another issuer, though signed with the real key.
     let foreign = json!({"iss": "someone-else", "sub": key_id, "iat": now, "exp": now + 3600});
     assert_unauthenticated(&app, Some(&signed(&signing.secret, &signing.kid, &foreign))).await;
     // alg none, with and without a trailing signature.
-    let header = URL_SAFE_NO_PAD
-        .encode(json!({"alg": "none", "typ": "JWT", "kid": signing.kid}).to_string());
+    let header = URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT", "kid": signing.kid}).to_string());
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
     assert_unauthenticated(&app, Some(&format!("{header}.{payload}."))).await;
     assert_unauthenticated(&app, Some(&format!("{header}.{payload}"))).await;
@@ -250,12 +167,7 @@ async fn missing_malformed_expired_and_forged_credentials_are_401() {
     let (other_id, _) = app.key_for_a("admin").await;
     let parts: Vec<&str> = token.split('.').collect();
     let swapped = json!({"iss": "clientele", "sub": other_id, "iat": now, "exp": now + 3600});
-    let tampered = format!(
-        "{}.{}.{}",
-        parts[0],
-        URL_SAFE_NO_PAD.encode(swapped.to_string()),
-        parts[2]
-    );
+    let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(swapped.to_string()), parts[2]);
     assert_unauthenticated(&app, Some(&tampered)).await;
     // The genuine token still works.
     assert_eq!(app.get("/v1/merchant", &token).await.status(), 200);
@@ -266,20 +178,10 @@ async fn a_revoked_key_and_its_tokens_are_refused_at_once() {
     let app = TestApp::spawn().await;
     let (id, key) = app.key_for_a("client").await;
     let token = app.token(&key).await;
-    assert_eq!(
-        app.get("/v1/interaction-points", &token).await.status(),
-        200
-    );
+    assert_eq!(app.get("/v1/interaction-points", &token).await.status(), 200);
 
-    let revoked = app
-        .request(
-            Method::POST,
-            &format!("/v1/api-keys/{id}/revoke"),
-            &app.a.admin_key,
-        )
-        .send()
-        .await
-        .unwrap();
+    let revoked =
+        app.request(Method::POST, &format!("/v1/api-keys/{id}/revoke"), &app.a.admin_key).send().await.unwrap();
     assert_eq!(revoked.status(), 200);
     let body: Value = revoked.json().await.unwrap();
     assert!(body["revoked_at"].is_string());
@@ -287,13 +189,8 @@ async fn a_revoked_key_and_its_tokens_are_refused_at_once() {
 
     assert_unauthenticated(&app, Some(&format!("Bearer {key}"))).await;
     assert_unauthenticated(&app, Some(&format!("Bearer {token}"))).await;
-    let exchange = app
-        .client
-        .post(format!("{}/v1/auth/token", app.url))
-        .json(&json!({"api_key": key}))
-        .send()
-        .await
-        .unwrap();
+    let exchange =
+        app.client.post(format!("{}/v1/auth/token", app.url)).json(&json!({"api_key": key})).send().await.unwrap();
     assert_eq!(problem(exchange).await.0, 401);
 }
 
@@ -307,19 +204,9 @@ async fn keys_are_listed_without_their_secrets() {
     assert!(!text.contains(&key));
     assert!(!text.contains(&app.a.admin_key));
     let body: Value = serde_json::from_str(&text).unwrap();
-    let listed: Vec<&str> = body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["id"].as_str().unwrap())
-        .collect();
+    let listed: Vec<&str> = body["data"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap()).collect();
     assert_eq!(listed.len(), 2);
     assert!(listed.contains(&id.as_str()));
     assert_eq!(body["next_cursor"], Value::Null);
-    assert!(
-        body["data"][1]["prefix"]
-            .as_str()
-            .unwrap()
-            .starts_with("clt_")
-    );
+    assert!(body["data"][1]["prefix"].as_str().unwrap().starts_with("clt_"));
 }

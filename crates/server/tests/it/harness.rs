@@ -19,9 +19,7 @@ use clientele_store::{Store, StoreMetrics};
 
 /// The PostgreSQL server to test against, if any.
 pub fn postgres_base_url() -> Option<String> {
-    std::env::var("CLIENTELE_TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
+    std::env::var("CLIENTELE_TEST_DATABASE_URL").ok().filter(|url| !url.is_empty())
 }
 
 /// A database of one test's own: a SQLite file in a temporary directory, or a fresh
@@ -37,29 +35,16 @@ impl TestDb {
         match postgres_base_url() {
             Some(base) => {
                 let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
-                    .await
-                    .unwrap();
-                sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&base).await.unwrap();
+                sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.unwrap();
                 let separator = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-                TestDb {
-                    url,
-                    _dir: None,
-                    schema: Some((base, schema)),
-                }
+                TestDb { url, _dir: None, schema: Some((base, schema)) }
             }
             None => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}", dir.path().join("clientele.db").display());
-                TestDb {
-                    url,
-                    _dir: Some(dir),
-                    schema: None,
-                }
+                TestDb { url, _dir: Some(dir), schema: None }
             }
         }
     }
@@ -69,10 +54,7 @@ impl TestDb {
     }
 
     pub fn settings(&self) -> StoreSettings {
-        StoreSettings {
-            database_url: SecretString::from(self.url.clone()),
-            pg_max_connections: 4,
-        }
+        StoreSettings { database_url: SecretString::from(self.url.clone()), pg_max_connections: 4 }
     }
 }
 
@@ -83,15 +65,10 @@ impl Drop for TestDb {
         };
         // Drop runs inside a runtime; the schema is dropped from a thread with its own.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async {
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&base).await?;
-                sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                    .execute(&mut conn)
-                    .await
+                sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut conn).await
             })
         })
         .join();
@@ -109,9 +86,7 @@ struct LogWriter;
 
 impl std::io::Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOG.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
+        LOG.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -124,9 +99,7 @@ impl std::io::Write for LogWriter {
 fn capture_logs() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
-        let filter = tracing_subscriber::EnvFilter::new(
-            "debug,hyper=info,hyper_util=info,h2=info,reqwest=info",
-        );
+        let filter = tracing_subscriber::EnvFilter::new("debug,hyper=info,hyper_util=info,h2=info,reqwest=info");
         let _ = tracing_subscriber::fmt()
             .json()
             .with_env_filter(filter)
@@ -183,9 +156,7 @@ impl TestApp {
     pub async fn spawn_on(db: TestDb, settings: ServeSettings) -> TestApp {
         capture_logs();
         let metrics = StoreMetrics::default();
-        let store = clientele_server::open_store(&db.settings(), metrics.clone())
-            .await
-            .unwrap();
+        let store = clientele_server::open_store(&db.settings(), metrics.clone()).await.unwrap();
         let registry = Registry::new(store, settings.tokens).await.unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -195,9 +166,7 @@ impl TestApp {
             let stop = async move {
                 let _ = stop.await;
             };
-            clientele_server::launch(served, &metrics, &settings, listener, stop)
-                .await
-                .unwrap();
+            clientele_server::launch(served, &metrics, &settings, listener, stop).await.unwrap();
         });
         let secrets = Arc::new(Mutex::new(Vec::new()));
         let a = new_merchant(&registry, "MERCHANT-A", &secrets).await;
@@ -205,17 +174,7 @@ impl TestApp {
         let platform = registry.issue_key(KeyOwner::Platform, None).await.unwrap();
         let platform_key = platform.secret.expose().to_owned();
         secrets.lock().unwrap().push(platform_key.clone());
-        TestApp {
-            url,
-            client: Client::new(),
-            registry,
-            a,
-            b,
-            platform_key,
-            secrets,
-            shutdown: Some(shutdown),
-            db,
-        }
+        TestApp { url, client: Client::new(), registry, a, b, platform_key, secrets, shutdown: Some(shutdown), db }
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -229,35 +188,20 @@ impl TestApp {
 
     /// A request with `credential` in `Authorization: Bearer`.
     pub fn request(&self, method: Method, path: &str, credential: &str) -> RequestBuilder {
-        self.client
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(credential)
+        self.client.request(method, format!("{}{path}", self.url)).bearer_auth(credential)
     }
 
     pub async fn get(&self, path: &str, credential: &str) -> Response {
-        self.request(Method::GET, path, credential)
-            .send()
-            .await
-            .unwrap()
+        self.request(Method::GET, path, credential).send().await.unwrap()
     }
 
     pub async fn post(&self, path: &str, credential: &str, body: Value) -> Response {
-        self.request(Method::POST, path, credential)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        self.request(Method::POST, path, credential).json(&body).send().await.unwrap()
     }
 
     /// Issues a key of `role` for merchant A through the API.
     pub async fn key_for_a(&self, role: &str) -> (String, String) {
-        let response = self
-            .post(
-                "/v1/api-keys",
-                &self.a.admin_key,
-                serde_json::json!({"role": role}),
-            )
-            .await;
+        let response = self.post("/v1/api-keys", &self.a.admin_key, serde_json::json!({"role": role})).await;
         assert_eq!(response.status(), 201);
         let body: Value = response.json().await.unwrap();
         let secret = body["api_key"].as_str().unwrap().to_owned();
@@ -282,11 +226,7 @@ impl TestApp {
     }
 }
 
-async fn new_merchant(
-    registry: &Registry,
-    number: &str,
-    secrets: &Mutex<Vec<String>>,
-) -> TestMerchant {
+async fn new_merchant(registry: &Registry, number: &str, secrets: &Mutex<Vec<String>>) -> TestMerchant {
     let (merchant, key) = registry
         .create_merchant(
             MerchantNumber::parse("number", number).unwrap(),
@@ -296,10 +236,7 @@ async fn new_merchant(
         .unwrap();
     let admin_key = key.secret.expose().to_owned();
     secrets.lock().unwrap().push(admin_key.clone());
-    TestMerchant {
-        merchant,
-        admin_key,
-    }
+    TestMerchant { merchant, admin_key }
 }
 
 impl Drop for TestApp {
@@ -323,12 +260,7 @@ impl Drop for TestApp {
 /// Reads a response as a problem document, checking its content type.
 pub async fn problem(response: Response) -> (u16, Value) {
     let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     assert_eq!(content_type, "application/problem+json", "status {status}");
     (status, response.json().await.unwrap())
 }

@@ -13,40 +13,16 @@ use crate::harness::{TestApp, default_settings, problem};
 async fn a_body_over_the_limit_is_413_and_writes_nothing() {
     let app = TestApp::spawn().await;
     let name = "x".repeat(1024 * 1024 + 1);
-    let response = app
-        .post(
-            "/v1/interaction-points",
-            &app.a.admin_key,
-            json!({"id": "till-1", "name": name}),
-        )
-        .await;
+    let response = app.post("/v1/interaction-points", &app.a.admin_key, json!({"id": "till-1", "name": name})).await;
     let (status, body) = problem(response).await;
-    assert_eq!(
-        (status, body["type"].as_str()),
-        (413, Some("urn:clientele:problem:payload-too-large"))
-    );
-    assert!(
-        app.store()
-            .list_interaction_points(app.a.merchant.id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!((status, body["type"].as_str()), (413, Some("urn:clientele:problem:payload-too-large")));
+    assert!(app.store().list_interaction_points(app.a.merchant.id).await.unwrap().is_empty());
 
     // Just under the limit is read (and refused for its content, not its size).
     let name = "x".repeat(1024 * 1024 - 64);
-    let response = app
-        .post(
-            "/v1/interaction-points",
-            &app.a.admin_key,
-            json!({"id": "till-1", "name": name}),
-        )
-        .await;
+    let response = app.post("/v1/interaction-points", &app.a.admin_key, json!({"id": "till-1", "name": name})).await;
     let (status, body) = problem(response).await;
-    assert_eq!(
-        (status, body["errors"][0]["code"].as_str()),
-        (400, Some("too_long"))
-    );
+    assert_eq!((status, body["errors"][0]["code"].as_str()), (400, Some("too_long")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,21 +30,10 @@ async fn the_body_limit_is_configurable() {
     let mut settings = default_settings();
     settings.http.body_limit = 64;
     let app = TestApp::spawn_with(settings).await;
-    let response = app
-        .post(
-            "/v1/interaction-points",
-            &app.a.admin_key,
-            json!({"id": "till-1", "name": "n".repeat(80)}),
-        )
-        .await;
+    let response =
+        app.post("/v1/interaction-points", &app.a.admin_key, json!({"id": "till-1", "name": "n".repeat(80)})).await;
     assert_eq!(problem(response).await.0, 413);
-    let response = app
-        .post(
-            "/v1/interaction-points",
-            &app.a.admin_key,
-            json!({"id": "t", "name": "n"}),
-        )
-        .await;
+    let response = app.post("/v1/interaction-points", &app.a.admin_key, json!({"id": "t", "name": "n"})).await;
     assert_eq!(response.status(), 201);
 }
 
@@ -76,34 +41,18 @@ async fn the_body_limit_is_configurable() {
 async fn a_key_over_its_rate_limit_is_told_when_to_retry() {
     let mut settings = default_settings();
     let one = NonZeroU32::MIN;
-    settings.http.rate_limit = Some(RateLimit {
-        per_second: one,
-        burst: NonZeroU32::new(3).unwrap(),
-    });
+    settings.http.rate_limit = Some(RateLimit { per_second: one, burst: NonZeroU32::new(3).unwrap() });
     let app = TestApp::spawn_with(settings).await;
     for _ in 0..3 {
-        assert_eq!(
-            app.get("/v1/merchant", &app.a.admin_key).await.status(),
-            200
-        );
+        assert_eq!(app.get("/v1/merchant", &app.a.admin_key).await.status(), 200);
     }
     let limited = app.get("/v1/merchant", &app.a.admin_key).await;
-    let retry_after: u64 = limited.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=2).contains(&retry_after), "{retry_after}");
     let (status, body) = problem(limited).await;
-    assert_eq!(
-        (status, body["type"].as_str()),
-        (429, Some("urn:clientele:problem:rate-limited"))
-    );
+    assert_eq!((status, body["type"].as_str()), (429, Some("urn:clientele:problem:rate-limited")));
     // The limit is per key: merchant B's key is not affected.
-    assert_eq!(
-        app.get("/v1/merchant", &app.b.admin_key).await.status(),
-        200
-    );
+    assert_eq!(app.get("/v1/merchant", &app.b.admin_key).await.status(), 200);
     // A limited write is not carried out.
     let write = app
         .request(Method::POST, "/v1/interaction-points", &app.a.admin_key)
@@ -112,11 +61,5 @@ async fn a_key_over_its_rate_limit_is_told_when_to_retry() {
         .await
         .unwrap();
     assert_eq!(write.status(), 429);
-    assert!(
-        app.store()
-            .list_interaction_points(app.a.merchant.id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(app.store().list_interaction_points(app.a.merchant.id).await.unwrap().is_empty());
 }

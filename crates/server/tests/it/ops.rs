@@ -8,12 +8,7 @@ use crate::harness::{TestApp, problem};
 async fn health_and_readiness_answer_without_credentials() {
     let app = TestApp::spawn().await;
     for path in ["/healthz", "/readyz"] {
-        let response = app
-            .client
-            .get(format!("{}{path}", app.url))
-            .send()
-            .await
-            .unwrap();
+        let response = app.client.get(format!("{}{path}", app.url)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(response.json::<Value>().await.unwrap()["status"], "ok");
     }
@@ -24,50 +19,25 @@ async fn metrics_count_requests_by_route_and_status_and_time_the_store() {
     let app = TestApp::spawn().await;
     app.get("/v1/merchant", &app.a.admin_key).await;
     app.get("/v1/merchant", "Bearer nothing").await;
-    let response = app
-        .client
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(format!("{}/metrics", app.url)).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/openmetrics-text")
-    );
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
     let text = response.text().await.unwrap();
     assert!(
-        text.contains(
-            r#"clientele_http_requests_total{method="GET",route="/v1/merchant",status="200"} 1"#
-        ),
+        text.contains(r#"clientele_http_requests_total{method="GET",route="/v1/merchant",status="200"} 1"#),
         "{text}"
     );
-    assert!(text.contains(
-        r#"clientele_http_requests_total{method="GET",route="/v1/merchant",status="401"} 1"#
-    ));
+    assert!(text.contains(r#"clientele_http_requests_total{method="GET",route="/v1/merchant",status="401"} 1"#));
     assert!(text.contains("clientele_http_request_duration_seconds_bucket"));
-    let backend = if app.db.is_postgres() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let backend = if app.db.is_postgres() { "postgres" } else { "sqlite" };
     assert!(text.contains(&format!(r#"clientele_store_operation_duration_seconds_count{{backend="{backend}",operation="merchant",outcome="ok"}}"#)), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_describes_every_native_endpoint() {
     let app = TestApp::spawn().await;
-    let document: Value = app
-        .client
-        .get(format!("{}/openapi.json", app.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document: Value =
+        app.client.get(format!("{}/openapi.json", app.url)).send().await.unwrap().json().await.unwrap();
     assert_eq!(document["info"]["title"], "Clientele");
     let paths = document["paths"].as_object().unwrap();
     for (path, method) in [
@@ -89,74 +59,36 @@ async fn the_openapi_document_describes_every_native_endpoint() {
         ("/readyz", "get"),
         ("/metrics", "get"),
     ] {
-        assert!(
-            paths.get(path).and_then(|p| p.get(method)).is_some(),
-            "{method} {path} is not documented"
-        );
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(
-        document["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     assert!(document["components"]["schemas"]["Problem"].is_object());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_docs_page_is_served_with_its_own_assets() {
     let app = TestApp::spawn().await;
-    let page = app
-        .client
-        .get(format!("{}/docs/", app.url))
-        .send()
-        .await
-        .unwrap();
+    let page = app.client.get(format!("{}/docs/", app.url)).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
-    assert!(
-        !html.contains("https://"),
-        "the page must not load anything from elsewhere"
-    );
-    for asset in [
-        "swagger-ui.css",
-        "swagger-ui-bundle.js",
-        "swagger-initializer.js",
-    ] {
-        let response = app
-            .client
-            .get(format!("{}/docs/{asset}", app.url))
-            .send()
-            .await
-            .unwrap();
+    assert!(!html.contains("https://"), "the page must not load anything from elsewhere");
+    for asset in ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-initializer.js"] {
+        let response = app.client.get(format!("{}/docs/{asset}", app.url)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{asset}");
     }
-    let initializer = app
-        .client
-        .get(format!("{}/docs/swagger-initializer.js", app.url))
-        .send()
-        .await
-        .unwrap();
+    let initializer = app.client.get(format!("{}/docs/swagger-initializer.js", app.url)).send().await.unwrap();
     assert!(initializer.text().await.unwrap().contains("/openapi.json"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_carries_a_request_id_and_echoes_one_given() {
     let app = TestApp::spawn().await;
-    let made = app
-        .client
-        .get(format!("{}/healthz", app.url))
-        .send()
-        .await
-        .unwrap();
+    let made = app.client.get(format!("{}/healthz", app.url)).send().await.unwrap();
     let id = made.headers()["x-request-id"].to_str().unwrap();
     assert!(uuid::Uuid::parse_str(id).is_ok());
-    let given = app
-        .client
-        .get(format!("{}/nowhere", app.url))
-        .header("x-request-id", "trace-me-42")
-        .send()
-        .await
-        .unwrap();
+    let given =
+        app.client.get(format!("{}/nowhere", app.url)).header("x-request-id", "trace-me-42").send().await.unwrap();
     assert_eq!(given.headers()["x-request-id"], "trace-me-42");
     assert_eq!(problem(given).await.0, 404);
 }

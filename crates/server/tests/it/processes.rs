@@ -27,11 +27,7 @@ fn clientele(db: &TestDb) -> Command {
 /// Runs an administrative command; returns its exit status and standard output.
 async fn run(db: &TestDb, args: &[&str]) -> (bool, String, String) {
     let output = clientele(db).args(args).output().await.unwrap();
-    (
-        output.status.success(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+    (output.status.success(), String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
 }
 
 async fn run_json(db: &TestDb, args: &[&str]) -> Value {
@@ -64,11 +60,7 @@ impl Server {
         let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
         let url = tokio::time::timeout(Duration::from_secs(30), async {
             loop {
-                let line = stdout
-                    .next_line()
-                    .await
-                    .unwrap()
-                    .expect("the server exited before listening");
+                let line = stdout.next_line().await.unwrap().expect("the server exited before listening");
                 if let Some(url) = line.strip_prefix("clientele listening on ") {
                     return url.to_owned();
                 }
@@ -76,13 +68,7 @@ impl Server {
         })
         .await
         .expect("the server did not start in time");
-        Server {
-            child,
-            stdout,
-            url,
-            log,
-            _log_dir: log_dir,
-        }
+        Server { child, stdout, url, log, _log_dir: log_dir }
     }
 
     /// The next lines of standard output, up to one containing `marker`.
@@ -101,19 +87,10 @@ impl Server {
     /// Sends SIGTERM and waits for a clean exit; returns the process's log.
     async fn stop(mut self) -> String {
         let pid = self.child.id().unwrap().to_string();
-        let killed = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
+        let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(killed.success());
-        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(
-            status.success(),
-            "the server did not stop cleanly: {status}"
-        );
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await.unwrap().unwrap();
+        assert!(status.success(), "the server did not stop cleanly: {status}");
         std::fs::read_to_string(&self.log).unwrap()
     }
 }
@@ -134,45 +111,12 @@ async fn cli_commands_print_json_and_their_keys_work() {
     let (ok, stdout, _) = run(&db, &["migrate"]).await;
     assert!(ok && stdout.contains("applied 1 migration"), "{stdout}");
 
-    let merchant = run_json(
-        &db,
-        &[
-            "merchant",
-            "create",
-            "--name",
-            "Acme Stores",
-            "--number",
-            "ACME",
-            "--json",
-        ],
-    )
-    .await;
-    assert_eq!(
-        (merchant["number"].as_str(), merchant["name"].as_str()),
-        (Some("ACME"), Some("Acme Stores"))
-    );
-    assert!(
-        merchant["id"]
-            .as_str()
-            .unwrap()
-            .parse::<uuid::Uuid>()
-            .is_ok()
-    );
+    let merchant = run_json(&db, &["merchant", "create", "--name", "Acme Stores", "--number", "ACME", "--json"]).await;
+    assert_eq!((merchant["number"].as_str(), merchant["name"].as_str()), (Some("ACME"), Some("Acme Stores")));
+    assert!(merchant["id"].as_str().unwrap().parse::<uuid::Uuid>().is_ok());
     let admin = merchant["api_key"].as_str().unwrap().to_owned();
 
-    let client = run_json(
-        &db,
-        &[
-            "api-key",
-            "create",
-            "--merchant",
-            "ACME",
-            "--role",
-            "client",
-            "--json",
-        ],
-    )
-    .await;
+    let client = run_json(&db, &["api-key", "create", "--merchant", "ACME", "--role", "client", "--json"]).await;
     assert_eq!(client["role"], "client");
     assert!(client["api_key"].as_str().unwrap().starts_with("clt_"));
     let platform = run_json(&db, &["api-key", "create", "--platform", "--json"]).await;
@@ -180,81 +124,28 @@ async fn cli_commands_print_json_and_their_keys_work() {
 
     let point = run_json(
         &db,
-        &[
-            "interaction-point",
-            "create",
-            "--merchant",
-            "ACME",
-            "--id",
-            "till-9",
-            "--name",
-            "Till 9",
-            "--json",
-        ],
+        &["interaction-point", "create", "--merchant", "ACME", "--id", "till-9", "--name", "Till 9", "--json"],
     )
     .await;
     assert_eq!(point, json!({"id": "till-9", "name": "Till 9"}));
-    let property = run_json(
-        &db,
-        &[
-            "property",
-            "create",
-            "--merchant",
-            "ACME",
-            "--name",
-            "tier",
-            "--json",
-        ],
-    )
-    .await;
+    let property = run_json(&db, &["property", "create", "--merchant", "ACME", "--name", "tier", "--json"]).await;
     assert_eq!(property["name"], "tier");
 
-    let (ok, _, stderr) = run(
-        &db,
-        &[
-            "api-key",
-            "create",
-            "--merchant",
-            "NOPE",
-            "--role",
-            "client",
-        ],
-    )
-    .await;
-    assert!(
-        !ok && stderr.contains("no merchant has the number NOPE"),
-        "{stderr}"
-    );
-    let (ok, _, stderr) = run(
-        &db,
-        &["merchant", "create", "--name", "Again", "--number", "ACME"],
-    )
-    .await;
+    let (ok, _, stderr) = run(&db, &["api-key", "create", "--merchant", "NOPE", "--role", "client"]).await;
+    assert!(!ok && stderr.contains("no merchant has the number NOPE"), "{stderr}");
+    let (ok, _, stderr) = run(&db, &["merchant", "create", "--name", "Again", "--number", "ACME"]).await;
     assert!(!ok && stderr.contains("already exists"), "{stderr}");
-    let (ok, _, stderr) = run(
-        &db,
-        &["api-key", "create", "--merchant", "ACME", "--role", "owner"],
-    )
-    .await;
-    assert!(
-        !ok && stderr.contains("--role must be one of readonly, client, admin"),
-        "{stderr}"
-    );
+    let (ok, _, stderr) = run(&db, &["api-key", "create", "--merchant", "ACME", "--role", "owner"]).await;
+    assert!(!ok && stderr.contains("--role must be one of readonly, client, admin"), "{stderr}");
 
     let server = Server::start(&db, &[]).await;
     let http = reqwest::Client::new();
     let points: Value = answer(
-        http.get(format!("{}/v1/interaction-points", server.url))
-            .bearer_auth(client["api_key"].as_str().unwrap()),
+        http.get(format!("{}/v1/interaction-points", server.url)).bearer_auth(client["api_key"].as_str().unwrap()),
     )
     .await;
     assert_eq!(points["data"][0]["id"], "till-9");
-    let own = http
-        .get(format!("{}/v1/merchant", server.url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let own = http.get(format!("{}/v1/merchant", server.url)).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(own.status(), 200);
     let merchants = http
         .get(format!("{}/v1/merchants", server.url))
@@ -271,46 +162,24 @@ async fn serve_demo_prints_a_working_key_and_a_first_curl() {
     let db = TestDb::new().await;
     let mut server = Server::start(&db, &["--demo"]).await;
     let printed = server.read_until("API documentation").await;
-    assert!(
-        printed.contains("Created the demo merchant DEMO"),
-        "{printed}"
-    );
-    assert!(
-        printed.contains(&format!("curl -s {}/v1/merchant", server.url)),
-        "{printed}"
-    );
+    assert!(printed.contains("Created the demo merchant DEMO"), "{printed}");
+    assert!(printed.contains(&format!("curl -s {}/v1/merchant", server.url)), "{printed}");
     let key = key_in(&printed);
     let http = reqwest::Client::new();
-    let own: Value = answer(
-        http.get(format!("{}/v1/merchant", server.url))
-            .bearer_auth(&key),
-    )
-    .await;
+    let own: Value = answer(http.get(format!("{}/v1/merchant", server.url)).bearer_auth(&key)).await;
     assert_eq!(own["number"], "DEMO");
-    let points: Value = answer(
-        http.get(format!("{}/v1/interaction-points", server.url))
-            .bearer_auth(&key),
-    )
-    .await;
+    let points: Value = answer(http.get(format!("{}/v1/interaction-points", server.url)).bearer_auth(&key)).await;
     assert_eq!(points["data"][0]["id"], "demo-till");
     server.stop().await;
 
     // Started again on the same database: the merchant stays, and a new key is printed.
     let mut again = Server::start(&db, &["--demo"]).await;
     let printed = again.read_until("API documentation").await;
-    assert!(
-        printed.contains("The demo merchant DEMO exists"),
-        "{printed}"
-    );
+    assert!(printed.contains("The demo merchant DEMO exists"), "{printed}");
     let second = key_in(&printed);
     assert_ne!(second, key);
     for key in [&key, &second] {
-        let response = http
-            .get(format!("{}/v1/merchant", again.url))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap();
+        let response = http.get(format!("{}/v1/merchant", again.url)).bearer_auth(key).send().await.unwrap();
         assert_eq!(response.status(), 200);
     }
     again.stop().await;
@@ -319,66 +188,35 @@ async fn serve_demo_prints_a_working_key_and_a_first_curl() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_server_processes_on_one_database_accept_each_others_tokens() {
     let db = TestDb::new().await;
-    let merchant = run_json(
-        &db,
-        &[
-            "merchant", "create", "--name", "Shared", "--number", "SHARED", "--json",
-        ],
-    )
-    .await;
+    let merchant = run_json(&db, &["merchant", "create", "--name", "Shared", "--number", "SHARED", "--json"]).await;
     let key = merchant["api_key"].as_str().unwrap().to_owned();
     let (first, second) = tokio::join!(Server::start(&db, &[]), Server::start(&db, &[]));
     let http = reqwest::Client::new();
     for (issuer, verifier) in [(&first, &second), (&second, &first)] {
-        let token: Value = answer(
-            http.post(format!("{}/v1/auth/token", issuer.url))
-                .json(&json!({"api_key": key})),
-        )
-        .await;
+        let token: Value =
+            answer(http.post(format!("{}/v1/auth/token", issuer.url)).json(&json!({"api_key": key}))).await;
         let token = token["access_token"].as_str().unwrap();
-        let response = http
-            .get(format!("{}/v1/merchant", verifier.url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let response = http.get(format!("{}/v1/merchant", verifier.url)).bearer_auth(token).send().await.unwrap();
         assert_eq!(response.status(), 200);
     }
     // A key revoked through one process is refused by the other at once.
-    let issued: Value = answer(
-        http.post(format!("{}/v1/api-keys", first.url))
-            .bearer_auth(&key)
-            .json(&json!({"role": "client"})),
-    )
-    .await;
+    let issued: Value =
+        answer(http.post(format!("{}/v1/api-keys", first.url)).bearer_auth(&key).json(&json!({"role": "client"})))
+            .await;
     let client_key = issued["api_key"].as_str().unwrap();
     assert_eq!(
-        http.get(format!("{}/v1/merchant", second.url))
-            .bearer_auth(client_key)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        http.get(format!("{}/v1/merchant", second.url)).bearer_auth(client_key).send().await.unwrap().status(),
         200
     );
     let revoke = http
-        .post(format!(
-            "{}/v1/api-keys/{}/revoke",
-            first.url,
-            issued["id"].as_str().unwrap()
-        ))
+        .post(format!("{}/v1/api-keys/{}/revoke", first.url, issued["id"].as_str().unwrap()))
         .bearer_auth(&key)
         .send()
         .await
         .unwrap();
     assert_eq!(revoke.status(), 200);
     assert_eq!(
-        http.get(format!("{}/v1/merchant", second.url))
-            .bearer_auth(client_key)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        http.get(format!("{}/v1/merchant", second.url)).bearer_auth(client_key).send().await.unwrap().status(),
         401
     );
     first.stop().await;
@@ -388,24 +226,14 @@ async fn two_server_processes_on_one_database_accept_each_others_tokens() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_the_servers_log() {
     let db = TestDb::new().await;
-    let merchant = run_json(
-        &db,
-        &[
-            "merchant", "create", "--name", "Logged", "--number", "LOGGED", "--json",
-        ],
-    )
-    .await;
+    let merchant = run_json(&db, &["merchant", "create", "--name", "Logged", "--number", "LOGGED", "--json"]).await;
     let key = merchant["api_key"].as_str().unwrap().to_owned();
     let key_id = merchant["api_key_id"].as_str().unwrap().to_owned();
     let server = Server::start(&db, &[]).await;
     let http = reqwest::Client::new();
     let mut secrets = vec![key.clone()];
 
-    let token: Value = answer(
-        http.post(format!("{}/v1/auth/token", server.url))
-            .json(&json!({"api_key": key})),
-    )
-    .await;
+    let token: Value = answer(http.post(format!("{}/v1/auth/token", server.url)).json(&json!({"api_key": key}))).await;
     secrets.push(token["access_token"].as_str().unwrap().to_owned());
     let form: Value = answer(
         http.post(format!("{}/v1/auth/token", server.url))
@@ -423,45 +251,22 @@ async fn no_secret_reaches_the_servers_log() {
     secrets.push(issued["api_key"].as_str().unwrap().to_owned());
     for secret in &secrets {
         assert_eq!(
-            http.get(format!("{}/v1/merchant", server.url))
-                .bearer_auth(secret)
-                .send()
-                .await
-                .unwrap()
-                .status(),
+            http.get(format!("{}/v1/merchant", server.url)).bearer_auth(secret).send().await.unwrap().status(),
             200
         );
     }
     // Refused credentials are not logged either.
     let wrong = format!("clt_{}", "Q".repeat(43));
-    assert_eq!(
-        http.get(format!("{}/v1/merchant", server.url))
-            .bearer_auth(&wrong)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
-    let wrong_exchange = http
-        .post(format!("{}/v1/auth/token", server.url))
-        .json(&json!({"api_key": wrong}))
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(http.get(format!("{}/v1/merchant", server.url)).bearer_auth(&wrong).send().await.unwrap().status(), 401);
+    let wrong_exchange =
+        http.post(format!("{}/v1/auth/token", server.url)).json(&json!({"api_key": wrong})).send().await.unwrap();
     assert_eq!(wrong_exchange.status(), 401);
     secrets.push(wrong);
 
     let log = server.stop().await;
-    assert!(
-        log.contains("finished processing request"),
-        "the log captured nothing: {log}"
-    );
+    assert!(log.contains("finished processing request"), "the log captured nothing: {log}");
     for secret in &secrets {
-        assert!(
-            !log.contains(secret.as_str()),
-            "a secret appears in the log"
-        );
+        assert!(!log.contains(secret.as_str()), "a secret appears in the log");
     }
     // No part of a secret long enough to matter either (the key prefix aside).
     for secret in &secrets {

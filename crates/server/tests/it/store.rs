@@ -7,9 +7,7 @@ use crate::harness::TestDb;
 
 async fn check(name: &str) {
     let db = TestDb::new().await;
-    let store = clientele_server::open_store(&db.settings(), StoreMetrics::default())
-        .await
-        .unwrap();
+    let store = clientele_server::open_store(&db.settings(), StoreMetrics::default()).await.unwrap();
     conformance::run(name, store).await;
 }
 
@@ -56,7 +54,5 @@ async fn migrations_can_run_again_on_an_up_to_date_database() {
     assert!(first >= 1);
     assert_eq!(clientele_server::migrate(&db.settings()).await.unwrap(), 0);
     // And the server opens it as it is.
-    clientele_server::open_store(&db.settings(), StoreMetrics::default())
-        .await
-        .unwrap();
+    clientele_server::open_store(&db.settings(), StoreMetrics::default()).await.unwrap();
 }

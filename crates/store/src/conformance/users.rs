@@ -7,14 +7,13 @@ use time::Duration;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::CustomPropertyValue;
 use clientele_domain::user::{
-    Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId,
-    PersonName, Phone, Place, PostalCode, User, UserFields, UserId,
+    Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PersonName, Phone, Place,
+    PostalCode, User, UserFields, UserId,
 };
 
 use super::{at, property, with_merchant};
 use crate::{
-    IdempotencyClaim, IdempotentAnswer, PageRequest, PhoneLookup, Store, StoreError,
-    StoredResponse, Unique, UserFilter,
+    IdempotencyClaim, IdempotentAnswer, PageRequest, PhoneLookup, Store, StoreError, StoredResponse, Unique, UserFilter,
 };
 
 fn fields(customer_ref: &str, email: &str) -> UserFields {
@@ -25,9 +24,7 @@ fn fields(customer_ref: &str, email: &str) -> UserFields {
         family_name: Some(PersonName::parse("n", "Frost").unwrap()),
         email: Some(Email::parse("e", email).unwrap()),
         phone: Some(Phone::parse("p", "082 764 8862", country).unwrap()),
-        birth_date: Some(
-            BirthDate::parse("b", "1980-05-31", time::macros::date!(2026 - 01 - 01)).unwrap(),
-        ),
+        birth_date: Some(BirthDate::parse("b", "1980-05-31", time::macros::date!(2026 - 01 - 01)).unwrap()),
         gender: Some(Gender::Male),
         country,
         national_id: Some(NationalId::parse("i", &format!("ID{customer_ref}")).unwrap()),
@@ -48,18 +45,7 @@ fn user(customer_ref: &str, email: &str, seconds: i64) -> User {
 }
 
 async fn count(store: &dyn Store, merchant: MerchantId) -> usize {
-    store
-        .list_users(
-            merchant,
-            &UserFilter::default(),
-            PageRequest {
-                after: None,
-                limit: 1000,
-            },
-        )
-        .await
-        .unwrap()
-        .len()
+    store.list_users(merchant, &UserFilter::default(), PageRequest { after: None, limit: 1000 }).await.unwrap().len()
 }
 
 pub(super) async fn round_trip(store: Arc<dyn Store>) {
@@ -67,24 +53,15 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     let size = property("size", 1);
     store.create_property(a.id, &size).await.unwrap();
     let mut jack = user("FROST01", "Jack.Frost@MyEmail.com", 10);
-    jack.fields.custom_properties = vec![CustomPropertyValue {
-        id: size.id,
-        name: size.name.clone(),
-        value: "42".to_owned(),
-    }];
+    jack.fields.custom_properties =
+        vec![CustomPropertyValue { id: size.id, name: size.name.clone(), value: "42".to_owned() }];
     store.create_user(a.id, &jack, None).await.unwrap();
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), jack);
-    assert_eq!(
-        jack.fields.phone.as_ref().unwrap().e164(),
-        Some("+27827648862")
-    );
+    assert_eq!(jack.fields.phone.as_ref().unwrap().e164(), Some("+27827648862"));
     let bare = User::new(UserFields::default(), at(11));
     store.create_user(a.id, &bare, None).await.unwrap();
     assert_eq!(store.user(a.id, bare.id).await.unwrap(), bare);
-    assert!(matches!(
-        store.user(a.id, UserId::generate()).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(store.user(a.id, UserId::generate()).await, Err(StoreError::NotFound)));
 }
 
 pub(super) async fn unique_keys(store: Arc<dyn Store>) {
@@ -92,48 +69,27 @@ pub(super) async fn unique_keys(store: Arc<dyn Store>) {
     let (b, _) = with_merchant(store.as_ref(), "B").await;
     let size = property("size", 1);
     store.create_property(a.id, &size).await.unwrap();
-    store
-        .create_user(a.id, &user("R1", "one@example.com", 1), None)
-        .await
-        .unwrap();
+    store.create_user(a.id, &user("R1", "one@example.com", 1), None).await.unwrap();
 
     let mut same_ref = user("R1", "two@example.com", 2);
     same_ref.fields.national_id = NationalId::parse("i", "OTHER").ok();
-    same_ref.fields.custom_properties = vec![CustomPropertyValue {
-        id: size.id,
-        name: size.name.clone(),
-        value: "1".to_owned(),
-    }];
+    same_ref.fields.custom_properties =
+        vec![CustomPropertyValue { id: size.id, name: size.name.clone(), value: "1".to_owned() }];
     let result = store.create_user(a.id, &same_ref, None).await;
-    assert!(
-        matches!(result, Err(StoreError::Conflict(Unique::CustomerRef))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(StoreError::Conflict(Unique::CustomerRef))), "{result:?}");
 
     let mut same_national_id = user("R2", "three@example.com", 3);
     same_national_id.fields.national_id = NationalId::parse("i", "IDR1").ok();
     let result = store.create_user(a.id, &same_national_id, None).await;
-    assert!(
-        matches!(result, Err(StoreError::Conflict(Unique::NationalId))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(StoreError::Conflict(Unique::NationalId))), "{result:?}");
     // Nothing of the refused users remains.
     assert_eq!(count(store.as_ref(), a.id).await, 1);
-    assert!(matches!(
-        store.user(a.id, same_ref.id).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(store.user(a.id, same_ref.id).await, Err(StoreError::NotFound)));
 
     // The same national id in another country, or at another merchant, is another person.
     same_national_id.fields.country = CountryCode::parse("c", "DE").ok();
-    store
-        .create_user(a.id, &same_national_id, None)
-        .await
-        .unwrap();
-    store
-        .create_user(b.id, &user("R1", "one@example.com", 4), None)
-        .await
-        .unwrap();
+    store.create_user(a.id, &same_national_id, None).await.unwrap();
+    store.create_user(b.id, &user("R1", "one@example.com", 4), None).await.unwrap();
 
     // Without a country, national ids are still unique.
     let mut stateless = user("R3", "four@example.com", 5);
@@ -144,10 +100,7 @@ pub(super) async fn unique_keys(store: Arc<dyn Store>) {
     again.fields.country = None;
     again.fields.national_id = NationalId::parse("i", "X1").ok();
     let result = store.create_user(a.id, &again, None).await;
-    assert!(
-        matches!(result, Err(StoreError::Conflict(Unique::NationalId))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(StoreError::Conflict(Unique::NationalId))), "{result:?}");
 }
 
 pub(super) async fn versions(store: Arc<dyn Store>) {
@@ -166,32 +119,15 @@ pub(super) async fn versions(store: Arc<dyn Store>) {
     store.update_user(a.id, &changed, 1, None).await.unwrap();
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), changed);
 
-    let stale = store
-        .update_user(a.id, &jack.replaced(jack.fields.clone(), at(6)), 1, None)
-        .await;
-    assert!(
-        matches!(stale, Err(StoreError::VersionMismatch)),
-        "{stale:?}"
-    );
-    let foreign = store
-        .update_user(
-            b.id,
-            &changed.replaced(changed.fields.clone(), at(7)),
-            2,
-            None,
-        )
-        .await;
+    let stale = store.update_user(a.id, &jack.replaced(jack.fields.clone(), at(6)), 1, None).await;
+    assert!(matches!(stale, Err(StoreError::VersionMismatch)), "{stale:?}");
+    let foreign = store.update_user(b.id, &changed.replaced(changed.fields.clone(), at(7)), 2, None).await;
     assert!(matches!(foreign, Err(StoreError::NotFound)), "{foreign:?}");
 
     let mut taken = changed.fields.clone();
     taken.customer_ref = other.fields.customer_ref.clone();
-    let conflict = store
-        .update_user(a.id, &changed.replaced(taken, at(8)), 2, None)
-        .await;
-    assert!(
-        matches!(conflict, Err(StoreError::Conflict(Unique::CustomerRef))),
-        "{conflict:?}"
-    );
+    let conflict = store.update_user(a.id, &changed.replaced(taken, at(8)), 2, None).await;
+    assert!(matches!(conflict, Err(StoreError::Conflict(Unique::CustomerRef))), "{conflict:?}");
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), changed);
 }
 
@@ -201,36 +137,16 @@ pub(super) async fn erasure(store: Arc<dyn Store>) {
     let size = property("size", 1);
     store.create_property(a.id, &size).await.unwrap();
     let mut jack = user("R1", "jack@example.com", 1);
-    jack.fields.custom_properties = vec![CustomPropertyValue {
-        id: size.id,
-        name: size.name.clone(),
-        value: "9".to_owned(),
-    }];
+    jack.fields.custom_properties =
+        vec![CustomPropertyValue { id: size.id, name: size.name.clone(), value: "9".to_owned() }];
     store.create_user(a.id, &jack, None).await.unwrap();
 
-    assert!(matches!(
-        store.erase_user(b.id, jack.id, None, at(2)).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
-        store.erase_user(a.id, jack.id, Some(7), at(2)).await,
-        Err(StoreError::VersionMismatch)
-    ));
-    store
-        .erase_user(a.id, jack.id, Some(1), at(3))
-        .await
-        .unwrap();
-    assert!(matches!(
-        store.user(a.id, jack.id).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
-        store.erase_user(a.id, jack.id, None, at(4)).await,
-        Err(StoreError::NotFound)
-    ));
-    let stale = store
-        .update_user(a.id, &jack.replaced(jack.fields.clone(), at(5)), 1, None)
-        .await;
+    assert!(matches!(store.erase_user(b.id, jack.id, None, at(2)).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.erase_user(a.id, jack.id, Some(7), at(2)).await, Err(StoreError::VersionMismatch)));
+    store.erase_user(a.id, jack.id, Some(1), at(3)).await.unwrap();
+    assert!(matches!(store.user(a.id, jack.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.erase_user(a.id, jack.id, None, at(4)).await, Err(StoreError::NotFound)));
+    let stale = store.update_user(a.id, &jack.replaced(jack.fields.clone(), at(5)), 1, None).await;
     assert!(matches!(stale, Err(StoreError::NotFound)), "{stale:?}");
     assert_eq!(count(store.as_ref(), a.id).await, 0);
     // Its customer reference and national id are free again.
@@ -245,112 +161,37 @@ pub(super) async fn listing(store: Arc<dyn Store>) {
     let (b, _) = with_merchant(store.as_ref(), "B").await;
     let mut created = Vec::new();
     for n in 0..7 {
-        let u = user(
-            &format!("R{n}"),
-            &format!("u{}@example.com", n % 3),
-            100 + n,
-        );
+        let u = user(&format!("R{n}"), &format!("u{}@example.com", n % 3), 100 + n);
         store.create_user(a.id, &u, None).await.unwrap();
         created.push(u);
     }
-    store
-        .create_user(b.id, &user("R0", "u0@example.com", 1), None)
-        .await
-        .unwrap();
+    store.create_user(b.id, &user("R0", "u0@example.com", 1), None).await.unwrap();
 
     let filter = |f: UserFilter| {
         let store = Arc::clone(&store);
-        async move {
-            store
-                .list_users(
-                    a.id,
-                    &f,
-                    PageRequest {
-                        after: None,
-                        limit: 100,
-                    },
-                )
-                .await
-                .unwrap()
-                .len()
-        }
+        async move { store.list_users(a.id, &f, PageRequest { after: None, limit: 100 }).await.unwrap().len() }
     };
+    assert_eq!(filter(UserFilter { email_lookup: Some("u0@example.com".into()), ..Default::default() }).await, 3);
+    assert_eq!(filter(UserFilter { customer_ref: Some("R4".into()), ..Default::default() }).await, 1);
     assert_eq!(
-        filter(UserFilter {
-            email_lookup: Some("u0@example.com".into()),
-            ..Default::default()
-        })
-        .await,
-        3
-    );
-    assert_eq!(
-        filter(UserFilter {
-            customer_ref: Some("R4".into()),
-            ..Default::default()
-        })
-        .await,
+        filter(UserFilter { national_id: Some("IDR4".into()), country: Some("ZA".into()), ..Default::default() }).await,
         1
     );
     assert_eq!(
-        filter(UserFilter {
-            national_id: Some("IDR4".into()),
-            country: Some("ZA".into()),
-            ..Default::default()
-        })
-        .await,
-        1
-    );
-    assert_eq!(
-        filter(UserFilter {
-            national_id: Some("IDR4".into()),
-            country: Some("DE".into()),
-            ..Default::default()
-        })
-        .await,
+        filter(UserFilter { national_id: Some("IDR4".into()), country: Some("DE".into()), ..Default::default() }).await,
         0
     );
-    let given = PhoneLookup {
-        given: "082 764 8862".into(),
-        e164: None,
-    };
-    assert_eq!(
-        filter(UserFilter {
-            phone: Some(given),
-            ..Default::default()
-        })
-        .await,
-        7
-    );
-    let e164 = PhoneLookup {
-        given: "+27 82 764 8862".into(),
-        e164: Some("+27827648862".into()),
-    };
-    assert_eq!(
-        filter(UserFilter {
-            phone: Some(e164),
-            ..Default::default()
-        })
-        .await,
-        7
-    );
-    let range = UserFilter {
-        created_after: Some(at(102)),
-        created_before: Some(at(105)),
-        ..Default::default()
-    };
+    let given = PhoneLookup { given: "082 764 8862".into(), e164: None };
+    assert_eq!(filter(UserFilter { phone: Some(given), ..Default::default() }).await, 7);
+    let e164 = PhoneLookup { given: "+27 82 764 8862".into(), e164: Some("+27827648862".into()) };
+    assert_eq!(filter(UserFilter { phone: Some(e164), ..Default::default() }).await, 7);
+    let range = UserFilter { created_after: Some(at(102)), created_before: Some(at(105)), ..Default::default() };
     assert_eq!(filter(range).await, 3);
 
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = store
-            .list_users(
-                a.id,
-                &UserFilter::default(),
-                PageRequest { after, limit: 3 },
-            )
-            .await
-            .unwrap();
+        let page = store.list_users(a.id, &UserFilter::default(), PageRequest { after, limit: 3 }).await.unwrap();
         assert!(page.len() <= 3);
         let Some(last) = page.last() else { break };
         after = Some(last.id);
@@ -365,12 +206,7 @@ pub(super) async fn idempotency(store: Arc<dyn Store>) {
     let (lease, retention) = (Duration::seconds(30), Duration::hours(24));
     let claim = |merchant, key: &'static str, fingerprint: &'static str, seconds| {
         let store = Arc::clone(&store);
-        async move {
-            store
-                .claim_idempotency_key(merchant, key, fingerprint, at(seconds), lease, retention)
-                .await
-                .unwrap()
-        }
+        async move { store.claim_idempotency_key(merchant, key, fingerprint, at(seconds), lease, retention).await.unwrap() }
     };
     assert_eq!(claim(a.id, "k1", "f1", 0).await, IdempotencyClaim::Claimed);
     assert_eq!(claim(a.id, "k1", "f1", 1).await, IdempotencyClaim::InFlight);
@@ -380,54 +216,30 @@ pub(super) async fn idempotency(store: Arc<dyn Store>) {
 
     let response = StoredResponse {
         status: 201,
-        headers: vec![
-            ("location".into(), "/v1/users/x".into()),
-            ("etag".into(), r#""1""#.into()),
-        ],
+        headers: vec![("location".into(), "/v1/users/x".into()), ("etag".into(), r#""1""#.into())],
         body: br#"{"id": "x"}"#.to_vec(),
     };
-    let answer = IdempotentAnswer {
-        key: "k1".into(),
-        response: response.clone(),
-    };
+    let answer = IdempotentAnswer { key: "k1".into(), response: response.clone() };
     let jack = user("R1", "jack@example.com", 1);
     store.create_user(a.id, &jack, Some(&answer)).await.unwrap();
-    assert_eq!(
-        claim(a.id, "k1", "f1", 2).await,
-        IdempotencyClaim::Replay(response)
-    );
+    assert_eq!(claim(a.id, "k1", "f1", 2).await, IdempotencyClaim::Replay(response));
     assert_eq!(claim(a.id, "k1", "f2", 2).await, IdempotencyClaim::Mismatch);
 
     // A failed write does not complete its key; released, the key can be claimed again.
     assert_eq!(claim(a.id, "k2", "f1", 3).await, IdempotencyClaim::Claimed);
-    let duplicate = IdempotentAnswer {
-        key: "k2".into(),
-        ..answer.clone()
-    };
+    let duplicate = IdempotentAnswer { key: "k2".into(), ..answer.clone() };
     let mut clash = user("R1", "again@example.com", 4);
     clash.fields.national_id = None;
     let failed = store.create_user(a.id, &clash, Some(&duplicate)).await;
-    assert!(matches!(
-        failed,
-        Err(StoreError::Conflict(Unique::CustomerRef))
-    ));
+    assert!(matches!(failed, Err(StoreError::Conflict(Unique::CustomerRef))));
     assert_eq!(claim(a.id, "k2", "f1", 4).await, IdempotencyClaim::InFlight);
     store.release_idempotency_key(a.id, "k2").await.unwrap();
     assert_eq!(claim(a.id, "k2", "f1", 5).await, IdempotencyClaim::Claimed);
-    store
-        .complete_idempotency_key(a.id, &duplicate)
-        .await
-        .unwrap();
-    assert!(matches!(
-        claim(a.id, "k2", "f1", 6).await,
-        IdempotencyClaim::Replay(_)
-    ));
+    store.complete_idempotency_key(a.id, &duplicate).await.unwrap();
+    assert!(matches!(claim(a.id, "k2", "f1", 6).await, IdempotencyClaim::Replay(_)));
 
     // An abandoned claim is taken over after its lease; a key is forgotten after retention.
     assert_eq!(claim(a.id, "k3", "f1", 10).await, IdempotencyClaim::Claimed);
     assert_eq!(claim(a.id, "k3", "f1", 41).await, IdempotencyClaim::Claimed);
-    assert_eq!(
-        claim(a.id, "k1", "f2", 2 + 24 * 3600).await,
-        IdempotencyClaim::Claimed
-    );
+    assert_eq!(claim(a.id, "k1", "f2", 2 + 24 * 3600).await, IdempotencyClaim::Claimed);
 }

@@ -1,0 +1,137 @@
+//! Wire types every surface's DTOs share: strings that also arrive as numbers (the vendor
+//! documents send `"Mobile": 827648862`), and the three states of a merge-patch member.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+
+/// A string field that also accepts a JSON number, as its decimal text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+
+        impl Visitor<'_> for TextVisitor {
+            type Value = Text;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Text, E> {
+                Ok(Text(value.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, value: String) -> Result<Text, E> {
+                Ok(Text(value))
+            }
+
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Text, E> {
+                Ok(Text(value.to_string()))
+            }
+
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Text, E> {
+                Ok(Text(value.to_string()))
+            }
+
+            fn visit_f64<E: de::Error>(self, value: f64) -> Result<Text, E> {
+                if value.is_finite() { Ok(Text(value.to_string())) } else { Err(E::custom("a finite number")) }
+            }
+        }
+
+        deserializer.deserialize_any(TextVisitor)
+    }
+}
+
+/// A member of a merge patch (RFC 7396): absent (keep), `null` (clear) or a value (set).
+/// Fields of this type need `#[serde(default)]`, which is what makes "absent" possible.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    #[default]
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Option::<T>::deserialize(deserializer).map(|value| value.map_or(Patch::Null, Patch::Value))
+    }
+}
+
+impl<T> Patch<T> {
+    /// Maps the value, keeping absence and null.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
+        match self {
+            Patch::Absent => Patch::Absent,
+            Patch::Null => Patch::Null,
+            Patch::Value(value) => Patch::Value(f(value)),
+        }
+    }
+
+    pub fn is_present(&self) -> bool {
+        !matches!(self, Patch::Absent)
+    }
+}
+
+/// Marks a member that was sent, whatever its value: for read-only members, which are
+/// refused by name instead of being silently dropped. Use with `#[serde(default)]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sent(pub bool);
+
+impl<'de> Deserialize<'de> for Sent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(deserializer).map(|_| Sent(true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Body {
+        #[serde(default)]
+        text: Option<Text>,
+        #[serde(default)]
+        patch: Patch<Text>,
+        #[serde(default)]
+        id: Sent,
+    }
+
+    fn body(json: &str) -> Body {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn numbers_arrive_as_their_decimal_text() {
+        assert_eq!(body(r#"{"text": 827648862}"#).text, Some(Text("827648862".into())));
+        assert_eq!(body(r#"{"text": 123.45}"#).text, Some(Text("123.45".into())));
+        assert_eq!(body(r#"{"text": "0827648862"}"#).text, Some(Text("0827648862".into())));
+        assert!(serde_json::from_str::<Body>(r#"{"text": true}"#).is_err());
+        assert!(serde_json::from_str::<Body>(r#"{"text": {"a": 1}}"#).is_err());
+    }
+
+    #[test]
+    fn patch_members_tell_absent_from_null() {
+        assert_eq!(body("{}").patch, Patch::Absent);
+        assert_eq!(body(r#"{"patch": null}"#).patch, Patch::Null);
+        assert_eq!(body(r#"{"patch": 22222}"#).patch, Patch::Value(Text("22222".into())));
+    }
+
+    #[test]
+    fn sent_members_are_noticed_even_when_null() {
+        assert_eq!(body("{}").id, Sent(false));
+        assert_eq!(body(r#"{"id": null}"#).id, Sent(true));
+        assert_eq!(body(r#"{"id": {"x": [1]}}"#).id, Sent(true));
+    }
+}

@@ -1,0 +1,218 @@
+//! Users: creation, replacement, merge patches and erasure, each optionally idempotent, and
+//! reads. Every surface goes through these, so every rule holds on every surface.
+
+use std::future::Future;
+use std::time::{Duration as StdDuration, Instant};
+
+use time::Duration;
+
+use clientele_domain::ValidationErrors;
+use clientele_domain::merchant::MerchantId;
+use clientele_domain::property::{CustomPropertyInput, CustomPropertyValue, resolve_properties};
+use clientele_domain::user::{User, UserFields, UserId, UserPatch};
+use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter};
+
+use crate::Registry;
+
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_RETENTION: Duration = Duration::hours(24);
+/// How long a claimed key stays claimed when its request never finishes (its process died).
+const IDEMPOTENCY_LEASE: Duration = Duration::seconds(60);
+/// How long a repeat waits for the same request in flight before giving up.
+const IN_FLIGHT_WAIT: StdDuration = StdDuration::from_secs(10);
+/// How often an unconditional update is tried again when another write got there first.
+const UPDATE_ATTEMPTS: usize = 16;
+
+/// A request's `Idempotency-Key`, with what identifies the request itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRequest {
+    pub key: String,
+    /// The same for repeats of the same request, and only for them (method, path, body).
+    pub fingerprint: String,
+}
+
+/// The answer to a write: given now, or repeated from the first time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Fresh(StoredResponse),
+    Replayed(StoredResponse),
+}
+
+/// Why a user write was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the idempotency key was used for another request")]
+    KeyReused,
+    #[error("a request with this idempotency key is still being processed")]
+    KeyInFlight,
+}
+
+impl Registry {
+    /// Resolves a client's custom property values against the merchant's definitions.
+    pub async fn resolve_properties(
+        &self,
+        merchant: MerchantId,
+        field: &str,
+        inputs: &[CustomPropertyInput],
+    ) -> Result<Result<Vec<CustomPropertyValue>, ValidationErrors>, StoreError> {
+        if inputs.is_empty() {
+            return Ok(Ok(Vec::new()));
+        }
+        let definitions = self.store().list_properties(merchant).await?;
+        Ok(resolve_properties(field, inputs, &definitions))
+    }
+
+    pub async fn user(&self, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
+        self.store().user(merchant, id).await
+    }
+
+    pub async fn list_users(
+        &self,
+        merchant: MerchantId,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Vec<User>, StoreError> {
+        self.store().list_users(merchant, filter, page).await
+    }
+
+    /// Creates a user; `render` turns it into the answer, which a repeat of the same
+    /// idempotent request gets again.
+    pub async fn create_user(
+        &self,
+        merchant: MerchantId,
+        fields: UserFields,
+        idempotency: Option<&IdempotencyRequest>,
+        render: impl Fn(&User) -> StoredResponse,
+    ) -> Result<Answer, UserError> {
+        self.idempotently(merchant, idempotency, |key| async move {
+            let user = User::new(fields, crate::now());
+            let response = render(&user);
+            let answer = key.map(|key| IdempotentAnswer { key, response: response.clone() });
+            self.store().create_user(merchant, &user, answer.as_ref()).await?;
+            Ok(response)
+        })
+        .await
+    }
+
+    /// Replaces every writable field of a user (unsent ones are cleared). With
+    /// `if_version`, only if the user is still at that version.
+    pub async fn replace_user(
+        &self,
+        merchant: MerchantId,
+        id: UserId,
+        fields: UserFields,
+        if_version: Option<i64>,
+        idempotency: Option<&IdempotencyRequest>,
+        render: impl Fn(&User) -> StoredResponse,
+    ) -> Result<Answer, UserError> {
+        let patch = move |_: &UserFields| fields.clone();
+        self.update(merchant, id, patch, if_version, idempotency, render).await
+    }
+
+    /// Applies a merge patch to a user. Concurrent patches of different fields both land:
+    /// a patch is applied to the latest version, again if another write got there first.
+    pub async fn patch_user(
+        &self,
+        merchant: MerchantId,
+        id: UserId,
+        patch: UserPatch,
+        if_version: Option<i64>,
+        idempotency: Option<&IdempotencyRequest>,
+        render: impl Fn(&User) -> StoredResponse,
+    ) -> Result<Answer, UserError> {
+        let apply = move |current: &UserFields| patch.clone().apply(current.clone());
+        self.update(merchant, id, apply, if_version, idempotency, render).await
+    }
+
+    async fn update(
+        &self,
+        merchant: MerchantId,
+        id: UserId,
+        change: impl Fn(&UserFields) -> UserFields,
+        if_version: Option<i64>,
+        idempotency: Option<&IdempotencyRequest>,
+        render: impl Fn(&User) -> StoredResponse,
+    ) -> Result<Answer, UserError> {
+        self.idempotently(merchant, idempotency, |key| async move {
+            for _ in 0..UPDATE_ATTEMPTS {
+                let current = self.store().user(merchant, id).await?;
+                if if_version.is_some_and(|version| version != current.version) {
+                    return Err(StoreError::VersionMismatch.into());
+                }
+                let next = current.replaced(change(&current.fields), crate::now());
+                let response = render(&next);
+                let answer = key.clone().map(|key| IdempotentAnswer { key, response: response.clone() });
+                match self.store().update_user(merchant, &next, current.version, answer.as_ref()).await {
+                    Err(StoreError::VersionMismatch) if if_version.is_none() => continue,
+                    Err(error) => return Err(error.into()),
+                    Ok(()) => return Ok(response),
+                }
+            }
+            Err(StoreError::VersionMismatch.into())
+        })
+        .await
+    }
+
+    /// Erases a user: every personal field, custom value, unique key and point is gone,
+    /// and the user is not found any more. With `if_version`, only at that version.
+    pub async fn erase_user(
+        &self,
+        merchant: MerchantId,
+        id: UserId,
+        if_version: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.store().erase_user(merchant, id, if_version, crate::now()).await
+    }
+
+    /// Runs `work` at most once per idempotency key: a repeat gets the first answer, a
+    /// concurrent repeat waits for it, another request under the key is refused. A failed
+    /// `work` changed nothing and leaves the key unused.
+    async fn idempotently<F, Fut>(
+        &self,
+        merchant: MerchantId,
+        idempotency: Option<&IdempotencyRequest>,
+        work: F,
+    ) -> Result<Answer, UserError>
+    where
+        F: FnOnce(Option<String>) -> Fut,
+        Fut: Future<Output = Result<StoredResponse, UserError>>,
+    {
+        let Some(request) = idempotency else {
+            return work(None).await.map(Answer::Fresh);
+        };
+        let waited_since = Instant::now();
+        loop {
+            let claim = self
+                .store()
+                .claim_idempotency_key(
+                    merchant,
+                    &request.key,
+                    &request.fingerprint,
+                    crate::now(),
+                    IDEMPOTENCY_LEASE,
+                    IDEMPOTENCY_RETENTION,
+                )
+                .await?;
+            match claim {
+                IdempotencyClaim::Claimed => break,
+                IdempotencyClaim::Replay(response) => return Ok(Answer::Replayed(response)),
+                IdempotencyClaim::Mismatch => return Err(UserError::KeyReused),
+                IdempotencyClaim::InFlight if waited_since.elapsed() < IN_FLIGHT_WAIT => {
+                    tokio::time::sleep(StdDuration::from_millis(20)).await;
+                }
+                IdempotencyClaim::InFlight => return Err(UserError::KeyInFlight),
+            }
+        }
+        match work(Some(request.key.clone())).await {
+            Ok(response) => Ok(Answer::Fresh(response)),
+            Err(error) => {
+                if let Err(release) = self.store().release_idempotency_key(merchant, &request.key).await {
+                    tracing::warn!(error = %release, "could not release an idempotency key; it expires with its lease");
+                }
+                Err(error)
+            }
+        }
+    }
+}

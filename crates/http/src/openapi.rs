@@ -23,6 +23,7 @@ access token in `Authorization`, with or without the `Bearer ` prefix.",
         (name = "api-keys", description = "A merchant's API keys"),
         (name = "interaction-points", description = "Registered tills, shops and channels"),
         (name = "properties", description = "Custom property definitions"),
+        (name = "users", description = "The registry's users (customers)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

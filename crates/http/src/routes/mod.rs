@@ -5,6 +5,7 @@ mod interaction_points;
 mod merchants;
 mod properties;
 mod token;
+mod users;
 
 use serde::Serialize;
 use utoipa::{OpenApi as _, ToSchema};
@@ -19,6 +20,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(api_keys::router())
         .merge(interaction_points::router())
         .merge(properties::router())
+        .merge(users::router())
 }
 
 /// A list answer: the items, and the cursor of the next page (`null` on the last page).
@@ -32,6 +34,11 @@ impl<T> Page<T> {
     /// A list returned whole.
     pub(crate) fn whole(data: Vec<T>) -> Self {
         Page { data, next_cursor: None }
+    }
+
+    /// A page, and the cursor of the next one if there is one.
+    pub(crate) fn new(data: Vec<T>, next_cursor: Option<String>) -> Self {
+        Page { data, next_cursor }
     }
 }
 

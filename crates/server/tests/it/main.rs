@@ -14,8 +14,10 @@ mod harness;
 
 mod access;
 mod credentials;
+mod idempotency;
 mod limits;
 mod ops;
 mod processes;
 mod settings;
 mod store;
+mod users;

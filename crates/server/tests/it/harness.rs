@@ -53,6 +53,26 @@ impl TestDb {
         self.schema.is_some()
     }
 
+    /// Runs a query that returns one row of text columns, straight on the database (for
+    /// checking what the store API cannot show, such as an erased user's row).
+    pub async fn raw_row(&self, sql_sqlite: &str, sql_postgres: &str, id: &str) -> Vec<Option<String>> {
+        match &self.schema {
+            Some(_) => {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&self.url).await.unwrap();
+                let row = sqlx::query(sql_postgres).bind(uuid::Uuid::parse_str(id).unwrap()).fetch_one(&mut conn).await.unwrap();
+                (0..sqlx::Row::len(&row)).map(|i| sqlx::Row::try_get::<Option<String>, _>(&row, i).unwrap()).collect()
+            }
+            None => {
+                let path = clientele_store_sqlite::path_from_url(&self.url).unwrap();
+                let conn = rusqlite::Connection::open(path).unwrap();
+                conn.query_row(sql_sqlite, [id], |row| {
+                    (0..row.as_ref().column_count()).map(|i| row.get::<_, Option<String>>(i)).collect()
+                })
+                .unwrap()
+            }
+        }
+    }
+
     pub fn settings(&self) -> StoreSettings {
         StoreSettings { database_url: SecretString::from(self.url.clone()), pg_max_connections: 4 }
     }

@@ -55,6 +55,12 @@ async fn the_openapi_document_describes_every_native_endpoint() {
         ("/v1/properties", "post"),
         ("/v1/properties", "get"),
         ("/v1/properties/{id}/deactivate", "post"),
+        ("/v1/users", "post"),
+        ("/v1/users", "get"),
+        ("/v1/users/{id}", "get"),
+        ("/v1/users/{id}", "put"),
+        ("/v1/users/{id}", "patch"),
+        ("/v1/users/{id}", "delete"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -63,6 +69,9 @@ async fn the_openapi_document_describes_every_native_endpoint() {
     }
     assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     assert!(document["components"]["schemas"]["Problem"].is_object());
+    // Read-only members are not offered as writable.
+    let body = &document["components"]["schemas"]["UserBody"]["properties"];
+    assert!(body["email"].is_object() && body.get("loyalty_points").is_none() && body.get("id").is_none(), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -236,7 +236,28 @@ async fn erasure_removes_personal_data_and_frees_the_keys() {
     let listed: Value = app.get("/v1/users?email=jack.frost@myemail.com", key).await.json().await.unwrap();
     assert_eq!(listed["data"], json!([]));
 
-    // The store keeps the row, but nothing personal in it.
+    // The row stays (for the financial records tied to it), with nothing personal in it.
+    let personal = "customer_ref, given_name, family_name, email, email_lower, phone, phone_e164, \
+        CAST(birth_date AS TEXT), gender, country, national_id, passport_number, street, suburb, city, region, \
+        postal_code, CAST(loyalty_points AS TEXT), CAST(erased_at IS NOT NULL AS TEXT)";
+    let row = app
+        .db
+        .raw_row(
+            &format!("SELECT {personal} FROM users WHERE id = ?1"),
+            &format!("SELECT {personal} FROM users WHERE id = $1"),
+            user["id"].as_str().unwrap(),
+        )
+        .await;
+    let (fields, flags) = row.split_at(row.len() - 2);
+    assert!(fields.iter().all(Option::is_none), "personal data left after erasure: {fields:?}");
+    assert_eq!(flags[0].as_deref(), Some("0"));
+    assert!(matches!(flags[1].as_deref(), Some("1" | "true")), "{flags:?}");
+    let values = app.db.raw_row(
+        "SELECT CAST(count(*) AS TEXT) FROM user_properties WHERE user_id = ?1",
+        "SELECT CAST(count(*) AS TEXT) FROM user_properties WHERE user_id = $1",
+        user["id"].as_str().unwrap(),
+    );
+    assert_eq!(values.await, vec![Some("0".to_owned())]);
     let merchant = app.a.merchant.id;
     let id: clientele_domain::user::UserId = user["id"].as_str().unwrap().parse().unwrap();
     assert!(matches!(app.store().user(merchant, id).await, Err(clientele_store::StoreError::NotFound)));

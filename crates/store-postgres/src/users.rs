@@ -121,7 +121,7 @@ pub(crate) async fn complete(
     merchant: MerchantId,
     answer: &IdempotentAnswer,
 ) -> Result<(), StoreError> {
-    let headers: String = answer.response.headers.iter().map(|(name, value)| format!("{name}: {value}\n")).collect();
+    let headers = answer.response.headers_text();
     let updated = sqlx::query(
         "UPDATE idempotency_keys SET state = 'done', status = $3, headers = $4, body = $5
          WHERE merchant_id = $1 AND key = $2",
@@ -375,12 +375,7 @@ pub(crate) async fn claim(
         let body: Option<Vec<u8>> = row.try_get("body").map_err(get)?;
         return Ok(IdempotencyClaim::Replay(StoredResponse {
             status: status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
-            headers: headers
-                .unwrap_or_default()
-                .lines()
-                .filter_map(|line| line.split_once(": "))
-                .map(|(name, value)| (name.to_owned(), value.to_owned()))
-                .collect(),
+            headers: StoredResponse::headers_from_text(&headers.unwrap_or_default()),
             body: body.unwrap_or_default(),
         }));
     }

@@ -125,7 +125,7 @@ fn write_properties(conn: &Connection, merchant: MerchantId, user: &User) -> Res
 }
 
 pub(crate) fn complete(conn: &Connection, merchant: MerchantId, answer: &IdempotentAnswer) -> Result<(), StoreError> {
-    let headers: String = answer.response.headers.iter().map(|(name, value)| format!("{name}: {value}\n")).collect();
+    let headers = answer.response.headers_text();
     let updated = execute(
         conn,
         "UPDATE idempotency_keys SET state = 'done', status = ?3, headers = ?4, body = ?5
@@ -302,12 +302,7 @@ pub(crate) fn list(
 
 fn response(row: &Row<'_>) -> rusqlite::Result<StoredResponse> {
     let headers: Option<String> = row.get(3)?;
-    let headers = headers
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|line| line.split_once(": "))
-        .map(|(name, value)| (name.to_owned(), value.to_owned()))
-        .collect();
+    let headers = StoredResponse::headers_from_text(&headers.unwrap_or_default());
     Ok(StoredResponse {
         status: row.get::<_, Option<u16>>(2)?.unwrap_or(200),
         headers,

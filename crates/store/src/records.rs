@@ -43,6 +43,21 @@ pub struct StoredResponse {
     pub body: Vec<u8>,
 }
 
+impl StoredResponse {
+    /// The headers as stored: one `name: value` line each.
+    pub fn headers_text(&self) -> String {
+        self.headers.iter().map(|(name, value)| format!("{name}: {value}\n")).collect()
+    }
+
+    /// Headers from their stored text.
+    pub fn headers_from_text(text: &str) -> Vec<(String, String)> {
+        text.lines()
+            .filter_map(|line| line.split_once(": "))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect()
+    }
+}
+
 /// Completes a claimed idempotency key: written in the same transaction as the work it
 /// answers for, so a repeat either finds the answer or finds the work not done.
 #[derive(Debug, Clone, PartialEq, Eq)]

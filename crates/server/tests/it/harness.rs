@@ -59,7 +59,11 @@ impl TestDb {
         match &self.schema {
             Some(_) => {
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&self.url).await.unwrap();
-                let row = sqlx::query(sql_postgres).bind(uuid::Uuid::parse_str(id).unwrap()).fetch_one(&mut conn).await.unwrap();
+                let row = sqlx::query(sql_postgres)
+                    .bind(uuid::Uuid::parse_str(id).unwrap())
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
                 (0..sqlx::Row::len(&row)).map(|i| sqlx::Row::try_get::<Option<String>, _>(&row, i).unwrap()).collect()
             }
             None => {

@@ -9,7 +9,7 @@ mod users;
 pub use access::{AccessError, AuthError, Principal};
 pub use registry::{IssuedKey, Registry};
 pub use tokens::{AccessToken, TokenSettings};
-pub use users::{Answer, IDEMPOTENCY_RETENTION, IdempotencyRequest, UserError};
+pub use users::{Answer, IDEMPOTENCY_RETENTION, IdempotencyRequest, UserError, WriteOptions};
 
 /// The current time, to the microsecond (the precision both stores keep).
 pub fn now() -> time::OffsetDateTime {

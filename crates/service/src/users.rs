@@ -9,7 +9,7 @@ use time::Duration;
 use clientele_domain::ValidationErrors;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::{CustomPropertyInput, CustomPropertyValue, resolve_properties};
-use clientele_domain::user::{User, UserFields, UserId, UserPatch};
+use clientele_domain::user::{Origin, User, UserChange, UserFields, UserId, UserPatch};
 use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter};
 
 use crate::Registry;
@@ -29,6 +29,23 @@ pub struct IdempotencyRequest {
     pub key: String,
     /// The same for repeats of the same request, and only for them (method, path, body).
     pub fingerprint: String,
+}
+
+/// How a write is to be done: where it comes from, on which version (`If-Match`), and
+/// under which idempotency key.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions<'a> {
+    pub origin: &'a Origin,
+    /// Only if the user is still at this version.
+    pub if_version: Option<i64>,
+    pub idempotency: Option<&'a IdempotencyRequest>,
+}
+
+impl<'a> WriteOptions<'a> {
+    /// A write from `origin`, on any version, without an idempotency key.
+    pub fn from(origin: &'a Origin) -> Self {
+        WriteOptions { origin, if_version: None, idempotency: None }
+    }
 }
 
 /// The answer to a write: given now, or repeated from the first time.
@@ -83,14 +100,15 @@ impl Registry {
         &self,
         merchant: MerchantId,
         fields: UserFields,
-        idempotency: Option<&IdempotencyRequest>,
+        options: WriteOptions<'_>,
         render: impl Fn(&User) -> StoredResponse,
     ) -> Result<Answer, UserError> {
-        self.idempotently(merchant, idempotency, |key| async move {
+        let origin = options.origin;
+        self.idempotently(merchant, options.idempotency, |key| async move {
             let user = User::new(fields, crate::now());
             let response = render(&user);
             let answer = key.map(|key| IdempotentAnswer { key, response: response.clone() });
-            self.store().create_user(merchant, &user, answer.as_ref()).await?;
+            self.store().create_user(merchant, &user, origin, answer.as_ref()).await?;
             Ok(response)
         })
         .await
@@ -103,12 +121,11 @@ impl Registry {
         merchant: MerchantId,
         id: UserId,
         fields: UserFields,
-        if_version: Option<i64>,
-        idempotency: Option<&IdempotencyRequest>,
+        options: WriteOptions<'_>,
         render: impl Fn(&User) -> StoredResponse,
     ) -> Result<Answer, UserError> {
         let patch = move |_: &UserFields| fields.clone();
-        self.update(merchant, id, patch, if_version, idempotency, render).await
+        self.update(merchant, id, patch, options, render).await
     }
 
     /// Applies a merge patch to a user. Concurrent patches of different fields both land:
@@ -118,12 +135,11 @@ impl Registry {
         merchant: MerchantId,
         id: UserId,
         patch: UserPatch,
-        if_version: Option<i64>,
-        idempotency: Option<&IdempotencyRequest>,
+        options: WriteOptions<'_>,
         render: impl Fn(&User) -> StoredResponse,
     ) -> Result<Answer, UserError> {
         let apply = move |current: &UserFields| patch.clone().apply(current.clone());
-        self.update(merchant, id, apply, if_version, idempotency, render).await
+        self.update(merchant, id, apply, options, render).await
     }
 
     async fn update(
@@ -131,10 +147,10 @@ impl Registry {
         merchant: MerchantId,
         id: UserId,
         change: impl Fn(&UserFields) -> UserFields,
-        if_version: Option<i64>,
-        idempotency: Option<&IdempotencyRequest>,
+        options: WriteOptions<'_>,
         render: impl Fn(&User) -> StoredResponse,
     ) -> Result<Answer, UserError> {
+        let WriteOptions { origin, if_version, idempotency } = options;
         self.idempotently(merchant, idempotency, |key| async move {
             for _ in 0..UPDATE_ATTEMPTS {
                 let current = self.store().user(merchant, id).await?;
@@ -144,7 +160,7 @@ impl Registry {
                 let next = current.replaced(change(&current.fields), crate::now());
                 let response = render(&next);
                 let answer = key.clone().map(|key| IdempotentAnswer { key, response: response.clone() });
-                match self.store().update_user(merchant, &next, current.version, answer.as_ref()).await {
+                match self.store().update_user(merchant, &next, current.version, origin, answer.as_ref()).await {
                     Err(StoreError::VersionMismatch) if if_version.is_none() => continue,
                     Err(error) => return Err(error.into()),
                     Ok(()) => return Ok(response),
@@ -162,8 +178,15 @@ impl Registry {
         merchant: MerchantId,
         id: UserId,
         if_version: Option<i64>,
+        origin: &Origin,
     ) -> Result<(), StoreError> {
-        self.store().erase_user(merchant, id, if_version, crate::now()).await
+        self.store().erase_user(merchant, id, if_version, origin, crate::now()).await
+    }
+
+    /// The recorded changes of a user who has not been erased, oldest first.
+    pub async fn user_changes(&self, merchant: MerchantId, id: UserId) -> Result<Vec<UserChange>, StoreError> {
+        self.store().user(merchant, id).await?;
+        self.store().user_changes(merchant, id).await
     }
 
     /// Runs `work` at most once per idempotency key: a repeat gets the first answer, a

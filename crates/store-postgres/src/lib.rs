@@ -19,7 +19,7 @@ use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, Signin
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId};
-use clientele_domain::user::{User, UserId};
+use clientele_domain::user::{Origin, User, UserChange, UserId};
 use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, Store, StoreError, StoreMetrics, UserFilter};
 
 use crate::rows::store_error;
@@ -359,11 +359,12 @@ impl Store for PgStore {
         &self,
         merchant: MerchantId,
         user: &User,
+        origin: &Origin,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
         self.timed("create_user", async {
             let mut tx = self.pool.begin().await.map_err(store_error)?;
-            users::create(&mut tx, merchant, user, answer).await?;
+            users::create(&mut tx, merchant, user, origin, answer).await?;
             tx.commit().await.map_err(store_error)
         })
         .await
@@ -382,11 +383,12 @@ impl Store for PgStore {
         merchant: MerchantId,
         user: &User,
         expected_version: i64,
+        origin: &Origin,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
         self.timed("update_user", async {
             let mut tx = self.pool.begin().await.map_err(store_error)?;
-            users::update(&mut tx, merchant, user, expected_version, answer).await?;
+            users::update(&mut tx, merchant, user, expected_version, origin, answer).await?;
             tx.commit().await.map_err(store_error)
         })
         .await
@@ -397,12 +399,21 @@ impl Store for PgStore {
         merchant: MerchantId,
         id: UserId,
         expected_version: Option<i64>,
+        origin: &Origin,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         self.timed("erase_user", async {
             let mut tx = self.pool.begin().await.map_err(store_error)?;
-            users::erase(&mut tx, merchant, id, expected_version, at).await?;
+            users::erase(&mut tx, merchant, id, expected_version, origin, at).await?;
             tx.commit().await.map_err(store_error)
+        })
+        .await
+    }
+
+    async fn user_changes(&self, merchant: MerchantId, id: UserId) -> Result<Vec<UserChange>, StoreError> {
+        self.timed("user_changes", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            users::changes(&mut conn, merchant, id).await
         })
         .await
     }

@@ -8,12 +8,14 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row as _};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use clientele_domain::interaction_point::InteractionPointId;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::{CustomPropertyValue, PropertyId, PropertyName};
 use clientele_domain::user::{
     Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber, PersonName,
     Phone, Place, PostalCode, User, UserFields, UserId,
 };
+use clientele_domain::user::{ChangeKind, Origin, Surface, UserChange};
 use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter};
 
 use crate::rows::store_error;
@@ -137,10 +139,69 @@ pub(crate) async fn complete(
     if updated.rows_affected() == 1 { Ok(()) } else { Err(StoreError::other("the idempotency key was not claimed")) }
 }
 
+async fn record(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    id: UserId,
+    version: i64,
+    kind: ChangeKind,
+    origin: &Origin,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO user_changes (merchant_id, user_id, version, change, surface, interaction_point_id, changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(merchant.as_uuid())
+    .bind(id.as_uuid())
+    .bind(version)
+    .bind(kind.as_str())
+    .bind(origin.surface.as_str())
+    .bind(origin.interaction_point.as_ref().map(InteractionPointId::as_str))
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(drop)
+    .map_err(store_error)
+}
+
+pub(crate) async fn changes(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    id: UserId,
+) -> Result<Vec<UserChange>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT version, change, surface, interaction_point_id, changed_at FROM user_changes
+         WHERE merchant_id = $1 AND user_id = $2 ORDER BY version",
+    )
+    .bind(merchant.as_uuid())
+    .bind(id.as_uuid())
+    .fetch_all(conn)
+    .await
+    .map_err(store_error)?;
+    rows.iter()
+        .map(|row| {
+            let kind: String = row.try_get("change")?;
+            let surface: String = row.try_get("surface")?;
+            Ok(UserChange {
+                version: row.try_get("version")?,
+                kind: ChangeKind::parse("change", &kind).map_err(|_| decode("change", &kind))?,
+                origin: Origin {
+                    surface: Surface::parse("surface", &surface).map_err(|_| decode("surface", &surface))?,
+                    interaction_point: text(row, "interaction_point_id", InteractionPointId::from_stored)?,
+                },
+                at: row.try_get("changed_at")?,
+            })
+        })
+        .collect::<sqlx::Result<Vec<_>>>()
+        .map_err(store_error)
+}
+
 pub(crate) async fn create(
     conn: &mut PgConnection,
     merchant: MerchantId,
     user: &User,
+    origin: &Origin,
     answer: Option<&IdempotentAnswer>,
 ) -> Result<(), StoreError> {
     let query = sqlx::query(
@@ -159,6 +220,7 @@ pub(crate) async fn create(
         .await
         .map_err(store_error)?;
     write_properties(conn, merchant, user).await?;
+    record(conn, merchant, user.id, user.version, ChangeKind::Created, origin, user.created_at).await?;
     match answer {
         Some(answer) => complete(conn, merchant, answer).await,
         None => Ok(()),
@@ -183,6 +245,7 @@ pub(crate) async fn update(
     merchant: MerchantId,
     user: &User,
     expected_version: i64,
+    origin: &Origin,
     answer: Option<&IdempotentAnswer>,
 ) -> Result<(), StoreError> {
     let query = sqlx::query(
@@ -199,6 +262,7 @@ pub(crate) async fn update(
         return Err(missing_or_changed(conn, merchant, user.id).await);
     }
     write_properties(conn, merchant, user).await?;
+    record(conn, merchant, user.id, user.version, ChangeKind::Updated, origin, user.updated_at).await?;
     match answer {
         Some(answer) => complete(conn, merchant, answer).await,
         None => Ok(()),
@@ -210,6 +274,7 @@ pub(crate) async fn erase(
     merchant: MerchantId,
     id: UserId,
     expected_version: Option<i64>,
+    origin: &Origin,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let erased = sqlx::query(
@@ -217,18 +282,21 @@ pub(crate) async fn erase(
              email_lower = NULL, phone = NULL, phone_e164 = NULL, birth_date = NULL, gender = NULL, country = NULL,
              national_id = NULL, passport_number = NULL, street = NULL, suburb = NULL, city = NULL, region = NULL,
              postal_code = NULL, loyalty_points = 0, version = version + 1, updated_at = $3, erased_at = $3
-         WHERE merchant_id = $1 AND id = $2 AND erased_at IS NULL AND ($4::bigint IS NULL OR version = $4)",
+         WHERE merchant_id = $1 AND id = $2 AND erased_at IS NULL AND ($4::bigint IS NULL OR version = $4)
+         RETURNING version",
     )
     .bind(merchant.as_uuid())
     .bind(id.as_uuid())
     .bind(at)
     .bind(expected_version)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(store_error)?;
-    if erased.rows_affected() == 0 {
+    let Some(row) = erased else {
         return Err(missing_or_changed(conn, merchant, id).await);
-    }
+    };
+    let version: i64 = row.try_get("version").map_err(store_error)?;
+    record(conn, merchant, id, version, ChangeKind::Erased, origin, at).await?;
     sqlx::query("DELETE FROM user_properties WHERE merchant_id = $1 AND user_id = $2")
         .bind(merchant.as_uuid())
         .bind(id.as_uuid())

@@ -19,7 +19,7 @@ use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, SigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId};
-use clientele_domain::user::{User, UserId};
+use clientele_domain::user::{Origin, User, UserChange, UserId};
 use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, Store, StoreError, StoreMetrics, UserFilter};
 
 use crate::pool::ReaderPool;
@@ -362,10 +362,11 @@ impl Store for SqliteStore {
         &self,
         merchant: MerchantId,
         user: &User,
+        origin: &Origin,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
-        let (user, answer) = (user.clone(), answer.cloned());
-        self.write("create_user", move |conn| users::create(conn, merchant, &user, answer.as_ref())).await
+        let (user, origin, answer) = (user.clone(), origin.clone(), answer.cloned());
+        self.write("create_user", move |conn| users::create(conn, merchant, &user, &origin, answer.as_ref())).await
     }
 
     async fn user(&self, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
@@ -377,11 +378,14 @@ impl Store for SqliteStore {
         merchant: MerchantId,
         user: &User,
         expected_version: i64,
+        origin: &Origin,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
-        let (user, answer) = (user.clone(), answer.cloned());
-        self.write("update_user", move |conn| users::update(conn, merchant, &user, expected_version, answer.as_ref()))
-            .await
+        let (user, origin, answer) = (user.clone(), origin.clone(), answer.cloned());
+        self.write("update_user", move |conn| {
+            users::update(conn, merchant, &user, expected_version, &origin, answer.as_ref())
+        })
+        .await
     }
 
     async fn erase_user(
@@ -389,9 +393,15 @@ impl Store for SqliteStore {
         merchant: MerchantId,
         id: UserId,
         expected_version: Option<i64>,
+        origin: &Origin,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.write("erase_user", move |conn| users::erase(conn, merchant, id, expected_version, at)).await
+        let origin = origin.clone();
+        self.write("erase_user", move |conn| users::erase(conn, merchant, id, expected_version, &origin, at)).await
+    }
+
+    async fn user_changes(&self, merchant: MerchantId, id: UserId) -> Result<Vec<UserChange>, StoreError> {
+        self.read("user_changes", |conn| users::changes(conn, merchant, id))
     }
 
     async fn list_users(

@@ -7,12 +7,14 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params, params_from_iter};
 use time::{Duration, OffsetDateTime};
 
+use clientele_domain::interaction_point::InteractionPointId;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::{CustomPropertyValue, PropertyId, PropertyName};
 use clientele_domain::user::{
     Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber, PersonName,
     Phone, Place, PostalCode, User, UserFields, UserId, parse_date,
 };
+use clientele_domain::user::{ChangeKind, Origin, Surface, UserChange};
 use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter};
 
 use crate::rows::{micros, time_at, uuid_at};
@@ -135,16 +137,66 @@ pub(crate) fn complete(conn: &Connection, merchant: MerchantId, answer: &Idempot
     if updated == 1 { Ok(()) } else { Err(StoreError::other("the idempotency key was not claimed")) }
 }
 
+fn record(
+    conn: &Connection,
+    merchant: MerchantId,
+    id: UserId,
+    version: i64,
+    kind: ChangeKind,
+    origin: &Origin,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    execute(
+        conn,
+        "INSERT INTO user_changes (merchant_id, user_id, version, change, surface, interaction_point_id, changed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            merchant.to_string(),
+            id.to_string(),
+            version,
+            kind.as_str(),
+            origin.surface.as_str(),
+            origin.interaction_point.as_ref().map(InteractionPointId::as_str),
+            micros(at)
+        ],
+    )
+    .map(drop)
+}
+
+pub(crate) fn changes(conn: &Connection, merchant: MerchantId, id: UserId) -> Result<Vec<UserChange>, StoreError> {
+    all(
+        conn,
+        "SELECT version, change, surface, interaction_point_id, changed_at FROM user_changes
+         WHERE merchant_id = ?1 AND user_id = ?2 ORDER BY version",
+        params![merchant.to_string(), id.to_string()],
+        |row| {
+            let kind: String = row.get(1)?;
+            let surface: String = row.get(2)?;
+            Ok(UserChange {
+                version: row.get(0)?,
+                kind: ChangeKind::parse("change", &kind).map_err(|_| conversion(1, "change"))?,
+                origin: Origin {
+                    surface: Surface::parse("surface", &surface).map_err(|_| conversion(2, "surface"))?,
+                    interaction_point: text(row, 3, InteractionPointId::from_stored)?,
+                },
+                at: time_at(row, 4)?,
+            })
+        },
+    )
+}
+
 pub(crate) fn create(
     conn: &Connection,
     merchant: MerchantId,
     user: &User,
+    origin: &Origin,
     answer: Option<&IdempotentAnswer>,
 ) -> Result<(), StoreError> {
     let placeholders = (1..=23).map(|n| format!("?{n}")).collect::<Vec<_>>().join(", ");
     let sql = format!("INSERT INTO users ({WRITE_COLUMNS}) VALUES ({placeholders})");
     execute(conn, &sql, params_from_iter(write_values(merchant, user)))?;
     write_properties(conn, merchant, user)?;
+    record(conn, merchant, user.id, user.version, ChangeKind::Created, origin, user.created_at)?;
     answer.map_or(Ok(()), |answer| complete(conn, merchant, answer))
 }
 
@@ -167,6 +219,7 @@ pub(crate) fn update(
     merchant: MerchantId,
     user: &User,
     expected_version: i64,
+    origin: &Origin,
     answer: Option<&IdempotentAnswer>,
 ) -> Result<(), StoreError> {
     let assignments = WRITE_COLUMNS
@@ -186,6 +239,7 @@ pub(crate) fn update(
         return Err(missing_or_changed(conn, merchant, user.id));
     }
     write_properties(conn, merchant, user)?;
+    record(conn, merchant, user.id, user.version, ChangeKind::Updated, origin, user.updated_at)?;
     answer.map_or(Ok(()), |answer| complete(conn, merchant, answer))
 }
 
@@ -194,6 +248,7 @@ pub(crate) fn erase(
     merchant: MerchantId,
     id: UserId,
     expected_version: Option<i64>,
+    origin: &Origin,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let personal = "customer_ref, given_name, family_name, email, email_lower, phone, phone_e164, birth_date, \
@@ -201,12 +256,18 @@ pub(crate) fn erase(
     let cleared = personal.split(", ").map(|c| format!("{c} = NULL")).collect::<Vec<_>>().join(", ");
     let sql = format!(
         "UPDATE users SET {cleared}, loyalty_points = 0, version = version + 1, updated_at = ?3, erased_at = ?3
-         WHERE merchant_id = ?1 AND id = ?2 AND erased_at IS NULL AND (?4 IS NULL OR version = ?4)"
+         WHERE merchant_id = ?1 AND id = ?2 AND erased_at IS NULL AND (?4 IS NULL OR version = ?4)
+         RETURNING version"
     );
-    let changed = execute(conn, &sql, params![merchant.to_string(), id.to_string(), micros(at), expected_version])?;
-    if changed == 0 {
-        return Err(missing_or_changed(conn, merchant, id));
-    }
+    let erased = one(conn, &sql, params![merchant.to_string(), id.to_string(), micros(at), expected_version], |row| {
+        row.get::<_, i64>(0)
+    });
+    let version = match erased {
+        Ok(version) => version,
+        Err(StoreError::NotFound) => return Err(missing_or_changed(conn, merchant, id)),
+        Err(error) => return Err(error),
+    };
+    record(conn, merchant, id, version, ChangeKind::Erased, origin, at)?;
     execute(
         conn,
         "DELETE FROM user_properties WHERE merchant_id = ?1 AND user_id = ?2",

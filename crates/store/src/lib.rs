@@ -17,7 +17,7 @@ use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, SigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId};
-use clientele_domain::user::{User, UserId};
+use clientele_domain::user::{Origin, User, UserChange, UserId};
 use time::{Duration, OffsetDateTime};
 
 pub use error::{StoreError, Unique};
@@ -109,12 +109,14 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     // --- users -------------------------------------------------------------------------
 
-    /// Stores a new user (and completes `answer`'s idempotency key) in one transaction.
+    /// Stores a new user, records the change with its `origin`, and completes `answer`'s
+    /// idempotency key, in one transaction.
     /// Conflicts: [`Unique::CustomerRef`], [`Unique::NationalId`].
     async fn create_user(
         &self,
         merchant: MerchantId,
         user: &User,
+        origin: &Origin,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError>;
 
@@ -128,6 +130,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         merchant: MerchantId,
         user: &User,
         expected_version: i64,
+        origin: &Origin,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError>;
 
@@ -139,8 +142,12 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         merchant: MerchantId,
         id: UserId,
         expected_version: Option<i64>,
+        origin: &Origin,
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
+
+    /// Every recorded change of a user, oldest first; kept after erasure.
+    async fn user_changes(&self, merchant: MerchantId, id: UserId) -> Result<Vec<UserChange>, StoreError>;
 
     /// One page of the merchant's users that match `filter`, in id (creation) order.
     async fn list_users(

@@ -1,5 +1,6 @@
 //! The user: one model of a merchant's customer, whichever surface names its fields.
 
+mod change;
 mod fields;
 mod patch;
 
@@ -8,6 +9,7 @@ use time::OffsetDateTime;
 use crate::id::uuid_id;
 use crate::property::CustomPropertyValue;
 
+pub use change::{ChangeKind, Origin, Surface, UserChange};
 pub use fields::{
     AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber, PersonName, Phone,
     Place, PostalCode, e164, format_date, parse_date,

@@ -394,3 +394,25 @@ async fn a_readonly_key_reads_users_but_cannot_write_them() {
     assert_eq!(problem(app.request(Method::DELETE, &path, &readonly).send().await.unwrap()).await.0, 403);
     assert_eq!(user_count(&app).await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_change_is_recorded_with_its_surface() {
+    let app = TestApp::spawn().await;
+    let key = &app.a.admin_key;
+    let user = create(&app, key, jack()).await;
+    let path = format!("/v1/users/{}", user["id"].as_str().unwrap());
+    app.request(Method::PATCH, &path, key).json(&json!({"given_name": "Jill"})).send().await.unwrap();
+    let refused = app.request(Method::PATCH, &path, key).json(&json!({"email": "bad"})).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let history: Value = app.get(&format!("{path}/changes"), key).await.json().await.unwrap();
+    let changes: Vec<(i64, &str, &str)> = history["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["version"].as_i64().unwrap(), c["change"].as_str().unwrap(), c["surface"].as_str().unwrap()))
+        .collect();
+    assert_eq!(changes, vec![(1, "created", "native"), (2, "updated", "native")]);
+    assert_eq!(history["data"][0]["interaction_point"], Value::Null);
+    let foreign = app.get(&format!("{path}/changes"), &app.b.admin_key).await;
+    assert_eq!(problem(foreign).await.0, 404);
+}

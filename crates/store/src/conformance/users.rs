@@ -4,17 +4,23 @@ use std::sync::Arc;
 
 use time::Duration;
 
+use clientele_domain::interaction_point::InteractionPointId;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::CustomPropertyValue;
 use clientele_domain::user::{
     Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PersonName, Phone, Place,
     PostalCode, User, UserFields, UserId,
 };
+use clientele_domain::user::{ChangeKind, Origin, Surface};
 
 use super::{at, property, with_merchant};
 use crate::{
     IdempotencyClaim, IdempotentAnswer, PageRequest, PhoneLookup, Store, StoreError, StoredResponse, Unique, UserFilter,
 };
+
+fn origin() -> Origin {
+    Origin { surface: Surface::Native, interaction_point: None }
+}
 
 fn fields(customer_ref: &str, email: &str) -> UserFields {
     let country = CountryCode::parse("country", "ZA").ok();
@@ -55,11 +61,11 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     let mut jack = user("FROST01", "Jack.Frost@MyEmail.com", 10);
     jack.fields.custom_properties =
         vec![CustomPropertyValue { id: size.id, name: size.name.clone(), value: "42".to_owned() }];
-    store.create_user(a.id, &jack, None).await.unwrap();
+    store.create_user(a.id, &jack, &origin(), None).await.unwrap();
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), jack);
     assert_eq!(jack.fields.phone.as_ref().unwrap().e164(), Some("+27827648862"));
     let bare = User::new(UserFields::default(), at(11));
-    store.create_user(a.id, &bare, None).await.unwrap();
+    store.create_user(a.id, &bare, &origin(), None).await.unwrap();
     assert_eq!(store.user(a.id, bare.id).await.unwrap(), bare);
     assert!(matches!(store.user(a.id, UserId::generate()).await, Err(StoreError::NotFound)));
 }
@@ -69,18 +75,18 @@ pub(super) async fn unique_keys(store: Arc<dyn Store>) {
     let (b, _) = with_merchant(store.as_ref(), "B").await;
     let size = property("size", 1);
     store.create_property(a.id, &size).await.unwrap();
-    store.create_user(a.id, &user("R1", "one@example.com", 1), None).await.unwrap();
+    store.create_user(a.id, &user("R1", "one@example.com", 1), &origin(), None).await.unwrap();
 
     let mut same_ref = user("R1", "two@example.com", 2);
     same_ref.fields.national_id = NationalId::parse("i", "OTHER").ok();
     same_ref.fields.custom_properties =
         vec![CustomPropertyValue { id: size.id, name: size.name.clone(), value: "1".to_owned() }];
-    let result = store.create_user(a.id, &same_ref, None).await;
+    let result = store.create_user(a.id, &same_ref, &origin(), None).await;
     assert!(matches!(result, Err(StoreError::Conflict(Unique::CustomerRef))), "{result:?}");
 
     let mut same_national_id = user("R2", "three@example.com", 3);
     same_national_id.fields.national_id = NationalId::parse("i", "IDR1").ok();
-    let result = store.create_user(a.id, &same_national_id, None).await;
+    let result = store.create_user(a.id, &same_national_id, &origin(), None).await;
     assert!(matches!(result, Err(StoreError::Conflict(Unique::NationalId))), "{result:?}");
     // Nothing of the refused users remains.
     assert_eq!(count(store.as_ref(), a.id).await, 1);
@@ -88,18 +94,18 @@ pub(super) async fn unique_keys(store: Arc<dyn Store>) {
 
     // The same national id in another country, or at another merchant, is another person.
     same_national_id.fields.country = CountryCode::parse("c", "DE").ok();
-    store.create_user(a.id, &same_national_id, None).await.unwrap();
-    store.create_user(b.id, &user("R1", "one@example.com", 4), None).await.unwrap();
+    store.create_user(a.id, &same_national_id, &origin(), None).await.unwrap();
+    store.create_user(b.id, &user("R1", "one@example.com", 4), &origin(), None).await.unwrap();
 
     // Without a country, national ids are still unique.
     let mut stateless = user("R3", "four@example.com", 5);
     stateless.fields.country = None;
     stateless.fields.national_id = NationalId::parse("i", "X1").ok();
-    store.create_user(a.id, &stateless, None).await.unwrap();
+    store.create_user(a.id, &stateless, &origin(), None).await.unwrap();
     let mut again = user("R4", "five@example.com", 6);
     again.fields.country = None;
     again.fields.national_id = NationalId::parse("i", "X1").ok();
-    let result = store.create_user(a.id, &again, None).await;
+    let result = store.create_user(a.id, &again, &origin(), None).await;
     assert!(matches!(result, Err(StoreError::Conflict(Unique::NationalId))), "{result:?}");
 }
 
@@ -107,28 +113,36 @@ pub(super) async fn versions(store: Arc<dyn Store>) {
     let (a, _) = with_merchant(store.as_ref(), "A").await;
     let (b, _) = with_merchant(store.as_ref(), "B").await;
     let jack = user("R1", "jack@example.com", 1);
-    store.create_user(a.id, &jack, None).await.unwrap();
+    store.create_user(a.id, &jack, &origin(), None).await.unwrap();
     let other = user("R2", "other@example.com", 2);
-    store.create_user(a.id, &other, None).await.unwrap();
+    store.create_user(a.id, &other, &origin(), None).await.unwrap();
 
     let mut changed_fields = jack.fields.clone();
     changed_fields.given_name = PersonName::parse("n", "Jill").ok();
     changed_fields.passport_number = None;
     let changed = jack.replaced(changed_fields, at(5));
     assert_eq!(changed.version, 2);
-    store.update_user(a.id, &changed, 1, None).await.unwrap();
+    let till = Origin {
+        surface: Surface::Convercus,
+        interaction_point: Some(InteractionPointId::parse("id", "till-1").unwrap()),
+    };
+    store.update_user(a.id, &changed, 1, &till, None).await.unwrap();
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), changed);
 
-    let stale = store.update_user(a.id, &jack.replaced(jack.fields.clone(), at(6)), 1, None).await;
+    let stale = store.update_user(a.id, &jack.replaced(jack.fields.clone(), at(6)), 1, &origin(), None).await;
     assert!(matches!(stale, Err(StoreError::VersionMismatch)), "{stale:?}");
-    let foreign = store.update_user(b.id, &changed.replaced(changed.fields.clone(), at(7)), 2, None).await;
+    let foreign = store.update_user(b.id, &changed.replaced(changed.fields.clone(), at(7)), 2, &origin(), None).await;
     assert!(matches!(foreign, Err(StoreError::NotFound)), "{foreign:?}");
 
     let mut taken = changed.fields.clone();
     taken.customer_ref = other.fields.customer_ref.clone();
-    let conflict = store.update_user(a.id, &changed.replaced(taken, at(8)), 2, None).await;
+    let conflict = store.update_user(a.id, &changed.replaced(taken, at(8)), 2, &origin(), None).await;
     assert!(matches!(conflict, Err(StoreError::Conflict(Unique::CustomerRef))), "{conflict:?}");
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), changed);
+    let history = store.user_changes(a.id, jack.id).await.unwrap();
+    assert_eq!(history.len(), 2, "refused writes record nothing");
+    assert_eq!((history[0].kind, &history[0].origin), (ChangeKind::Created, &origin()));
+    assert_eq!((history[1].kind, &history[1].origin, history[1].at), (ChangeKind::Updated, &till, at(5)));
 }
 
 pub(super) async fn erasure(store: Arc<dyn Store>) {
@@ -139,20 +153,29 @@ pub(super) async fn erasure(store: Arc<dyn Store>) {
     let mut jack = user("R1", "jack@example.com", 1);
     jack.fields.custom_properties =
         vec![CustomPropertyValue { id: size.id, name: size.name.clone(), value: "9".to_owned() }];
-    store.create_user(a.id, &jack, None).await.unwrap();
+    store.create_user(a.id, &jack, &origin(), None).await.unwrap();
 
-    assert!(matches!(store.erase_user(b.id, jack.id, None, at(2)).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.erase_user(a.id, jack.id, Some(7), at(2)).await, Err(StoreError::VersionMismatch)));
-    store.erase_user(a.id, jack.id, Some(1), at(3)).await.unwrap();
+    assert!(matches!(store.erase_user(b.id, jack.id, None, &origin(), at(2)).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.erase_user(a.id, jack.id, Some(7), &origin(), at(2)).await,
+        Err(StoreError::VersionMismatch)
+    ));
+    store.erase_user(a.id, jack.id, Some(1), &origin(), at(3)).await.unwrap();
     assert!(matches!(store.user(a.id, jack.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.erase_user(a.id, jack.id, None, at(4)).await, Err(StoreError::NotFound)));
-    let stale = store.update_user(a.id, &jack.replaced(jack.fields.clone(), at(5)), 1, None).await;
+    assert!(matches!(store.erase_user(a.id, jack.id, None, &origin(), at(4)).await, Err(StoreError::NotFound)));
+    let stale = store.update_user(a.id, &jack.replaced(jack.fields.clone(), at(5)), 1, &origin(), None).await;
     assert!(matches!(stale, Err(StoreError::NotFound)), "{stale:?}");
     assert_eq!(count(store.as_ref(), a.id).await, 0);
+    // The history of the erased user stays, without personal data.
+    let history = store.user_changes(a.id, jack.id).await.unwrap();
+    let kinds: Vec<(i64, ChangeKind)> = history.iter().map(|c| (c.version, c.kind)).collect();
+    assert_eq!(kinds, vec![(1, ChangeKind::Created), (2, ChangeKind::Erased)]);
+    assert_eq!(history[1].at, at(3));
+    assert!(store.user_changes(b.id, jack.id).await.unwrap().is_empty());
     // Its customer reference and national id are free again.
     let mut again = user("R1", "jack@example.com", 6);
     again.fields.custom_properties = jack.fields.custom_properties.clone();
-    store.create_user(a.id, &again, None).await.unwrap();
+    store.create_user(a.id, &again, &origin(), None).await.unwrap();
     assert_eq!(store.user(a.id, again.id).await.unwrap(), again);
 }
 
@@ -162,10 +185,10 @@ pub(super) async fn listing(store: Arc<dyn Store>) {
     let mut created = Vec::new();
     for n in 0..7 {
         let u = user(&format!("R{n}"), &format!("u{}@example.com", n % 3), 100 + n);
-        store.create_user(a.id, &u, None).await.unwrap();
+        store.create_user(a.id, &u, &origin(), None).await.unwrap();
         created.push(u);
     }
-    store.create_user(b.id, &user("R0", "u0@example.com", 1), None).await.unwrap();
+    store.create_user(b.id, &user("R0", "u0@example.com", 1), &origin(), None).await.unwrap();
 
     let filter = |f: UserFilter| {
         let store = Arc::clone(&store);
@@ -221,7 +244,7 @@ pub(super) async fn idempotency(store: Arc<dyn Store>) {
     };
     let answer = IdempotentAnswer { key: "k1".into(), response: response.clone() };
     let jack = user("R1", "jack@example.com", 1);
-    store.create_user(a.id, &jack, Some(&answer)).await.unwrap();
+    store.create_user(a.id, &jack, &origin(), Some(&answer)).await.unwrap();
     assert_eq!(claim(a.id, "k1", "f1", 2).await, IdempotencyClaim::Replay(response));
     assert_eq!(claim(a.id, "k1", "f2", 2).await, IdempotencyClaim::Mismatch);
 
@@ -230,7 +253,7 @@ pub(super) async fn idempotency(store: Arc<dyn Store>) {
     let duplicate = IdempotentAnswer { key: "k2".into(), ..answer.clone() };
     let mut clash = user("R1", "again@example.com", 4);
     clash.fields.national_id = None;
-    let failed = store.create_user(a.id, &clash, Some(&duplicate)).await;
+    let failed = store.create_user(a.id, &clash, &origin(), Some(&duplicate)).await;
     assert!(matches!(failed, Err(StoreError::Conflict(Unique::CustomerRef))));
     assert_eq!(claim(a.id, "k2", "f1", 4).await, IdempotencyClaim::InFlight);
     store.release_idempotency_key(a.id, "k2").await.unwrap();

@@ -18,9 +18,9 @@ use utoipa_axum::routes;
 use clientele_domain::credential::Role;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::CustomPropertyValue;
-use clientele_domain::user::{Change, CountryCode, Email, User, UserId, e164};
+use clientele_domain::user::{Change, CountryCode, Email, Origin, User, UserId, e164};
 use clientele_domain::{FieldError, ValidationErrors, Violation};
-use clientele_service::{IdempotencyRequest, UserError};
+use clientele_service::{IdempotencyRequest, UserError, WriteOptions};
 use clientele_store::{PageRequest, PhoneLookup, StoredResponse, UserFilter};
 
 use self::dto::{UserBody, UserPatchBody, UserView};
@@ -31,12 +31,10 @@ use crate::idempotency::{idempotency_request, respond};
 use crate::{ApiError, AppState, Caller};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_user, list_users)).routes(routes!(
-        get_user,
-        replace_user,
-        patch_user,
-        delete_user
-    ))
+    OpenApiRouter::new()
+        .routes(routes!(create_user, list_users))
+        .routes(routes!(get_user, replace_user, patch_user, delete_user))
+        .routes(routes!(user_changes))
 }
 
 const DEFAULT_PAGE: u32 = 20;
@@ -120,6 +118,14 @@ async fn properties(
     }
 }
 
+fn options<'a>(
+    origin: &'a Origin,
+    if_version: Option<i64>,
+    idempotency: Option<&'a IdempotencyRequest>,
+) -> WriteOptions<'a> {
+    WriteOptions { origin, if_version, idempotency }
+}
+
 fn today() -> time::Date {
     OffsetDateTime::now_utc().date()
 }
@@ -152,9 +158,12 @@ async fn create_user(
     let (mut fields, inputs, mut errors) = body.value.parse(today());
     fields.custom_properties = properties(&state, merchant, &inputs, &mut errors).await?;
     errors.into_result()?;
+    let origin = Origin::native();
     let answer = state
         .registry
-        .create_user(merchant, fields, idempotency.as_ref(), |user| render(StatusCode::CREATED, user))
+        .create_user(merchant, fields, options(&origin, None, idempotency.as_ref()), |user| {
+            render(StatusCode::CREATED, user)
+        })
         .await?;
     Ok(respond(answer))
 }
@@ -207,9 +216,12 @@ async fn replace_user(
     let (mut fields, inputs, mut errors) = body.value.parse(today());
     fields.custom_properties = properties(&state, merchant, &inputs, &mut errors).await?;
     errors.into_result()?;
+    let origin = Origin::native();
     let answer = state
         .registry
-        .replace_user(merchant, id, fields, version, idempotency.as_ref(), |user| render(StatusCode::OK, user))
+        .replace_user(merchant, id, fields, options(&origin, version, idempotency.as_ref()), |user| {
+            render(StatusCode::OK, user)
+        })
         .await?;
     Ok(respond(answer))
 }
@@ -248,9 +260,12 @@ async fn patch_user(
         patch.custom_properties = Change::Set(properties(&state, merchant, &inputs, &mut errors).await?);
     }
     errors.into_result()?;
+    let origin = Origin::native();
     let answer = state
         .registry
-        .patch_user(merchant, id, patch, version, idempotency.as_ref(), |user| render(StatusCode::OK, user))
+        .patch_user(merchant, id, patch, options(&origin, version, idempotency.as_ref()), |user| {
+            render(StatusCode::OK, user)
+        })
         .await?;
     Ok(respond(answer))
 }
@@ -275,7 +290,7 @@ async fn delete_user(
 ) -> Result<Response, ApiError> {
     let merchant = caller.merchant(Role::Client)?;
     let id = user_id(&id)?;
-    state.registry.erase_user(merchant, id, if_match(&headers)?).await?;
+    state.registry.erase_user(merchant, id, if_match(&headers)?, &Origin::native()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -366,4 +381,46 @@ async fn list_users(
     users.truncate(page.limit as usize);
     let next_cursor = if more { users.last().map(|u| encode_cursor(u.id)) } else { None };
     Ok(axum::Json(Page::new(users.iter().map(UserView::from).collect(), next_cursor)))
+}
+
+/// One recorded change of a user.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ChangeView {
+    /// The version the change produced.
+    version: i64,
+    /// `created`, `updated` or `erased`.
+    change: &'static str,
+    /// The surface it came through: `native`, `convercus`, `realpay`, `gateway`, `duengage`.
+    surface: &'static str,
+    /// The interaction point the request named, if any.
+    interaction_point: Option<String>,
+    at: String,
+}
+
+/// The history of a user: every change, with the surface and interaction point it came from.
+#[utoipa::path(get, path = "/v1/users/{id}/changes", tag = "users",
+    params(("id" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "Every change, oldest first", body = Page<ChangeView>),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user (or erased)", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn user_changes(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Page<ChangeView>>, ApiError> {
+    let merchant = caller.merchant(Role::Readonly)?;
+    let changes = state.registry.user_changes(merchant, user_id(&id)?).await?;
+    let views = changes
+        .into_iter()
+        .map(|c| ChangeView {
+            version: c.version,
+            change: c.kind.as_str(),
+            surface: c.origin.surface.as_str(),
+            interaction_point: c.origin.interaction_point.map(|p| p.as_str().to_owned()),
+            at: super::rfc3339(c.at),
+        })
+        .collect();
+    Ok(axum::Json(Page::whole(views)))
 }

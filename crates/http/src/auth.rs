@@ -89,6 +89,31 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
     Ok(principal)
 }
 
+/// Charges one request to a key's rate limit (for surfaces that authenticate otherwise than
+/// through [`authenticate`], such as a login).
+pub fn charge(state: &AppState, key: ApiKeyId) -> Result<(), AuthFailure> {
+    state.limiter.check(key)
+}
+
+/// The version an `If-Match` header asks for: `None` when absent or `*` (any version of an
+/// existing resource). A tag that is no version of ours can match nothing, so it is a
+/// [`StoreError::VersionMismatch`](clientele_store::StoreError::VersionMismatch) straight away.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, clientele_store::StoreError> {
+    let mismatch = || clientele_store::StoreError::VersionMismatch;
+    let Some(value) = headers.get(axum::http::header::IF_MATCH) else { return Ok(None) };
+    let value = value.to_str().map_err(|_| mismatch())?.trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    let tag = value.strip_prefix("W/").unwrap_or(value);
+    tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|t| t.parse().ok()).map(Some).ok_or_else(mismatch)
+}
+
+/// The `ETag` of a version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
 /// The authenticated caller of a native request.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller(pub Principal);

@@ -1,4 +1,7 @@
-//! Request extractors whose rejections answer as native problems: a strict JSON body.
+//! Request extractors for every surface: a strict JSON body and a strict query string.
+//! Their failures are [`BodyError`]s, which each surface turns into its own envelope.
+
+use std::marker::PhantomData;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -6,11 +9,36 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use axum::response::IntoResponse;
 use serde::de::DeserializeOwned;
 
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 
 use crate::error::ApiError;
+
+/// Why a request body was not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// Not JSON, or not the JSON of a whole value.
+    Malformed(String),
+    /// Well-formed, but fields are missing, unknown or of the wrong type.
+    Invalid(ValidationErrors),
+    /// Over the body limit.
+    TooLarge,
+    /// Sent with another content type than the surface reads.
+    UnsupportedMediaType,
+}
+
+impl From<BodyError> for ApiError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::Malformed(detail) => ApiError::Malformed(detail),
+            BodyError::Invalid(errors) => ApiError::Validation(errors),
+            BodyError::TooLarge => ApiError::PayloadTooLarge,
+            BodyError::UnsupportedMediaType => ApiError::UnsupportedMediaType("application/json"),
+        }
+    }
+}
 
 /// A JSON request body. The content type must be JSON, the body at most the configured
 /// limit, and the DTO decides what is accepted (DTOs deny unknown fields).
@@ -21,26 +49,33 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        JsonBody::from_request(request, state).await.map(|body| Json(body.value))
+        JsonBody::<T, ApiError>::from_request(request, state).await.map(|body| Json(body.value))
     }
 }
 
 /// A JSON request body together with its bytes (which fingerprint idempotent requests).
+/// `E` is the surface's error type, which its failures answer in.
 #[derive(Debug, Clone)]
-pub struct JsonBody<T> {
+pub struct JsonBody<T, E = ApiError> {
     pub value: T,
     pub raw: Bytes,
+    error: PhantomData<fn() -> E>,
 }
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
+impl<S, T, E> FromRequest<S> for JsonBody<T, E>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+    E: From<BodyError> + IntoResponse,
+{
+    type Rejection = E;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok())) {
-            return Err(ApiError::UnsupportedMediaType("application/json"));
+            return Err(BodyError::UnsupportedMediaType.into());
         }
         let raw = Bytes::from_request(request, state).await.map_err(body_rejection)?;
-        Ok(JsonBody { value: parse_json(&raw)?, raw })
+        Ok(JsonBody { value: decode_json(&raw)?, raw, error: PhantomData })
     }
 }
 
@@ -63,7 +98,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 }
 
 /// Whether a `Content-Type` names JSON (`application/json`, or any `+json` type).
-pub(crate) fn is_json(content_type: Option<&str>) -> bool {
+pub fn is_json(content_type: Option<&str>) -> bool {
     let Some(content_type) = content_type else {
         return false;
     };
@@ -71,23 +106,24 @@ pub(crate) fn is_json(content_type: Option<&str>) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-pub(crate) fn body_rejection(rejection: BytesRejection) -> ApiError {
+/// Why a body could not be read off the wire.
+pub fn body_rejection(rejection: BytesRejection) -> BodyError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge
+        BodyError::TooLarge
     } else {
-        ApiError::Malformed("the request body could not be read".to_owned())
+        BodyError::Malformed("the request body could not be read".to_owned())
     }
 }
 
 /// Parses a JSON body, telling malformed JSON from well-formed JSON of the wrong shape, and
 /// naming the field in the second case.
-pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => ApiError::Validation(field_error(&path, &inner)),
+            serde_json::error::Category::Data => BodyError::Invalid(field_error(&path, &inner)),
             _ => malformed(&inner),
         }
     })?;
@@ -95,8 +131,8 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     Ok(value)
 }
 
-fn malformed(error: &serde_json::Error) -> ApiError {
-    ApiError::Malformed(format!("the body is not valid JSON: {error}"))
+fn malformed(error: &serde_json::Error) -> BodyError {
+    BodyError::Malformed(format!("the body is not valid JSON: {error}"))
 }
 
 fn field_error(path: &str, error: &serde_json::Error) -> ValidationErrors {
@@ -134,9 +170,9 @@ mod tests {
         count: u32,
     }
 
-    fn errors(result: Result<Body, ApiError>) -> Vec<(String, &'static str)> {
+    fn errors(result: Result<Body, BodyError>) -> Vec<(String, &'static str)> {
         match result {
-            Err(ApiError::Validation(errors)) => errors.0.into_iter().map(|e| (e.field, e.violation.code())).collect(),
+            Err(BodyError::Invalid(errors)) => errors.0.into_iter().map(|e| (e.field, e.violation.code())).collect(),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }
@@ -153,20 +189,20 @@ mod tests {
     #[test]
     fn unknown_fields_are_named() {
         assert_eq!(
-            errors(parse_json(br#"{"name": "a", "count": 1, "colour": "red"}"#)),
+            errors(decode_json(br#"{"name": "a", "count": 1, "colour": "red"}"#)),
             vec![("colour".to_owned(), "unknown_field")]
         );
     }
 
     #[test]
     fn missing_and_mistyped_fields_are_named() {
-        assert_eq!(errors(parse_json(br#"{"name": "a"}"#)), vec![("count".to_owned(), "required")]);
-        assert_eq!(errors(parse_json(br#"{"name": "a", "count": "x"}"#)), vec![("count".to_owned(), "invalid")]);
+        assert_eq!(errors(decode_json(br#"{"name": "a"}"#)), vec![("count".to_owned(), "required")]);
+        assert_eq!(errors(decode_json(br#"{"name": "a", "count": "x"}"#)), vec![("count".to_owned(), "invalid")]);
     }
 
     #[test]
     fn malformed_json_is_not_a_field_error() {
-        assert!(matches!(parse_json::<Body>(br#"{"name": "#), Err(ApiError::Malformed(_))));
-        assert!(matches!(parse_json::<Body>(br#"{"name": "a", "count": 1} x"#), Err(ApiError::Malformed(_))));
+        assert!(matches!(decode_json::<Body>(br#"{"name": "#), Err(BodyError::Malformed(_))));
+        assert!(matches!(decode_json::<Body>(br#"{"name": "a", "count": 1} x"#), Err(BodyError::Malformed(_))));
     }
 }

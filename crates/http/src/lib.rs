@@ -16,13 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
 use clientele_service::Registry;
 use clientele_store::StoreMetrics;
 
-pub use auth::{AuthFailure, Caller, RateLimit, authenticate, credential};
+pub use auth::{AuthFailure, Caller, RateLimit, authenticate, charge, credential, etag, if_match};
 pub use error::{ApiError, Problem};
-pub use extract::{Json, JsonBody, Query};
+pub use extract::{BodyError, Json, JsonBody, Query, body_rejection, decode_json, is_json};
 pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED, idempotency_request, respond, stored_response};
 pub use openapi::ApiDoc;
 
@@ -51,11 +52,18 @@ pub struct AppState {
     metrics: Arc<middleware::Metrics>,
 }
 
-/// The whole HTTP application: every surface, the operations endpoints and the middleware.
-pub fn app(registry: Registry, settings: &HttpSettings, store_metrics: &StoreMetrics) -> Router {
+/// The whole HTTP application: the native API, the vendor `surfaces` (each a router of its
+/// own facade crate), the operations endpoints and the middleware around all of them.
+pub fn app(
+    registry: Registry,
+    settings: &HttpSettings,
+    store_metrics: &StoreMetrics,
+    surfaces: Vec<OpenApiRouter<AppState>>,
+) -> Router {
     let metrics = Arc::new(middleware::Metrics::new(store_metrics));
     let state = AppState { registry, limiter: auth::Limiter::new(settings.rate_limit), metrics };
-    let (api, openapi) = routes::router().merge(ops::router()).split_for_parts();
+    let api = surfaces.into_iter().fold(routes::router().merge(ops::router()), OpenApiRouter::merge);
+    let (api, openapi) = api.split_for_parts();
     let router = api
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(|| async { ApiError::NotFound });

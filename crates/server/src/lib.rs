@@ -76,7 +76,8 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = clientele_http::app(registry, &settings.http, store_metrics);
+    let surfaces = vec![clientele_facade_convercus::router()];
+    let app = clientele_http::app(registry, &settings.http, store_metrics, surfaces);
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signal = Arc::clone(&stopping);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {

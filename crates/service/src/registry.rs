@@ -91,6 +91,11 @@ impl Registry {
         Ok((principal, token))
     }
 
+    /// Issues an access token for an authenticated caller, valid for `ttl`.
+    pub fn issue_token(&self, principal: &Principal, ttl: Duration) -> Result<AccessToken, StoreError> {
+        self.tokens.issue(principal.key_id, ttl)
+    }
+
     // --- interaction points -------------------------------------------------------------
 
     pub async fn create_interaction_point(

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 use clientele_service::AuthError;
 
 use crate::error::Problem;
-use crate::extract::{body_rejection, is_json, parse_json};
+use crate::extract::{body_rejection, decode_json, is_json};
 use crate::{ApiError, AppState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -127,7 +127,7 @@ async fn issue_token(
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let body = body.map_err(body_rejection)?;
     let (client_id, secret) = if is_json(content_type) {
-        (None, parse_json::<TokenRequest>(&body)?.api_key)
+        (None, decode_json::<TokenRequest>(&body)?.api_key)
     } else if content_type.is_some_and(|t| t.starts_with("application/x-www-form-urlencoded")) {
         let form = serde_urlencoded::from_bytes::<ClientCredentials>(&body)
             .map_err(|e| oauth(StatusCode::BAD_REQUEST, "invalid_request", e.to_string()))?;

@@ -3,7 +3,7 @@
 mod dto;
 
 use axum::extract::{Path, State};
-use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, LOCATION};
+use axum::http::header::{CONTENT_TYPE, ETAG, LOCATION};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -59,29 +59,10 @@ fn user_id(id: &str) -> Result<UserId, ApiError> {
     id.parse().map_err(|_| ApiError::NotFound)
 }
 
-fn etag(user: &User) -> String {
-    format!("\"{}\"", user.version)
-}
-
-/// The version `If-Match` asks for: `None` when absent or `*` (any version of an existing
-/// user). A tag that is no version of ours can match nothing.
-fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
-    let Some(value) = headers.get(IF_MATCH) else { return Ok(None) };
-    let value = value.to_str().map_err(|_| ApiError::PreconditionFailed)?.trim();
-    if value == "*" {
-        return Ok(None);
-    }
-    let tag = value.strip_prefix("W/").unwrap_or(value);
-    tag.strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .and_then(|t| t.parse().ok())
-        .map(Some)
-        .ok_or(ApiError::PreconditionFailed)
-}
-
 /// A user as a stored answer: JSON, with its `ETag` (and `Location` when created).
 fn render(status: StatusCode, user: &User) -> StoredResponse {
-    let mut headers = vec![(CONTENT_TYPE.to_string(), "application/json".to_owned()), (ETAG.to_string(), etag(user))];
+    let mut headers =
+        vec![(CONTENT_TYPE.to_string(), "application/json".to_owned()), (ETAG.to_string(), crate::etag(user.version))];
     if status == StatusCode::CREATED {
         headers.push((LOCATION.to_string(), format!("/v1/users/{}", user.id)));
     }
@@ -211,7 +192,7 @@ async fn replace_user(
 ) -> Result<Response, ApiError> {
     let merchant = caller.merchant(Role::Client)?;
     let id = user_id(&id)?;
-    let version = if_match(&headers)?;
+    let version = crate::if_match(&headers)?;
     let idempotency = idempotency(&headers, &method, &uri, &body.raw)?;
     let (mut fields, inputs, mut errors) = body.value.parse(today());
     fields.custom_properties = properties(&state, merchant, &inputs, &mut errors).await?;
@@ -253,7 +234,7 @@ async fn patch_user(
 ) -> Result<Response, ApiError> {
     let merchant = caller.merchant(Role::Client)?;
     let id = user_id(&id)?;
-    let version = if_match(&headers)?;
+    let version = crate::if_match(&headers)?;
     let idempotency = idempotency(&headers, &method, &uri, &body.raw)?;
     let (mut patch, inputs, mut errors) = body.value.parse(today());
     if let Some(inputs) = inputs {
@@ -290,7 +271,7 @@ async fn delete_user(
 ) -> Result<Response, ApiError> {
     let merchant = caller.merchant(Role::Client)?;
     let id = user_id(&id)?;
-    state.registry.erase_user(merchant, id, if_match(&headers)?, &Origin::native()).await?;
+    state.registry.erase_user(merchant, id, crate::if_match(&headers)?, &Origin::native()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

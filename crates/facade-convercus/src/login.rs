@@ -1,0 +1,84 @@
+//! `POST /auth/login`: the vendor's legacy login. `org` is the merchant number, `userName`
+//! the id of one of its API keys, `password` that key's secret; the answer carries a JWT
+//! valid for 24 hours, accepted by every surface.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use clientele_domain::credential::{ApiKeySecret, KeyOwner};
+use clientele_http::{AppState, JsonBody};
+use clientele_service::AuthError;
+use clientele_store::StoreError;
+
+use crate::error::{ConvercusError, ConvercusErrorBody};
+
+/// How long a login's token is valid, as the vendor's are.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConvercusLogin {
+    /// The merchant number.
+    #[schema(example = "M1001")]
+    org: String,
+    /// The id of one of the merchant's API keys.
+    #[schema(example = "01934f5e-8a61-7c7e-b6b1-3f2a9a6d0c11")]
+    user_name: String,
+    /// That API key's secret.
+    #[schema(example = "clt_3q2-7wWkWcTn9nXo0b5sYQm0F1xE8jJq4rV6tKpHh0A")]
+    password: String,
+}
+
+/// A token for the `Authorization` header of every other call.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConvercusToken {
+    /// The JWT.
+    token: String,
+    #[schema(example = "Bearer")]
+    token_type: &'static str,
+    /// Seconds until it expires (86400).
+    expires_in: u64,
+}
+
+fn refused() -> ConvercusError {
+    ConvercusError::new(StatusCode::UNAUTHORIZED, "invalid credentials")
+}
+
+/// Log in (Convercus legacy login).
+#[utoipa::path(post, path = "/auth/login", tag = "convercus", security(()),
+    request_body = ConvercusLogin,
+    responses(
+        (status = 200, description = "Logged in", body = ConvercusToken),
+        (status = 400, description = "Malformed body", body = ConvercusErrorBody),
+        (status = 401, description = "Invalid credentials", body = ConvercusErrorBody),
+    ))]
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    body: JsonBody<ConvercusLogin, ConvercusError>,
+) -> Result<axum::Json<ConvercusToken>, ConvercusError> {
+    let body = body.value;
+    let secret = ApiKeySecret::recognise(&body.password).ok_or_else(refused)?;
+    let principal = match state.registry.authenticate(secret.expose()).await {
+        Ok(principal) => principal,
+        Err(AuthError::Store(error)) => return Err(error.into()),
+        Err(_) => return Err(refused()),
+    };
+    let KeyOwner::Merchant { merchant, .. } = principal.owner else { return Err(refused()) };
+    if principal.key_id.to_string() != body.user_name.trim() {
+        return Err(refused());
+    }
+    match state.registry.store().merchant(merchant).await {
+        Ok(found) if found.number.as_str() == body.org.trim() => {}
+        Ok(_) | Err(StoreError::NotFound) => return Err(refused()),
+        Err(error) => return Err(error.into()),
+    }
+    clientele_http::charge(&state, principal.key_id)?;
+    let token = state.registry.issue_token(&principal, TOKEN_LIFETIME)?;
+    Ok(axum::Json(ConvercusToken { token: token.token, token_type: "Bearer", expires_in: token.expires_in.as_secs() }))
+}

@@ -34,7 +34,7 @@ async fn metrics_count_requests_by_route_and_status_and_time_the_store() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_openapi_document_describes_every_native_endpoint() {
+async fn the_openapi_document_describes_every_endpoint_of_every_surface() {
     let app = TestApp::spawn().await;
     let document: Value =
         app.client.get(format!("{}/openapi.json", app.url)).send().await.unwrap().json().await.unwrap();
@@ -61,6 +61,13 @@ async fn the_openapi_document_describes_every_native_endpoint() {
         ("/v1/users/{id}", "put"),
         ("/v1/users/{id}", "patch"),
         ("/v1/users/{id}", "delete"),
+        ("/users", "post"),
+        ("/users/{userId}", "get"),
+        ("/users/{userId}/", "get"),
+        ("/users/{userId}", "put"),
+        ("/users/{userId}", "patch"),
+        ("/users/{userId}", "delete"),
+        ("/auth/login", "post"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),

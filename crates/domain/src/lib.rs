@@ -9,9 +9,11 @@ mod error;
 mod id;
 mod text;
 
+pub mod contract;
 pub mod credential;
 pub mod interaction_point;
 pub mod merchant;
+pub mod money;
 pub mod property;
 pub mod user;
 

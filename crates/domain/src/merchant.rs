@@ -44,17 +44,26 @@ pub struct Merchant {
     pub number: MerchantNumber,
     pub name: DisplayName,
     pub created_at: OffsetDateTime,
+    /// Whether South African ID numbers are checked strictly (13 digits, Luhn, agreeing with
+    /// the date of birth and gender) on every surface. Off by default.
+    pub strict_sa_id: bool,
 }
 
 impl Merchant {
     /// A new merchant with a fresh id.
     pub fn new(number: MerchantNumber, name: DisplayName, now: OffsetDateTime) -> Self {
-        Merchant { id: MerchantId::generate(), number, name, created_at: now }
+        Merchant { id: MerchantId::generate(), number, name, created_at: now, strict_sa_id: false }
     }
 
     /// Rebuilds a merchant from stored columns, which were parsed before they were written.
-    pub fn from_stored(id: MerchantId, number: String, name: String, created_at: OffsetDateTime) -> Self {
-        Merchant { id, number: MerchantNumber(number), name: DisplayName::from_stored(name), created_at }
+    pub fn from_stored(
+        id: MerchantId,
+        number: String,
+        name: String,
+        created_at: OffsetDateTime,
+        strict_sa_id: bool,
+    ) -> Self {
+        Merchant { id, number: MerchantNumber(number), name: DisplayName::from_stored(name), created_at, strict_sa_id }
     }
 }
 

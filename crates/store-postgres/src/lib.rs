@@ -4,6 +4,7 @@
 //! Every tenant table is keyed by `merchant_id` first, so the schema can be distributed by
 //! merchant (Citus or another PostgreSQL-compatible engine) without change.
 
+mod contracts;
 mod rows;
 mod users;
 
@@ -15,12 +16,15 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use time::{Duration, OffsetDateTime};
 
+use clientele_domain::contract::{Contract, ContractId, ContractNumber};
 use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, SigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId};
 use clientele_domain::user::{Origin, User, UserChange, UserId};
-use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, Store, StoreError, StoreMetrics, UserFilter};
+use clientele_store::{
+    IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, Store, StoreError, StoreMetrics, UserFilter,
+};
 
 use crate::rows::store_error;
 
@@ -164,6 +168,14 @@ impl Store for PgStore {
         let sql = format!("SELECT {} FROM merchants WHERE number = $1", rows::MERCHANT_COLUMNS);
         self.timed("merchant_by_number", async {
             map_one(sqlx::query(&sql).bind(number.as_str()).fetch_one(&self.pool).await, rows::merchant)
+        })
+        .await
+    }
+
+    async fn set_strict_sa_id(&self, merchant: MerchantId, strict: bool) -> Result<Merchant, StoreError> {
+        let sql = format!("UPDATE merchants SET strict_sa_id = $2 WHERE id = $1 RETURNING {}", rows::MERCHANT_COLUMNS);
+        self.timed("set_strict_sa_id", async {
+            map_one(sqlx::query(&sql).bind(merchant.as_uuid()).bind(strict).fetch_one(&self.pool).await, rows::merchant)
         })
         .await
     }
@@ -465,6 +477,88 @@ impl Store for PgStore {
         self.timed("complete_idempotency_key", async {
             let mut conn = self.pool.acquire().await.map_err(store_error)?;
             users::complete(&mut conn, merchant, answer).await
+        })
+        .await
+    }
+
+    async fn create_users(
+        &self,
+        merchant: MerchantId,
+        items: &[NewUserRecord],
+        origin: &Origin,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        self.timed("create_users", async {
+            // One transaction, one savepoint per item: a failing item is rolled back alone.
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            let mut results = Vec::with_capacity(items.len());
+            for item in items {
+                sqlx::query("SAVEPOINT item").execute(&mut *tx).await.map_err(store_error)?;
+                let mut result = users::create(&mut tx, merchant, &item.user, origin, None).await;
+                if let (Ok(()), Some(contract)) = (&result, &item.contract) {
+                    result = contracts::insert(&mut tx, merchant, contract).await;
+                }
+                let end = if result.is_ok() { "RELEASE SAVEPOINT item" } else { "ROLLBACK TO SAVEPOINT item" };
+                sqlx::query(end).execute(&mut *tx).await.map_err(store_error)?;
+                if let Err(StoreError::Other(error)) = result {
+                    return Err(StoreError::Other(error));
+                }
+                results.push(result);
+            }
+            tx.commit().await.map_err(store_error)?;
+            Ok(results)
+        })
+        .await
+    }
+
+    async fn create_contract(&self, merchant: MerchantId, contract: &Contract) -> Result<(), StoreError> {
+        self.timed("create_contract", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            contracts::insert(&mut conn, merchant, contract).await
+        })
+        .await
+    }
+
+    async fn contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, StoreError> {
+        self.timed("contract", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            contracts::get(&mut conn, merchant, id).await
+        })
+        .await
+    }
+
+    async fn contract_by_number(&self, merchant: MerchantId, number: &ContractNumber) -> Result<Contract, StoreError> {
+        self.timed("contract_by_number", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            contracts::by_number(&mut conn, merchant, number.as_str()).await
+        })
+        .await
+    }
+
+    async fn contracts_of_user(&self, merchant: MerchantId, user: UserId) -> Result<Vec<Contract>, StoreError> {
+        self.timed("contracts_of_user", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            contracts::of_user(&mut conn, merchant, user).await
+        })
+        .await
+    }
+
+    async fn update_contract(
+        &self,
+        merchant: MerchantId,
+        contract: &Contract,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        self.timed("update_contract", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            contracts::update(&mut conn, merchant, contract, expected_version).await
+        })
+        .await
+    }
+
+    async fn next_call_sequence(&self, merchant: MerchantId) -> Result<i64, StoreError> {
+        self.timed("next_call_sequence", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            contracts::next_call_sequence(&mut conn, merchant).await
         })
         .await
     }

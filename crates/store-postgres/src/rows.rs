@@ -19,7 +19,7 @@ fn decode(column: &str, error: impl std::error::Error + Send + Sync + 'static) -
 #[error("unexpected stored value {0:?}")]
 struct UnexpectedValue(String);
 
-pub(crate) const MERCHANT_COLUMNS: &str = "id, number, name, created_at";
+pub(crate) const MERCHANT_COLUMNS: &str = "id, number, name, created_at, strict_sa_id";
 
 pub(crate) fn merchant(row: &PgRow) -> sqlx::Result<Merchant> {
     Ok(Merchant::from_stored(
@@ -27,6 +27,7 @@ pub(crate) fn merchant(row: &PgRow) -> sqlx::Result<Merchant> {
         row.try_get("number")?,
         row.try_get("name")?,
         row.try_get("created_at")?,
+        row.try_get("strict_sa_id")?,
     ))
 }
 
@@ -115,6 +116,7 @@ fn unique_rule(constraint: &str) -> Option<Unique> {
         "property_definitions_active_name" => Unique::PropertyName,
         "users_customer_ref" => Unique::CustomerRef,
         "users_national_id" => Unique::NationalId,
+        "contracts_number" => Unique::ContractNumber,
         _ => return None,
     })
 }

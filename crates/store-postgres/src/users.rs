@@ -22,7 +22,7 @@ use crate::rows::store_error;
 
 const USER_COLUMNS: &str = "id, customer_ref, given_name, family_name, email, phone, phone_e164, birth_date, \
      gender, country, national_id, passport_number, street, suburb, city, region, postal_code, loyalty_points, \
-     version, created_at, updated_at";
+     version, created_at, updated_at, phone_national";
 
 fn decode(column: &str, message: &str) -> sqlx::Error {
     sqlx::Error::ColumnDecode { index: column.to_owned(), source: message.to_owned().into() }
@@ -42,7 +42,15 @@ fn user(row: &PgRow) -> sqlx::Result<User> {
         given_name: text(row, "given_name", PersonName::from_stored)?,
         family_name: text(row, "family_name", PersonName::from_stored)?,
         email: text(row, "email", Email::from_stored)?,
-        phone: phone.map(|given| row.try_get("phone_e164").map(|e164| Phone::from_stored(given, e164))).transpose()?,
+        phone: phone
+            .map(|given| {
+                Ok::<_, sqlx::Error>(Phone::from_stored(
+                    given,
+                    row.try_get("phone_e164")?,
+                    row.try_get("phone_national")?,
+                ))
+            })
+            .transpose()?,
         birth_date: birth_date.map(BirthDate::from_stored),
         gender: gender.map(|g| Gender::parse("gender", &g).map_err(|_| decode("gender", &g))).transpose()?,
         country: country.map(|c| CountryCode::parse("country", &c).map_err(|_| decode("country", &c))).transpose()?,
@@ -90,6 +98,7 @@ fn bind_fields<'q>(query: Query<'q, Postgres, PgArguments>, user: &'q User) -> Q
         .bind(f.address.postal_code.as_ref().map(PostalCode::as_str))
         .bind(user.version)
         .bind(user.updated_at)
+        .bind(f.phone.as_ref().and_then(Phone::national))
 }
 
 async fn write_properties(conn: &mut PgConnection, merchant: MerchantId, user: &User) -> Result<(), StoreError> {
@@ -207,9 +216,9 @@ pub(crate) async fn create(
     let query = sqlx::query(
         "INSERT INTO users (merchant_id, id, customer_ref, given_name, family_name, email, email_lower, phone,
              phone_e164, birth_date, gender, country, national_id, passport_number, street, suburb, city, region,
-             postal_code, version, updated_at, loyalty_points, created_at)
+             postal_code, version, updated_at, phone_national, loyalty_points, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-             $22, $23)",
+             $22, $23, $24)",
     )
     .bind(merchant.as_uuid())
     .bind(user.id.as_uuid());
@@ -252,8 +261,8 @@ pub(crate) async fn update(
         "UPDATE users SET customer_ref = $3, given_name = $4, family_name = $5, email = $6, email_lower = $7,
              phone = $8, phone_e164 = $9, birth_date = $10, gender = $11, country = $12, national_id = $13,
              passport_number = $14, street = $15, suburb = $16, city = $17, region = $18, postal_code = $19,
-             version = $20, updated_at = $21
-         WHERE merchant_id = $1 AND id = $2 AND version = $22 AND erased_at IS NULL",
+             version = $20, updated_at = $21, phone_national = $22
+         WHERE merchant_id = $1 AND id = $2 AND version = $23 AND erased_at IS NULL",
     )
     .bind(merchant.as_uuid())
     .bind(user.id.as_uuid());
@@ -279,7 +288,7 @@ pub(crate) async fn erase(
 ) -> Result<(), StoreError> {
     let erased = sqlx::query(
         "UPDATE users SET customer_ref = NULL, given_name = NULL, family_name = NULL, email = NULL,
-             email_lower = NULL, phone = NULL, phone_e164 = NULL, birth_date = NULL, gender = NULL, country = NULL,
+             email_lower = NULL, phone = NULL, phone_e164 = NULL, phone_national = NULL, birth_date = NULL, gender = NULL, country = NULL,
              national_id = NULL, passport_number = NULL, street = NULL, suburb = NULL, city = NULL, region = NULL,
              postal_code = NULL, loyalty_points = 0, version = version + 1, updated_at = $3, erased_at = $3
          WHERE merchant_id = $1 AND id = $2 AND erased_at IS NULL AND ($4::bigint IS NULL OR version = $4)
@@ -364,7 +373,9 @@ pub(crate) async fn list(
     }
     if let Some(phone) = &filter.phone {
         query.push(" AND (phone = ").push_bind(phone.given.clone());
-        query.push(" OR phone_e164 = ").push_bind(phone.e164.clone().unwrap_or_else(|| phone.given.clone())).push(")");
+        query.push(" OR phone_e164 = ").push_bind(phone.e164.clone().unwrap_or_else(|| phone.given.clone()));
+        query.push(" OR phone_national = ").push_bind(phone.national.clone().unwrap_or_else(|| phone.given.clone()));
+        query.push(")");
     }
     if let Some(customer_ref) = &filter.customer_ref {
         query.push(" AND customer_ref = ").push_bind(customer_ref.clone());

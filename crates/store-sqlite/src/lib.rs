@@ -2,6 +2,7 @@
 //! concurrent writes together, and a pool of readers that never wait for it.
 
 mod connect;
+mod contracts;
 mod migrate;
 mod pool;
 mod rows;
@@ -15,12 +16,15 @@ use async_trait::async_trait;
 use rusqlite::{Connection, params};
 use time::{Duration, OffsetDateTime};
 
+use clientele_domain::contract::{Contract, ContractId, ContractNumber};
 use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, SigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId};
 use clientele_domain::user::{Origin, User, UserChange, UserId};
-use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, Store, StoreError, StoreMetrics, UserFilter};
+use clientele_store::{
+    IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, Store, StoreError, StoreMetrics, UserFilter,
+};
 
 use crate::pool::ReaderPool;
 use crate::rows::{micros, store_error};
@@ -187,6 +191,14 @@ impl Store for SqliteStore {
     async fn merchant_by_number(&self, number: &MerchantNumber) -> Result<Merchant, StoreError> {
         let sql = format!("SELECT {} FROM merchants WHERE number = ?1", rows::MERCHANT_COLUMNS);
         self.read("merchant_by_number", |conn| one(conn, &sql, [number.as_str()], rows::merchant))
+    }
+
+    async fn set_strict_sa_id(&self, merchant: MerchantId, strict: bool) -> Result<Merchant, StoreError> {
+        let sql = format!("UPDATE merchants SET strict_sa_id = ?2 WHERE id = ?1 RETURNING {}", rows::MERCHANT_COLUMNS);
+        self.write("set_strict_sa_id", move |conn| {
+            one(conn, &sql, params![merchant.to_string(), strict], rows::merchant)
+        })
+        .await
     }
 
     async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
@@ -441,6 +453,59 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let answer = answer.clone();
         self.write("complete_idempotency_key", move |conn| users::complete(conn, merchant, &answer)).await
+    }
+
+    async fn create_users(
+        &self,
+        merchant: MerchantId,
+        items: &[NewUserRecord],
+        origin: &Origin,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        // Each item is a write of its own; the writer commits them together, each in its
+        // own savepoint, so a failing item leaves the others untouched.
+        let started = Instant::now();
+        let writes = items.iter().map(|item| {
+            let (item, origin) = (item.clone(), origin.clone());
+            self.writer.write(move |conn| {
+                users::create(conn, merchant, &item.user, &origin, None)?;
+                item.contract.as_ref().map_or(Ok(()), |contract| contracts::insert(conn, merchant, contract))
+            })
+        });
+        let results = futures::future::join_all(writes).await;
+        let failed = results.iter().any(|r| matches!(r, Err(StoreError::Other(_))));
+        self.metrics.observe(BACKEND, "create_users", !failed, started.elapsed());
+        Ok(results)
+    }
+
+    async fn create_contract(&self, merchant: MerchantId, contract: &Contract) -> Result<(), StoreError> {
+        let contract = contract.clone();
+        self.write("create_contract", move |conn| contracts::insert(conn, merchant, &contract)).await
+    }
+
+    async fn contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, StoreError> {
+        self.read("contract", |conn| contracts::get(conn, merchant, id))
+    }
+
+    async fn contract_by_number(&self, merchant: MerchantId, number: &ContractNumber) -> Result<Contract, StoreError> {
+        self.read("contract_by_number", |conn| contracts::by_number(conn, merchant, number.as_str()))
+    }
+
+    async fn contracts_of_user(&self, merchant: MerchantId, user: UserId) -> Result<Vec<Contract>, StoreError> {
+        self.read("contracts_of_user", |conn| contracts::of_user(conn, merchant, user))
+    }
+
+    async fn update_contract(
+        &self,
+        merchant: MerchantId,
+        contract: &Contract,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        let contract = contract.clone();
+        self.write("update_contract", move |conn| contracts::update(conn, merchant, &contract, expected_version)).await
+    }
+
+    async fn next_call_sequence(&self, merchant: MerchantId) -> Result<i64, StoreError> {
+        self.write("next_call_sequence", move |conn| contracts::next_call_sequence(conn, merchant)).await
     }
 }
 

@@ -8,6 +8,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "users", include_str!("../migrations/0002_users.sql")),
     (3, "user_changes", include_str!("../migrations/0003_user_changes.sql")),
+    (4, "contracts", include_str!("../migrations/0004_contracts.sql")),
 ];
 
 /// Applies the migrations `conn` has not seen yet; returns how many it applied.

@@ -42,10 +42,16 @@ pub(crate) fn uuid_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
 #[error("unexpected stored value {0:?}")]
 struct UnexpectedValue(String);
 
-pub(crate) const MERCHANT_COLUMNS: &str = "id, number, name, created_at";
+pub(crate) const MERCHANT_COLUMNS: &str = "id, number, name, created_at, strict_sa_id";
 
 pub(crate) fn merchant(row: &Row<'_>) -> rusqlite::Result<Merchant> {
-    Ok(Merchant::from_stored(MerchantId::from_uuid(uuid_at(row, 0)?), row.get(1)?, row.get(2)?, time_at(row, 3)?))
+    Ok(Merchant::from_stored(
+        MerchantId::from_uuid(uuid_at(row, 0)?),
+        row.get(1)?,
+        row.get(2)?,
+        time_at(row, 3)?,
+        row.get(4)?,
+    ))
 }
 
 pub(crate) const API_KEY_COLUMNS: &str = "id, merchant_id, role, name, prefix, digest, created_at, revoked_at";
@@ -137,6 +143,7 @@ fn unique_rule(message: &str) -> Option<Unique> {
         "property_definitions.merchant_id, property_definitions.name" => Unique::PropertyName,
         "users.merchant_id, users.customer_ref" => Unique::CustomerRef,
         "index 'users_national_id'" => Unique::NationalId,
+        "contracts.merchant_id, contracts.contract_number" => Unique::ContractNumber,
         _ => return None,
     })
 }

@@ -22,7 +22,7 @@ use crate::{all, execute, one};
 
 const USER_COLUMNS: &str = "id, customer_ref, given_name, family_name, email, phone, phone_e164, birth_date, \
      gender, country, national_id, passport_number, street, suburb, city, region, postal_code, loyalty_points, \
-     version, created_at, updated_at";
+     version, created_at, updated_at, phone_national";
 
 fn conversion(idx: usize, message: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, message.to_owned().into())
@@ -43,7 +43,9 @@ fn user(row: &Row<'_>) -> rusqlite::Result<User> {
         given_name: text(row, 2, PersonName::from_stored)?,
         family_name: text(row, 3, PersonName::from_stored)?,
         email: text(row, 4, Email::from_stored)?,
-        phone: phone.map(|given| row.get(6).map(|e164| Phone::from_stored(given, e164))).transpose()?,
+        phone: phone
+            .map(|given| Ok::<_, rusqlite::Error>(Phone::from_stored(given, row.get(6)?, row.get(21)?)))
+            .transpose()?,
         birth_date: birth_date
             .map(|d| parse_date("birth_date", &d).map(BirthDate::from_stored).map_err(|_| conversion(7, "birth_date")))
             .transpose()?,
@@ -103,12 +105,13 @@ fn write_values(merchant: MerchantId, user: &User) -> Vec<Value> {
         Value::Integer(user.version),
         Value::Integer(micros(user.created_at)),
         Value::Integer(micros(user.updated_at)),
+        opt(f.phone.as_ref().and_then(Phone::national)),
     ]
 }
 
 const WRITE_COLUMNS: &str = "merchant_id, id, customer_ref, given_name, family_name, email, email_lower, phone, \
      phone_e164, birth_date, gender, country, national_id, passport_number, street, suburb, city, region, \
-     postal_code, loyalty_points, version, created_at, updated_at";
+     postal_code, loyalty_points, version, created_at, updated_at, phone_national";
 
 fn write_properties(conn: &Connection, merchant: MerchantId, user: &User) -> Result<(), StoreError> {
     execute(
@@ -192,7 +195,8 @@ pub(crate) fn create(
     origin: &Origin,
     answer: Option<&IdempotentAnswer>,
 ) -> Result<(), StoreError> {
-    let placeholders = (1..=23).map(|n| format!("?{n}")).collect::<Vec<_>>().join(", ");
+    let columns = WRITE_COLUMNS.split(", ").count();
+    let placeholders = (1..=columns).map(|n| format!("?{n}")).collect::<Vec<_>>().join(", ");
     let sql = format!("INSERT INTO users ({WRITE_COLUMNS}) VALUES ({placeholders})");
     execute(conn, &sql, params_from_iter(write_values(merchant, user)))?;
     write_properties(conn, merchant, user)?;
@@ -230,11 +234,12 @@ pub(crate) fn update(
         .map(|(n, column)| format!("{column} = ?{}", n + 1))
         .collect::<Vec<_>>()
         .join(", ");
-    let sql = format!(
-        "UPDATE users SET {assignments} WHERE merchant_id = ?1 AND id = ?2 AND version = ?24 AND erased_at IS NULL"
-    );
     let mut values = write_values(merchant, user);
     values.push(Value::Integer(expected_version));
+    let sql = format!(
+        "UPDATE users SET {assignments} WHERE merchant_id = ?1 AND id = ?2 AND version = ?{} AND erased_at IS NULL",
+        values.len()
+    );
     if execute(conn, &sql, params_from_iter(values))? == 0 {
         return Err(missing_or_changed(conn, merchant, user.id));
     }
@@ -251,8 +256,8 @@ pub(crate) fn erase(
     origin: &Origin,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let personal = "customer_ref, given_name, family_name, email, email_lower, phone, phone_e164, birth_date, \
-         gender, country, national_id, passport_number, street, suburb, city, region, postal_code";
+    let personal = "customer_ref, given_name, family_name, email, email_lower, phone, phone_e164, phone_national, \
+         birth_date, gender, country, national_id, passport_number, street, suburb, city, region, postal_code";
     let cleared = personal.split(", ").map(|c| format!("{c} = NULL")).collect::<Vec<_>>().join(", ");
     let sql = format!(
         "UPDATE users SET {cleared}, loyalty_points = 0, version = version + 1, updated_at = ?3, erased_at = ?3
@@ -336,7 +341,8 @@ pub(crate) fn list(
     }
     if let Some(phone) = &filter.phone {
         condition(&mut sql, " AND (phone = ?", Value::Text(phone.given.clone()));
-        condition(&mut sql, " OR phone_e164 = ?)", opt(phone.e164.as_deref().or(Some(&phone.given))));
+        condition(&mut sql, " OR phone_e164 = ?", opt(phone.e164.as_deref().or(Some(&phone.given))));
+        condition(&mut sql, " OR phone_national = ?)", opt(phone.national.as_deref().or(Some(&phone.given))));
     }
     if let Some(customer_ref) = &filter.customer_ref {
         condition(&mut sql, " AND customer_ref = ?", Value::Text(customer_ref.clone()));

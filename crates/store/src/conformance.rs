@@ -21,6 +21,7 @@ use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, V
 
 use crate::{Store, StoreError, Unique};
 
+mod contracts;
 mod users;
 
 /// Every check, by name, for the test binary to run one by one.
@@ -39,6 +40,9 @@ pub const CHECKS: &[&str] = &[
     "erasure_clears_a_user_and_frees_its_keys",
     "users_are_listed_by_filter_in_pages",
     "idempotency_keys_are_claimed_completed_replayed_and_released",
+    "contracts_round_trip_and_outlive_erasure",
+    "batch_items_stand_alone",
+    "call_sequences_increase_per_merchant",
 ];
 
 /// Runs the named check.
@@ -58,6 +62,9 @@ pub async fn run(name: &str, store: Arc<dyn Store>) {
         "erasure_clears_a_user_and_frees_its_keys" => users::erasure(store).await,
         "users_are_listed_by_filter_in_pages" => users::listing(store).await,
         "idempotency_keys_are_claimed_completed_replayed_and_released" => users::idempotency(store).await,
+        "contracts_round_trip_and_outlive_erasure" => contracts::round_trip(store).await,
+        "batch_items_stand_alone" => contracts::batches(store).await,
+        "call_sequences_increase_per_merchant" => contracts::call_sequences(store).await,
         other => panic!("no conformance check named {other}"),
     }
 }

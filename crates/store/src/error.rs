@@ -11,6 +11,7 @@ pub enum Unique {
     PropertyName,
     CustomerRef,
     NationalId,
+    ContractNumber,
 }
 
 impl fmt::Display for Unique {
@@ -24,6 +25,7 @@ impl fmt::Display for Unique {
             Unique::PropertyName => "an active property definition with this name already exists",
             Unique::CustomerRef => "a user with this customer reference already exists",
             Unique::NationalId => "a user with this national id and country already exists",
+            Unique::ContractNumber => "a contract with this number already exists",
         })
     }
 }

@@ -13,6 +13,7 @@ mod records;
 pub mod conformance;
 
 use async_trait::async_trait;
+use clientele_domain::contract::{Contract, ContractId, ContractNumber};
 use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, SigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
@@ -22,7 +23,9 @@ use time::{Duration, OffsetDateTime};
 
 pub use error::{StoreError, Unique};
 pub use metrics::StoreMetrics;
-pub use records::{IdempotencyClaim, IdempotentAnswer, PageRequest, PhoneLookup, StoredResponse, UserFilter};
+pub use records::{
+    IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PhoneLookup, StoredResponse, UserFilter,
+};
 
 /// Everything Clientele keeps. Both implementations pass the same conformance suite.
 #[async_trait]
@@ -42,6 +45,9 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     async fn merchant(&self, id: MerchantId) -> Result<Merchant, StoreError>;
 
     async fn merchant_by_number(&self, number: &MerchantNumber) -> Result<Merchant, StoreError>;
+
+    /// Turns the strict South African ID check on or off for a merchant.
+    async fn set_strict_sa_id(&self, merchant: MerchantId, strict: bool) -> Result<Merchant, StoreError>;
 
     /// All merchants, oldest first. For platform keys only.
     async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError>;
@@ -180,4 +186,39 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// that changed nothing but must still be repeated as it was).
     async fn complete_idempotency_key(&self, merchant: MerchantId, answer: &IdempotentAnswer)
     -> Result<(), StoreError>;
+
+    // --- contracts and batches ---------------------------------------------------------
+
+    /// Creates users, each with its optional first contract, each standing alone: an item
+    /// that fails (a conflict) writes nothing and does not stop the others. The answer has
+    /// one result per item, in order.
+    async fn create_users(
+        &self,
+        merchant: MerchantId,
+        items: &[NewUserRecord],
+        origin: &Origin,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
+
+    /// Stores a new contract of an existing user. Conflicts: [`Unique::ContractNumber`].
+    async fn create_contract(&self, merchant: MerchantId, contract: &Contract) -> Result<(), StoreError>;
+
+    async fn contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, StoreError>;
+
+    async fn contract_by_number(&self, merchant: MerchantId, number: &ContractNumber) -> Result<Contract, StoreError>;
+
+    /// A user's contracts, oldest first.
+    async fn contracts_of_user(&self, merchant: MerchantId, user: UserId) -> Result<Vec<Contract>, StoreError>;
+
+    /// Replaces a contract's stored state if it is still at `expected_version`.
+    async fn update_contract(
+        &self,
+        merchant: MerchantId,
+        contract: &Contract,
+        expected_version: i64,
+    ) -> Result<(), StoreError>;
+
+    // --- call sequences ----------------------------------------------------------------
+
+    /// The merchant's next call sequence number: increasing, also across processes.
+    async fn next_call_sequence(&self, merchant: MerchantId) -> Result<i64, StoreError>;
 }

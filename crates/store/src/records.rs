@@ -2,7 +2,8 @@
 
 use time::OffsetDateTime;
 
-use clientele_domain::user::UserId;
+use clientele_domain::contract::Contract;
+use clientele_domain::user::{User, UserId};
 
 /// Which users a list returns. Every filter given must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,11 +21,20 @@ pub struct UserFilter {
     pub created_before: Option<OffsetDateTime>,
 }
 
-/// A phone number to look up, as typed and, where it parses, in E.164.
+/// A phone number to look up: as typed, in E.164 where it parses, and as a national
+/// number (so a number "with or without the dial code" matches).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhoneLookup {
     pub given: String,
     pub e164: Option<String>,
+    pub national: Option<String>,
+}
+
+/// A user to create in a batch, with its first contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUserRecord {
+    pub user: User,
+    pub contract: Option<Contract>,
 }
 
 /// One page of a list: users after `after` in id order, at most `limit` of them.

@@ -45,6 +45,9 @@ conformance_tests!(
     erasure_clears_a_user_and_frees_its_keys,
     users_are_listed_by_filter_in_pages,
     idempotency_keys_are_claimed_completed_replayed_and_released,
+    contracts_round_trip_and_outlive_erasure,
+    batch_items_stand_alone,
+    call_sequences_increase_per_merchant,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

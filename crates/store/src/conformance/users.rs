@@ -18,11 +18,11 @@ use crate::{
     IdempotencyClaim, IdempotentAnswer, PageRequest, PhoneLookup, Store, StoreError, StoredResponse, Unique, UserFilter,
 };
 
-fn origin() -> Origin {
+pub(super) fn origin() -> Origin {
     Origin { surface: Surface::Native, interaction_point: None }
 }
 
-fn fields(customer_ref: &str, email: &str) -> UserFields {
+pub(super) fn fields(customer_ref: &str, email: &str) -> UserFields {
     let country = CountryCode::parse("country", "ZA").ok();
     UserFields {
         customer_ref: Some(CustomerRef::parse("r", customer_ref).unwrap()),
@@ -46,7 +46,7 @@ fn fields(customer_ref: &str, email: &str) -> UserFields {
     }
 }
 
-fn user(customer_ref: &str, email: &str, seconds: i64) -> User {
+pub(super) fn user(customer_ref: &str, email: &str, seconds: i64) -> User {
     User::new(fields(customer_ref, email), at(seconds))
 }
 
@@ -204,10 +204,12 @@ pub(super) async fn listing(store: Arc<dyn Store>) {
         filter(UserFilter { national_id: Some("IDR4".into()), country: Some("DE".into()), ..Default::default() }).await,
         0
     );
-    let given = PhoneLookup { given: "082 764 8862".into(), e164: None };
+    let given = PhoneLookup { given: "082 764 8862".into(), e164: None, national: None };
     assert_eq!(filter(UserFilter { phone: Some(given), ..Default::default() }).await, 7);
-    let e164 = PhoneLookup { given: "+27 82 764 8862".into(), e164: Some("+27827648862".into()) };
+    let e164 = PhoneLookup { given: "+27 82 764 8862".into(), e164: Some("+27827648862".into()), national: None };
     assert_eq!(filter(UserFilter { phone: Some(e164), ..Default::default() }).await, 7);
+    let national = PhoneLookup { given: "827648862".into(), e164: None, national: Some("827648862".into()) };
+    assert_eq!(filter(UserFilter { phone: Some(national), ..Default::default() }).await, 7);
     let range = UserFilter { created_after: Some(at(102)), created_before: Some(at(105)), ..Default::default() };
     assert_eq!(filter(range).await, 3);
 

@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use clientele_domain::credential::Role;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::CustomPropertyValue;
-use clientele_domain::user::{Change, CountryCode, Email, Origin, User, UserId, e164};
+use clientele_domain::user::{Change, CountryCode, Email, Origin, User, UserId, e164, national_digits};
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 use clientele_service::{IdempotencyRequest, UserError, WriteOptions};
 use clientele_store::{PageRequest, PhoneLookup, StoredResponse, UserFilter};
@@ -312,7 +312,11 @@ impl ListQuery {
         let country = self.country.and_then(|c| errors.take(CountryCode::parse("country", &c)));
         let filter = UserFilter {
             email_lookup: self.email.map(|e| Email::from_stored(e.trim().to_owned()).lookup_key()),
-            phone: self.phone.map(|p| PhoneLookup { e164: e164(&p, country), given: p.trim().to_owned() }),
+            phone: self.phone.map(|p| PhoneLookup {
+                e164: e164(&p, country),
+                national: Some(national_digits(&p)).filter(|n| !n.is_empty()),
+                given: p.trim().to_owned(),
+            }),
             customer_ref: self.customer_ref,
             national_id: self.national_id,
             country: country.map(|c| c.as_str().to_owned()),

@@ -1,0 +1,115 @@
+//! Debit-order contracts: a user's agreement to be collected from, and its instalment
+//! schedule, which is derived from the terms and never stored by hand.
+
+mod schedule;
+mod terms;
+
+use time::OffsetDateTime;
+
+use crate::id::uuid_id;
+use crate::user::UserId;
+use crate::{FieldError, Violation};
+
+pub use schedule::{Collection, WEEKEND_RULE};
+pub use terms::{CollectionDay, ContractTerms, Frequency, InstalmentStart, TermsInput, TrackingCode};
+
+uuid_id!(
+    /// A contract's id, assigned by Clientele.
+    ContractId
+);
+
+/// The merchant's number for a contract: 1 to 20 letters or digits, unique per merchant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContractNumber(String);
+
+impl ContractNumber {
+    pub const MAX: usize = 20;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(FieldError::new(field, Violation::Empty));
+        }
+        if value.chars().count() > Self::MAX {
+            return Err(FieldError::new(field, Violation::TooLong { max: Self::MAX }));
+        }
+        if !value.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(FieldError::new(field, Violation::Format { expected: "letters and digits" }));
+        }
+        Ok(ContractNumber(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_stored(value: String) -> Self {
+        ContractNumber(value)
+    }
+}
+
+/// Whether a contract is still collected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContractStatus {
+    Active,
+    Cancelled,
+}
+
+impl ContractStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractStatus::Active => "active",
+            ContractStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_stored(value: &str) -> Option<Self> {
+        match value {
+            "active" => Some(ContractStatus::Active),
+            "cancelled" => Some(ContractStatus::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// A contract as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contract {
+    pub id: ContractId,
+    pub user_id: UserId,
+    pub number: ContractNumber,
+    pub terms: ContractTerms,
+    pub status: ContractStatus,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl Contract {
+    /// A new active contract of `user`.
+    pub fn new(user_id: UserId, number: ContractNumber, terms: ContractTerms, now: OffsetDateTime) -> Self {
+        Contract {
+            id: ContractId::generate(),
+            user_id,
+            number,
+            terms,
+            status: ContractStatus::Active,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_numbers_are_short_and_alphanumeric() {
+        assert!(ContractNumber::parse("n", "C1603").is_ok());
+        assert!(ContractNumber::parse("n", "123456789").is_ok());
+        assert!(ContractNumber::parse("n", "C-1603").is_err());
+        assert_eq!(ContractNumber::parse("n", &"1".repeat(21)).unwrap_err().violation, Violation::TooLong { max: 20 });
+    }
+}

@@ -37,7 +37,7 @@ impl Money {
     }
 
     pub fn from_decimal(amount: Decimal) -> Option<Self> {
-        (amount.normalize().scale() <= 2 && !amount.is_sign_negative() && amount <= Self::MAX).then(|| Money(amount))
+        (amount.normalize().scale() <= 2 && !amount.is_sign_negative() && amount <= Self::MAX).then_some(Money(amount))
     }
 
     pub fn amount(self) -> Decimal {

@@ -131,6 +131,7 @@ impl From<UserError> for ConvercusError {
     fn from(error: UserError) -> Self {
         match error {
             UserError::Store(error) => error.into(),
+            UserError::Invalid(errors) => ConvercusError::invalid(errors),
             UserError::KeyReused => ConvercusError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "this Idempotency-Key was used for a different request",

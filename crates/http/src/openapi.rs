@@ -24,6 +24,7 @@ access token in `Authorization`, with or without the `Bearer ` prefix.",
         (name = "interaction-points", description = "Registered tills, shops and channels"),
         (name = "properties", description = "Custom property definitions"),
         (name = "users", description = "The registry's users (customers)"),
+        (name = "contracts", description = "Debit-order contracts and their derived schedules"),
         (name = "convercus", description = "The Convercus Users API, drop-in: camelCase bodies, `interaction-id` \
 on every call, errors as `{timestamp, status, error, message, errors}`"),
         (name = "operations", description = "Health, readiness and metrics"),

@@ -135,3 +135,68 @@ mod tests {
         assert_eq!(body(r#"{"id": {"x": [1]}}"#).id, Sent(true));
     }
 }
+
+/// Decimal text as the client wrote it, from a JSON number (`123.45`) or string
+/// (`"123.45"`), exactly: the number's digits are read from the wire, never through a float.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecimalText(pub String);
+
+impl<'de> Deserialize<'de> for DecimalText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        let text = raw.get().trim();
+        if text.starts_with('"') {
+            return serde_json::from_str::<String>(text).map(DecimalText).map_err(de::Error::custom);
+        }
+        if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            Ok(DecimalText(text.to_owned()))
+        } else {
+            Err(de::Error::custom("expected a number or a string"))
+        }
+    }
+}
+
+/// A JSON number written from decimal text, digit for digit (money answered as a number
+/// without passing through a float). Text that is not a JSON number is written as a string.
+pub fn json_number(text: &str) -> Box<serde_json::value::RawValue> {
+    let number = serde_json::from_str::<serde_json::Number>(text).is_ok()
+        && !text.starts_with('+')
+        && !(text.len() > 1 && text.starts_with('0') && !text.starts_with("0."));
+    let json = if number { text.to_owned() } else { serde_json::Value::String(text.to_owned()).to_string() };
+    serde_json::value::RawValue::from_string(json)
+        .unwrap_or_else(|_| serde_json::value::RawValue::from_string("null".to_owned()).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod decimal_tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        amount: DecimalText,
+    }
+
+    fn amount(json: &str) -> Result<String, String> {
+        let mut deserializer = serde_json::Deserializer::from_slice(json.as_bytes());
+        serde_path_to_error::deserialize::<_, Body>(&mut deserializer).map(|b| b.amount.0).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn decimals_keep_every_digit_as_sent() {
+        assert_eq!(amount(r#"{"amount": 123.45}"#).unwrap(), "123.45");
+        assert_eq!(amount(r#"{"amount": 0.1}"#).unwrap(), "0.1");
+        assert_eq!(amount(r#"{"amount": 1520.75}"#).unwrap(), "1520.75");
+        assert_eq!(amount(r#"{"amount": "99.99"}"#).unwrap(), "99.99");
+        assert_eq!(amount(r#"{"amount": 12345678901234567890.12}"#).unwrap(), "12345678901234567890.12");
+        assert!(amount(r#"{"amount": true}"#).is_err());
+    }
+
+    #[test]
+    fn numbers_are_written_digit_for_digit() {
+        assert_eq!(json_number("123.45").get(), "123.45");
+        assert_eq!(json_number("827648862").get(), "827648862");
+        assert_eq!(json_number("0827648862").get(), "\"0827648862\"");
+        assert_eq!(json_number("ZA123").get(), "\"ZA123\"");
+    }
+}

@@ -2,10 +2,12 @@
 //! and checking credentials, and managing a merchant's settings.
 
 mod access;
+mod contracts;
 mod registry;
 mod tokens;
 mod users;
 
+pub use contracts::{ContractError, NewUser};
 pub use access::{AccessError, AuthError, Principal};
 pub use registry::{IssuedKey, Registry};
 pub use tokens::{AccessToken, TokenSettings};

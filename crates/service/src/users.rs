@@ -64,6 +64,9 @@ pub enum UserError {
     KeyReused,
     #[error("a request with this idempotency key is still being processed")]
     KeyInFlight,
+    /// A rule of the merchant's refused the user's fields (named as in the native API).
+    #[error("invalid fields")]
+    Invalid(ValidationErrors),
 }
 
 impl Registry {
@@ -104,6 +107,7 @@ impl Registry {
         render: impl Fn(&User) -> StoredResponse,
     ) -> Result<Answer, UserError> {
         let origin = options.origin;
+        self.merchant_rules(merchant, &fields).await?;
         self.idempotently(merchant, options.idempotency, |key| async move {
             let user = User::new(fields, crate::now());
             let response = render(&user);
@@ -158,6 +162,7 @@ impl Registry {
                     return Err(StoreError::VersionMismatch.into());
                 }
                 let next = current.replaced(change(&current.fields), crate::now());
+                self.merchant_rules(merchant, &next.fields).await?;
                 let response = render(&next);
                 let answer = key.clone().map(|key| IdempotentAnswer { key, response: response.clone() });
                 match self.store().update_user(merchant, &next, current.version, origin, answer.as_ref()).await {

@@ -20,7 +20,7 @@ use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_merchant, list_merchants)).routes(routes!(own_merchant))
+    OpenApiRouter::new().routes(routes!(create_merchant, list_merchants)).routes(routes!(own_merchant, change_settings))
 }
 
 /// A new merchant.
@@ -43,6 +43,8 @@ pub(crate) struct MerchantView {
     name: String,
     /// RFC 3339.
     created_at: String,
+    /// Whether South African ID numbers are checked strictly on every surface.
+    strict_sa_id: bool,
 }
 
 impl From<Merchant> for MerchantView {
@@ -52,6 +54,7 @@ impl From<Merchant> for MerchantView {
             number: merchant.number.as_str().to_owned(),
             name: merchant.name.as_str().to_owned(),
             created_at: rfc3339(merchant.created_at),
+            strict_sa_id: merchant.strict_sa_id,
         }
     }
 }
@@ -122,4 +125,34 @@ async fn own_merchant(
 ) -> Result<axum::Json<MerchantView>, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
     Ok(axum::Json(state.registry.store().merchant(merchant).await?.into()))
+}
+
+/// The merchant's settings to change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MerchantSettings {
+    /// Check South African ID numbers strictly (13 digits YYMMDD SSSS C A Z, Luhn check
+    /// digit, date of birth and gender agreeing with the number). Off by default.
+    strict_sa_id: Option<bool>,
+}
+
+/// Change the caller's merchant's settings (admin keys only).
+#[utoipa::path(patch, path = "/v1/merchant", tag = "merchants",
+    request_body = MerchantSettings,
+    responses(
+        (status = 200, description = "The merchant with its settings", body = MerchantView),
+        (status = 400, description = "Invalid settings", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn change_settings(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Json(body): Json<MerchantSettings>,
+) -> Result<axum::Json<MerchantView>, ApiError> {
+    let merchant = caller.merchant(Role::Admin)?;
+    let updated = match body.strict_sa_id {
+        Some(strict) => state.registry.store().set_strict_sa_id(merchant, strict).await?,
+        None => state.registry.store().merchant(merchant).await?,
+    };
+    Ok(axum::Json(updated.into()))
 }

@@ -1,6 +1,7 @@
 //! The native `/v1` API, one file per resource.
 
 mod api_keys;
+mod contracts;
 mod interaction_points;
 mod merchants;
 mod properties;
@@ -21,6 +22,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(interaction_points::router())
         .merge(properties::router())
         .merge(users::router())
+        .merge(contracts::router())
 }
 
 /// A list answer: the items, and the cursor of the next page (`null` on the last page).

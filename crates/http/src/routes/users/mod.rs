@@ -44,6 +44,7 @@ impl From<UserError> for ApiError {
     fn from(error: UserError) -> Self {
         match error {
             UserError::Store(error) => error.into(),
+            UserError::Invalid(errors) => ApiError::Validation(errors),
             UserError::KeyReused => {
                 ApiError::Unprocessable("this Idempotency-Key was used for a different request".to_owned())
             }

@@ -1,0 +1,168 @@
+//! Contracts, batches of users with contracts, merchant rules, and call sequences.
+
+use clientele_domain::ValidationErrors;
+use clientele_domain::contract::{Contract, ContractId, ContractNumber, ContractStatus, ContractTerms};
+use clientele_domain::merchant::MerchantId;
+use clientele_domain::user::{Origin, User, UserFields, UserId, check_sa_id};
+use clientele_store::{NewUserRecord, StoreError};
+
+use crate::{Registry, UserError};
+
+/// A user to create in a batch, with its optional first contract.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub fields: UserFields,
+    pub contract: Option<(ContractNumber, ContractTerms)>,
+}
+
+/// Why a contract change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ContractError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("a cancelled contract cannot be changed")]
+    Cancelled,
+}
+
+impl Registry {
+    /// The rules a merchant has turned on, checked against a user's fields: today, the
+    /// strict South African ID check. Fields are named as in the native API.
+    pub async fn merchant_rules(&self, merchant: MerchantId, fields: &UserFields) -> Result<(), UserError> {
+        let Some(id) = fields.national_id.as_ref() else { return Ok(()) };
+        let south_african = fields.country.is_none_or(|c| c.as_str() == "ZA");
+        if !south_african || !self.store().merchant(merchant).await?.strict_sa_id {
+            return Ok(());
+        }
+        let mut errors = Vec::new();
+        let today = time::OffsetDateTime::now_utc().date();
+        check_sa_id("national_id", id.as_str(), fields.birth_date, fields.gender, today, &mut errors);
+        ValidationErrors(errors).into_result().map_err(UserError::Invalid)
+    }
+
+    /// Creates users, each with its optional contract, each standing alone: one result per
+    /// item, in order. Refused items write nothing.
+    pub async fn create_users(
+        &self,
+        merchant: MerchantId,
+        items: Vec<NewUser>,
+        origin: &Origin,
+    ) -> Result<Vec<Result<(User, Option<Contract>), UserError>>, StoreError> {
+        let now = crate::now();
+        let strict = self.store().merchant(merchant).await?.strict_sa_id;
+        let mut records = Vec::with_capacity(items.len());
+        let mut refused = Vec::with_capacity(items.len());
+        for item in items {
+            let rules = if strict { self.merchant_rules(merchant, &item.fields).await.err() } else { None };
+            let user = User::new(item.fields, now);
+            let contract = item.contract.map(|(number, terms)| Contract::new(user.id, number, terms, now));
+            refused.push(rules);
+            records.push(NewUserRecord { user, contract });
+        }
+        let (to_write, positions): (Vec<NewUserRecord>, Vec<usize>) = records
+            .iter()
+            .zip(&refused)
+            .enumerate()
+            .filter(|(_, (_, refused))| refused.is_none())
+            .map(|(index, (record, _))| (record.clone(), index))
+            .unzip();
+        let mut written = self.store().create_users(merchant, &to_write, origin).await?.into_iter();
+        let mut positions = positions.into_iter().peekable();
+        let mut results = Vec::with_capacity(records.len());
+        for (index, (record, refusal)) in records.into_iter().zip(refused).enumerate() {
+            let result = match refusal {
+                Some(error) => Err(error),
+                None if positions.peek() == Some(&index) => {
+                    positions.next();
+                    match written.next() {
+                        Some(Ok(())) => Ok((record.user, record.contract)),
+                        Some(Err(error)) => Err(error.into()),
+                        None => Err(StoreError::other("the store answered fewer items than it was given").into()),
+                    }
+                }
+                None => Err(StoreError::other("batch bookkeeping failed").into()),
+            };
+            results.push(result);
+        }
+        Ok(results)
+    }
+
+    /// Gives a user who has not been erased a new contract.
+    pub async fn create_contract(
+        &self,
+        merchant: MerchantId,
+        user: UserId,
+        number: ContractNumber,
+        terms: ContractTerms,
+    ) -> Result<Contract, StoreError> {
+        self.store().user(merchant, user).await?;
+        let contract = Contract::new(user, number, terms, crate::now());
+        self.store().create_contract(merchant, &contract).await?;
+        Ok(contract)
+    }
+
+    pub async fn contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, StoreError> {
+        self.store().contract(merchant, id).await
+    }
+
+    /// A user's contracts (the user must not be erased), oldest first.
+    pub async fn contracts_of_user(&self, merchant: MerchantId, user: UserId) -> Result<Vec<Contract>, StoreError> {
+        self.store().user(merchant, user).await?;
+        self.store().contracts_of_user(merchant, user).await
+    }
+
+    /// Changes an active contract's terms; `change` gets the current terms and returns the
+    /// new ones (or the refused fields).
+    pub async fn change_contract<E>(
+        &self,
+        merchant: MerchantId,
+        id: ContractId,
+        if_version: Option<i64>,
+        change: impl Fn(&ContractTerms) -> Result<ContractTerms, E>,
+    ) -> Result<Result<Contract, E>, ContractError> {
+        loop {
+            let current = self.store().contract(merchant, id).await?;
+            if if_version.is_some_and(|v| v != current.version) {
+                return Err(StoreError::VersionMismatch.into());
+            }
+            if current.status == ContractStatus::Cancelled {
+                return Err(ContractError::Cancelled);
+            }
+            let terms = match change(&current.terms) {
+                Ok(terms) => terms,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let next = Contract { terms, version: current.version + 1, updated_at: crate::now(), ..current.clone() };
+            match self.store().update_contract(merchant, &next, current.version).await {
+                Err(StoreError::VersionMismatch) if if_version.is_none() => continue,
+                Err(error) => return Err(error.into()),
+                Ok(()) => return Ok(Ok(next)),
+            }
+        }
+    }
+
+    /// Cancels a contract; cancelling a cancelled contract changes nothing.
+    pub async fn cancel_contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, StoreError> {
+        loop {
+            let current = self.store().contract(merchant, id).await?;
+            if current.status == ContractStatus::Cancelled {
+                return Ok(current);
+            }
+            let next = Contract {
+                status: ContractStatus::Cancelled,
+                version: current.version + 1,
+                updated_at: crate::now(),
+                ..current.clone()
+            };
+            match self.store().update_contract(merchant, &next, current.version).await {
+                Err(StoreError::VersionMismatch) => continue,
+                Err(error) => return Err(error),
+                Ok(()) => return Ok(next),
+            }
+        }
+    }
+
+    /// The merchant's next RealPay call sequence number.
+    pub async fn next_call_sequence(&self, merchant: MerchantId) -> Result<i64, StoreError> {
+        self.store().next_call_sequence(merchant).await
+    }
+}

@@ -27,6 +27,8 @@ access token in `Authorization`, with or without the `Bearer ` prefix.",
         (name = "contracts", description = "Debit-order contracts and their derived schedules"),
         (name = "convercus", description = "The Convercus Users API, drop-in: camelCase bodies, `interaction-id` \
 on every call, errors as `{timestamp, status, error, message, errors}`"),
+        (name = "realpay", description = "RealPay Maintain OMNI Users, drop-in: batches of up to 1000 users with \
+contracts, per-item Successful/Failed, the APIResponse envelope with a per-merchant CallSequence"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

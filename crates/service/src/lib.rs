@@ -7,8 +7,8 @@ mod registry;
 mod tokens;
 mod users;
 
-pub use contracts::{ContractError, NewUser};
 pub use access::{AccessError, AuthError, Principal};
+pub use contracts::{ContractError, NewUser};
 pub use registry::{IssuedKey, Registry};
 pub use tokens::{AccessToken, TokenSettings};
 pub use users::{Answer, IDEMPOTENCY_RETENTION, IdempotencyRequest, UserError, WriteOptions};

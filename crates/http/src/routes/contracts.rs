@@ -31,8 +31,14 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The names the native API gives the terms, in the order of [`TermsInput`].
-pub(crate) const TERM_NAMES: [&str; 6] =
-    ["instalment_amount", "number_of_instalments", "instalment_start", "tracking_code", "frequency_code", "collection_day"];
+pub(crate) const TERM_NAMES: [&str; 6] = [
+    "instalment_amount",
+    "number_of_instalments",
+    "instalment_start",
+    "tracking_code",
+    "frequency_code",
+    "collection_day",
+];
 
 impl From<ContractError> for ApiError {
     fn from(error: ContractError) -> Self {

@@ -19,6 +19,7 @@ mod idempotency;
 mod limits;
 mod ops;
 mod processes;
+mod realpay;
 mod settings;
 mod store;
 mod users;

@@ -1,0 +1,548 @@
+//! RealPay's "Maintain OMNI Users", drop-in, at
+//! `/v1/realpay/{merchant_number}/maintain/omni/users`: batch creation of users with their
+//! debit-order contracts, batch edits, and lookups, each answered in RealPay's shapes with
+//! its `APIResponse` envelope. This crate translates; every rule lives in the core.
+
+mod dto;
+mod envelope;
+
+use std::sync::Mutex;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use clientele_domain::credential::Role;
+use clientele_domain::merchant::MerchantId;
+use clientele_domain::user::{Email, Origin, Surface, User, e164, national_digits};
+use clientele_domain::{FieldError, ValidationErrors, Violation};
+use clientele_http::{AppState, BodyError, body_rejection, decode_json, is_json};
+use clientele_service::{NewUser, UserError, WriteOptions};
+use clientele_store::{PageRequest, PhoneLookup, StoreError, StoredResponse, UserFilter};
+
+pub use dto::{ContractItem, UserItem};
+pub use envelope::{API_VERSION, ApiResponse, CallStatus, ErrorBody, FieldReason, RealPayError};
+
+use dto::{Created, Found, Identifiers, split_user_id};
+
+/// The most items a batch may hold.
+pub const MAX_BATCH: usize = 1000;
+/// How many edits of a batch run at once.
+const CONCURRENT_EDITS: usize = 32;
+
+/// The RealPay routes, documented under the `realpay` tag.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(post_users, put_users, get_users))
+}
+
+const POST_NAME: &str = "MaintainOmniUsers.Post";
+const PUT_NAME: &str = "MaintainOmniUsers.Put";
+const GET_NAME: &str = "MaintainOmniUsers.Get";
+
+fn origin() -> Origin {
+    Origin { surface: Surface::RealPay, interaction_point: None }
+}
+
+fn today() -> time::Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// The query string's parameters, by name.
+fn query(uri: &Uri) -> Result<Vec<(String, String)>, RealPayError> {
+    serde_urlencoded::from_str(uri.query().unwrap_or_default())
+        .map_err(|_| RealPayError::new(StatusCode::BAD_REQUEST, "the query string could not be read"))
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+}
+
+/// A call of an identified merchant, numbered.
+struct Call {
+    merchant: MerchantId,
+    sequence: i64,
+    name: &'static str,
+}
+
+impl Call {
+    /// Authenticates, checks the path's merchant number against the caller's (another
+    /// merchant's number is refused exactly like one that does not exist), numbers the call,
+    /// then checks the role and the `Version`.
+    async fn begin(
+        state: &AppState,
+        headers: &HeaderMap,
+        merchant_number: &str,
+        params: &[(String, String)],
+        name: &'static str,
+        needed: Role,
+    ) -> Result<Call, RealPayError> {
+        let fail = |error: RealPayError| error.numbered(0, name);
+        let principal = clientele_http::authenticate(state, headers).await.map_err(|e| fail(e.into()))?;
+        let merchant = principal.merchant(Role::Readonly).map_err(|_| fail(RealPayError::unknown_merchant()))?;
+        let found = state.registry.store().merchant(merchant).await.map_err(|e| fail(e.into()))?;
+        if found.number.as_str() != merchant_number {
+            return Err(fail(RealPayError::unknown_merchant()));
+        }
+        let sequence = state.registry.next_call_sequence(merchant).await.map_err(|e| fail(e.into()))?;
+        let call = Call { merchant, sequence, name };
+        principal.merchant(needed).map_err(|_| {
+            call.error(RealPayError::new(StatusCode::FORBIDDEN, "this key's role does not allow this call"))
+        })?;
+        match param(params, "Version") {
+            None => {}
+            Some(version) if version.eq_ignore_ascii_case("v1") => {}
+            Some(_) => {
+                let refused = FieldError::new("Version", Violation::NotOneOf { allowed: &["v1"] });
+                return Err(call.error(refused.into()));
+            }
+        }
+        Ok(call)
+    }
+
+    fn error(&self, error: RealPayError) -> RealPayError {
+        error.numbered(self.sequence, self.name)
+    }
+
+    fn envelope(&self, status: CallStatus) -> ApiResponse {
+        ApiResponse {
+            call_sequence: self.sequence,
+            status,
+            version: API_VERSION,
+            name: self.name,
+            message: None,
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// The request's JSON body.
+fn body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, RealPayError> {
+    if !is_json(headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok())) {
+        return Err(BodyError::UnsupportedMediaType.into());
+    }
+    let bytes = body.map_err(body_rejection)?;
+    Ok(decode_json(&bytes)?)
+}
+
+fn batch(items: &[Box<RawValue>]) -> Result<(), RealPayError> {
+    if items.is_empty() {
+        return Err(RealPayError::new(StatusCode::BAD_REQUEST, "the batch holds no items"));
+    }
+    if items.len() > MAX_BATCH {
+        return Err(RealPayError::new(StatusCode::BAD_REQUEST, format!("a batch holds at most {MAX_BATCH} items")));
+    }
+    Ok(())
+}
+
+/// An item that could not be read: what identifies it, from whatever JSON it holds.
+fn raw_identifiers(raw: &RawValue) -> Identifiers {
+    let value: serde_json::Value = serde_json::from_str(raw.get()).unwrap_or_default();
+    let text = |name: &str| match value.get(name).unwrap_or(&serde_json::Value::Null) {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    Identifiers {
+        user_id: text("UserId").or_else(|| Some(format!("{}{}", text("Country")?, text("ID")?))),
+        client_id: text("ClientId"),
+        name: text("Name"),
+        surname: text("Surname"),
+        contract_number: value
+            .get("Contract")
+            .and_then(|c| c.get("ContractNumber"))
+            .and_then(|n| n.as_str().map(str::to_owned)),
+    }
+}
+
+/// An item that was not written, and every reason.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct FailedItem {
+    #[serde(flatten)]
+    identifiers: Identifiers,
+    /// The item's position in the request, from 0.
+    index: usize,
+    errors: Vec<FieldReason>,
+}
+
+fn failed(index: usize, identifiers: Identifiers, errors: ValidationErrors) -> FailedItem {
+    FailedItem { identifiers, index, errors: errors.0.into_iter().map(FieldReason::from).collect() }
+}
+
+/// The core names fields as the native API does; RealPay's names for those its rules blame.
+fn realpay_names(errors: ValidationErrors) -> ValidationErrors {
+    let rename = |field: String| match field.as_str() {
+        "national_id" => "ID".to_owned(),
+        "birth_date" => "DOB".to_owned(),
+        "gender" => "Gender".to_owned(),
+        "country" => "Country".to_owned(),
+        _ => field,
+    };
+    ValidationErrors(errors.0.into_iter().map(|e| FieldError { field: rename(e.field), ..e }).collect())
+}
+
+/// Why a user write of an item failed, as the item's reasons.
+fn item_reasons(error: UserError) -> Result<ValidationErrors, RealPayError> {
+    let reason = |field: &str, message: String| FieldError::new(field, Violation::Other(message)).into();
+    match error {
+        UserError::Invalid(errors) => Ok(realpay_names(errors)),
+        UserError::Store(StoreError::Conflict(rule)) => {
+            let field = match rule {
+                clientele_store::Unique::CustomerRef => "ClientId",
+                clientele_store::Unique::ContractNumber => "Contract.ContractNumber",
+                _ => "UserId",
+            };
+            Ok(reason(field, rule.to_string()))
+        }
+        UserError::Store(StoreError::NotFound) => Ok(reason("UserId", "no user has this UserId".to_owned())),
+        UserError::Store(error) => Err(error.into()),
+        UserError::KeyReused | UserError::KeyInFlight => Ok(reason("UserId", error.to_string())),
+    }
+}
+
+fn status_of(succeeded: usize, failed: usize) -> CallStatus {
+    match (succeeded, failed) {
+        (_, 0) => CallStatus::Success,
+        (0, _) => CallStatus::Failed,
+        _ => CallStatus::Partial,
+    }
+}
+
+/// `{"UserPostRequest": [...]}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostRequest {
+    #[serde(rename = "UserPostRequest")]
+    #[schema(value_type = Vec<UserItem>)]
+    items: Vec<Box<RawValue>>,
+}
+
+/// The written and the refused items of a POST.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct PostOutcome {
+    successful: Vec<Created>,
+    failed: Vec<FailedItem>,
+}
+
+/// The answer to a POST.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostResponse {
+    #[serde(rename = "UserPostResponse")]
+    outcome: Vec<PostOutcome>,
+    #[serde(rename = "APIResponse")]
+    api_response: ApiResponse,
+}
+
+/// Create user records (RealPay), each with an optional debit-order contract. Each item
+/// stands alone: a good one is written whole (user and contract), a bad or duplicate one
+/// writes nothing and is listed in `Failed` with every reason.
+#[utoipa::path(post, path = "/v1/realpay/{merchant_number}/maintain/omni/users", tag = "realpay",
+    request_body = PostRequest,
+    params(
+        ("merchant_number" = String, Path, description = "The caller's merchant number"),
+        ("Version" = Option<String>, Query, description = "v1 (the default)"),
+    ),
+    responses(
+        (status = 200, description = "Processed: Status SUCCESS, PARTIAL or FAILED", body = PostResponse),
+        (status = 400, description = "Malformed request, more than 1000 items, or another Version", body = ErrorBody),
+        (status = 401, description = "Not authenticated: use OAuth2", body = ErrorBody),
+        (status = 404, description = "No such merchant", body = ErrorBody),
+    ))]
+async fn post_users(
+    State(state): State<AppState>,
+    Path(merchant_number): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, RealPayError> {
+    let params = query(&uri)?;
+    let call = Call::begin(&state, &headers, &merchant_number, &params, POST_NAME, Role::Client).await?;
+    let request: PostRequest = body(&headers, bytes).map_err(|e| call.error(e))?;
+    batch(&request.items).map_err(|e| call.error(e))?;
+
+    let mut refused = Vec::new();
+    let mut accepted = Vec::new();
+    for (index, raw) in request.items.iter().enumerate() {
+        let item = match decode_json::<UserItem>(raw.get().as_bytes()) {
+            Ok(item) => item,
+            Err(BodyError::Invalid(errors)) => {
+                refused.push(failed(index, raw_identifiers(raw), errors));
+                continue;
+            }
+            Err(other) => {
+                let message = format!("{:?}", RealPayError::from(other).message);
+                refused.push(failed(
+                    index,
+                    raw_identifiers(raw),
+                    FieldError::new("", Violation::Other(message)).into(),
+                ));
+                continue;
+            }
+        };
+        match item.to_new(today()) {
+            Ok((fields, contract)) => accepted.push((index, item.identifiers(), NewUser { fields, contract })),
+            Err(errors) => refused.push(failed(index, item.identifiers(), errors)),
+        }
+    }
+    let (meta, users): (Vec<(usize, Identifiers)>, Vec<NewUser>) =
+        accepted.into_iter().map(|(index, ids, user)| ((index, ids), user)).unzip();
+    let results =
+        state.registry.create_users(call.merchant, users, &origin()).await.map_err(|e| call.error(e.into()))?;
+    let mut successful = Vec::new();
+    for ((index, identifiers), result) in meta.into_iter().zip(results) {
+        match result {
+            Ok((user, contract)) => successful.push(Created::new(&user, contract.as_ref())),
+            Err(error) => refused.push(failed(index, identifiers, item_reasons(error).map_err(|e| call.error(e))?)),
+        }
+    }
+    refused.sort_by_key(|f| f.index);
+    let status = status_of(successful.len(), refused.len());
+    let answer = PostResponse {
+        outcome: vec![PostOutcome { successful, failed: refused }],
+        api_response: call.envelope(status),
+    };
+    Ok(axum::Json(answer).into_response())
+}
+
+/// `{"UserPutRequest": [...]}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutRequest {
+    #[serde(rename = "UserPutRequest")]
+    #[schema(value_type = Vec<UserItem>)]
+    items: Vec<Box<RawValue>>,
+}
+
+/// The edited and the refused items of a PUT.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutOutcome {
+    /// Each edited user's `UserId` and the fields that changed.
+    #[schema(value_type = Vec<Object>)]
+    successful: Vec<serde_json::Map<String, serde_json::Value>>,
+    failed: Vec<FailedItem>,
+}
+
+/// The answer to a PUT.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PutResponse {
+    #[serde(rename = "UserPutResponse")]
+    outcome: Vec<PutOutcome>,
+    #[serde(rename = "APIResponse")]
+    api_response: ApiResponse,
+}
+
+/// The user a `UserId` names.
+async fn find(state: &AppState, merchant: MerchantId, user_id: &str) -> Result<User, UserError> {
+    let (country, id) = split_user_id("UserId", user_id).map_err(|e| UserError::Invalid(e.into()))?;
+    let filter = UserFilter {
+        national_id: Some(id.as_str().to_owned()),
+        country: Some(country.as_str().to_owned()),
+        ..UserFilter::default()
+    };
+    let mut found = state.registry.list_users(merchant, &filter, PageRequest { after: None, limit: 1 }).await?;
+    found.pop().ok_or(UserError::Store(StoreError::NotFound))
+}
+
+async fn edit(
+    state: &AppState,
+    merchant: MerchantId,
+    index: usize,
+    raw: &RawValue,
+) -> Result<Result<serde_json::Map<String, serde_json::Value>, FailedItem>, RealPayError> {
+    let item = match decode_json::<UserItem>(raw.get().as_bytes()) {
+        Ok(item) => item,
+        Err(BodyError::Invalid(errors)) => return Ok(Err(failed(index, raw_identifiers(raw), errors))),
+        Err(_) => {
+            let malformed = FieldError::new("", Violation::Other("the item could not be read".into()));
+            return Ok(Err(failed(index, raw_identifiers(raw), malformed.into())));
+        }
+    };
+    let user_id = item.user_id.as_ref().map(|u| u.as_str().trim().to_owned());
+    let before = match user_id.as_deref() {
+        Some(user_id) => find(state, merchant, user_id).await,
+        None => Err(UserError::Invalid(FieldError::new("UserId", Violation::Required).into())),
+    };
+    let before = match before {
+        Ok(user) => user,
+        Err(error) => return Ok(Err(failed(index, item.identifiers(), item_reasons(error)?))),
+    };
+    let patch = match item.to_patch(today(), &before) {
+        Ok(patch) => patch,
+        Err(errors) => return Ok(Err(failed(index, item.identifiers(), errors))),
+    };
+    let user_id = user_id.unwrap_or_default();
+    let after = Mutex::new(None);
+    let keep = |user: &User| {
+        if let Ok(mut slot) = after.lock() {
+            *slot = Some(user.clone());
+        }
+        StoredResponse { status: 200, headers: Vec::new(), body: Vec::new() }
+    };
+    let origin = origin();
+    let written = state.registry.patch_user(merchant, before.id, patch, WriteOptions::from(&origin), keep).await;
+    if let Err(error) = written {
+        return Ok(Err(failed(index, item.identifiers(), item_reasons(error)?)));
+    }
+    let after = after.into_inner().ok().flatten().unwrap_or_else(|| before.clone());
+    let mut echo = serde_json::Map::new();
+    echo.insert("UserId".to_owned(), serde_json::Value::String(user_id));
+    echo.extend(item.changed(&before, &after));
+    Ok(Ok(echo))
+}
+
+/// Edit user records (RealPay): each item names a user by `UserId` and changes only the
+/// fields it gives; the answer echoes each `UserId` with the fields that changed.
+#[utoipa::path(put, path = "/v1/realpay/{merchant_number}/maintain/omni/users", tag = "realpay",
+    request_body = PutRequest,
+    params(
+        ("merchant_number" = String, Path, description = "The caller's merchant number"),
+        ("Version" = Option<String>, Query, description = "v1 (the default)"),
+    ),
+    responses(
+        (status = 200, description = "Processed: Status SUCCESS, PARTIAL or FAILED", body = PutResponse),
+        (status = 400, description = "Malformed request, more than 1000 items, or another Version", body = ErrorBody),
+        (status = 401, description = "Not authenticated: use OAuth2", body = ErrorBody),
+        (status = 404, description = "No such merchant", body = ErrorBody),
+    ))]
+async fn put_users(
+    State(state): State<AppState>,
+    Path(merchant_number): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, RealPayError> {
+    let params = query(&uri)?;
+    let call = Call::begin(&state, &headers, &merchant_number, &params, PUT_NAME, Role::Client).await?;
+    let request: PutRequest = body(&headers, bytes).map_err(|e| call.error(e))?;
+    batch(&request.items).map_err(|e| call.error(e))?;
+    let merchant = call.merchant;
+    let outcomes: Vec<_> = futures::stream::iter(request.items.into_iter().enumerate())
+        .map(|(index, raw)| {
+            let state = state.clone();
+            async move { edit(&state, merchant, index, &raw).await }
+        })
+        .buffered(CONCURRENT_EDITS)
+        .collect()
+        .await;
+    let (mut successful, mut refused) = (Vec::new(), Vec::new());
+    for outcome in outcomes {
+        match outcome.map_err(|e| call.error(e))? {
+            Ok(echo) => successful.push(echo),
+            Err(item) => refused.push(item),
+        }
+    }
+    let status = status_of(successful.len(), refused.len());
+    let answer =
+        PutResponse { outcome: vec![PutOutcome { successful, failed: refused }], api_response: call.envelope(status) };
+    Ok(axum::Json(answer).into_response())
+}
+
+/// The answer to a GET.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GetResponse {
+    #[serde(rename = "UserGetResponse")]
+    users: Vec<Found>,
+    #[serde(rename = "APIResponse")]
+    api_response: ApiResponse,
+}
+
+/// Retrieve user records (RealPay) by `UserId`, `Email` (any case) or `Mobile` (with or
+/// without the dial code); `Product` is required.
+#[utoipa::path(get, path = "/v1/realpay/{merchant_number}/maintain/omni/users", tag = "realpay",
+    params(
+        ("merchant_number" = String, Path, description = "The caller's merchant number"),
+        ("Version" = Option<String>, Query, description = "v1 (the default)"),
+        ("Product" = String, Query, description = "The product asked about (required)"),
+        ("UserId" = Option<String>, Query, description = "Country and ID, e.g. ZA123123123123"),
+        ("Email" = Option<String>, Query, description = "In any case"),
+        ("Mobile" = Option<String>, Query, description = "With or without the dial code"),
+    ),
+    responses(
+        (status = 200, description = "The users found", body = GetResponse),
+        (status = 400, description = "No Product, or none of UserId, Email, Mobile", body = ErrorBody),
+        (status = 401, description = "Not authenticated: use OAuth2", body = ErrorBody),
+        (status = 404, description = "No such user, or no such merchant", body = ErrorBody),
+    ))]
+async fn get_users(
+    State(state): State<AppState>,
+    Path(merchant_number): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, RealPayError> {
+    let params = query(&uri)?;
+    let call = Call::begin(&state, &headers, &merchant_number, &params, GET_NAME, Role::Readonly).await?;
+    let mut errors = ValidationErrors::default();
+    if param(&params, "Product").is_none_or(|p| p.trim().is_empty()) {
+        errors.push(FieldError::new("Product", Violation::Required));
+    }
+    for (name, _) in &params {
+        if !matches!(name.as_str(), "Version" | "Product" | "UserId" | "Email" | "Mobile") {
+            errors.push(FieldError::new(name.clone(), Violation::UnknownField));
+        }
+    }
+    let mut filter = UserFilter::default();
+    if let Some(user_id) = param(&params, "UserId")
+        && let Some((country, id)) = errors.take(split_user_id("UserId", user_id))
+    {
+        filter.country = Some(country.as_str().to_owned());
+        filter.national_id = Some(id.as_str().to_owned());
+    }
+    if let Some(email) = param(&params, "Email") {
+        filter.email_lookup = Some(Email::from_stored(email.trim().to_owned()).lookup_key());
+    }
+    if let Some(mobile) = param(&params, "Mobile") {
+        let digits = national_digits(mobile);
+        filter.phone = Some(PhoneLookup {
+            given: mobile.trim().to_owned(),
+            e164: e164(mobile, None),
+            national: (!digits.is_empty()).then_some(digits),
+        });
+    }
+    if filter == UserFilter::default() && errors.is_empty() {
+        errors.push(FieldError::new("UserId", Violation::Other("or Email or Mobile is required".into())));
+    }
+    errors.into_result().map_err(|e| call.error(RealPayError::invalid(e)))?;
+    let page = PageRequest { after: None, limit: 100 };
+    let mut users = state.registry.list_users(call.merchant, &filter, page).await.map_err(|e| call.error(e.into()))?;
+    // A mobile number with its dial code but no '+' (27827648862) is read again as an
+    // international one.
+    if let (true, Some(mobile)) = (users.is_empty(), param(&params, "Mobile").filter(|m| !m.trim().starts_with('+'))) {
+        let international = format!("+{}", mobile.trim());
+        if let Some(e164) = e164(&international, None) {
+            let digits = national_digits(&international);
+            filter.phone = Some(PhoneLookup { given: international, e164: Some(e164), national: Some(digits) });
+            users = state.registry.list_users(call.merchant, &filter, page).await.map_err(|e| call.error(e.into()))?;
+        }
+    }
+    if users.is_empty() {
+        return Err(call.error(RealPayError::new(StatusCode::NOT_FOUND, "no user matches")));
+    }
+    let mut found = Vec::with_capacity(users.len());
+    for user in &users {
+        let contracts =
+            state.registry.contracts_of_user(call.merchant, user.id).await.map_err(|e| call.error(e.into()))?;
+        let shown = contracts
+            .iter()
+            .rev()
+            .find(|c| c.status == clientele_domain::contract::ContractStatus::Active)
+            .or(contracts.last());
+        found.push(Found::new(user, shown));
+    }
+    let answer = GetResponse { users: found, api_response: call.envelope(CallStatus::Success) };
+    Ok(axum::Json(answer).into_response())
+}

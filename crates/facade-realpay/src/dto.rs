@@ -12,6 +12,7 @@ use clientele_domain::user::{
 };
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 use clientele_http::wire::{DecimalText, Text, json_number};
+use clientele_service::NewUser;
 
 /// A contract as RealPay writes it.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -156,10 +157,7 @@ impl UserItem {
 
     /// A new user and its contract; `Country` and `ID` (its UserId), `Name` and `Surname`
     /// are required.
-    pub fn to_new(
-        &self,
-        today: Date,
-    ) -> Result<(UserFields, Option<(ContractNumber, ContractTerms)>), ValidationErrors> {
+    pub fn to_new(&self, today: Date) -> Result<NewUser, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         if self.user_id.is_some() {
             errors.push(FieldError::new("UserId", Violation::Other("is made of Country and ID; send those".into())));
@@ -189,7 +187,7 @@ impl UserItem {
         };
         let contract = self.contract.as_ref().and_then(|c| c.parse(&mut f.errors));
         f.errors.into_result()?;
-        Ok((fields, contract))
+        Ok(NewUser { fields, contract })
     }
 
     /// The changes of an edit of `current`: only the fields given. `Country` and `ID` make
@@ -282,7 +280,7 @@ impl Fields {
 }
 
 impl ContractItem {
-    fn parse(&self, errors: &mut ValidationErrors) -> Option<(ContractNumber, ContractTerms)> {
+    fn parse(&self, errors: &mut ValidationErrors) -> Option<(ContractNumber, Option<ContractTerms>)> {
         let number = match &self.contract_number {
             Some(n) => errors.take(ContractNumber::parse("Contract.ContractNumber", n.as_str())),
             None => {
@@ -308,7 +306,7 @@ impl ContractItem {
             collection_day: d.map(|v| (TERM_NAMES[5], v)),
         };
         let terms = ContractTerms::parse(&input, TERM_NAMES).map_err(|refused| errors.0.extend(refused.0)).ok();
-        Some((number?, terms?))
+        Some((number?, Some(terms?)))
     }
 }
 
@@ -318,12 +316,15 @@ impl ContractItem {
 #[serde(rename_all = "PascalCase")]
 pub struct ContractOut {
     contract_number: String,
-    #[schema(value_type = f64, example = 123.45)]
-    instalment_amount: Box<RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, example = 123.45)]
+    instalment_amount: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     number_of_instalments: Option<u32>,
-    instalment_start_date: String,
-    tracking_code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instalment_start_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tracking_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     frequency_code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -333,22 +334,24 @@ pub struct ContractOut {
 impl ContractOut {
     /// Every term, as the POST answer echoes them.
     pub fn full(contract: &Contract) -> Self {
+        let terms = contract.terms.as_ref();
         ContractOut {
-            number_of_instalments: Some(contract.terms.number_of_instalments),
-            frequency_code: Some(contract.terms.frequency.code()),
-            collection_day: Some(contract.terms.collection_day.get()),
+            number_of_instalments: terms.map(|t| t.number_of_instalments),
+            frequency_code: terms.map(|t| t.frequency.code()),
+            collection_day: terms.map(|t| t.collection_day.get()),
             ..ContractOut::summary(contract)
         }
     }
 
     /// The terms the GET answer shows.
     pub fn summary(contract: &Contract) -> Self {
+        let terms = contract.terms.as_ref();
         ContractOut {
             contract_number: contract.number.as_str().to_owned(),
-            instalment_amount: json_number(&contract.terms.instalment_amount.to_string()),
+            instalment_amount: terms.map(|t| json_number(&t.instalment_amount.to_string())),
             number_of_instalments: None,
-            instalment_start_date: contract.terms.instalment_start.to_string(),
-            tracking_code: contract.terms.tracking_code.as_str().to_owned(),
+            instalment_start_date: terms.map(|t| t.instalment_start.to_string()),
+            tracking_code: terms.map(|t| t.tracking_code.as_str().to_owned()),
             frequency_code: None,
             collection_day: None,
         }

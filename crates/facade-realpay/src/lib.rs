@@ -294,7 +294,7 @@ async fn post_users(
             }
         };
         match item.to_new(today()) {
-            Ok((fields, contract)) => accepted.push((index, item.identifiers(), NewUser { fields, contract })),
+            Ok(user) => accepted.push((index, item.identifiers(), user)),
             Err(errors) => refused.push(failed(index, item.identifiers(), errors)),
         }
     }

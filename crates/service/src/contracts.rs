@@ -12,7 +12,8 @@ use crate::{Registry, UserError};
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub fields: UserFields,
-    pub contract: Option<(ContractNumber, ContractTerms)>,
+    /// A contract number, with the contract's terms when they are agreed.
+    pub contract: Option<(ContractNumber, Option<ContractTerms>)>,
 }
 
 /// Why a contract change was refused.
@@ -92,7 +93,7 @@ impl Registry {
         merchant: MerchantId,
         user: UserId,
         number: ContractNumber,
-        terms: ContractTerms,
+        terms: Option<ContractTerms>,
     ) -> Result<Contract, StoreError> {
         self.store().user(merchant, user).await?;
         let contract = Contract::new(user, number, terms, crate::now());
@@ -110,14 +111,14 @@ impl Registry {
         self.store().contracts_of_user(merchant, user).await
     }
 
-    /// Changes an active contract's terms; `change` gets the current terms and returns the
-    /// new ones (or the refused fields).
+    /// Changes an active contract's terms; `change` gets the current terms (`None` for a
+    /// contract known by number only) and returns the new ones (or the refused fields).
     pub async fn change_contract<E>(
         &self,
         merchant: MerchantId,
         id: ContractId,
         if_version: Option<i64>,
-        change: impl Fn(&ContractTerms) -> Result<ContractTerms, E>,
+        change: impl Fn(Option<&ContractTerms>) -> Result<ContractTerms, E>,
     ) -> Result<Result<Contract, E>, ContractError> {
         loop {
             let current = self.store().contract(merchant, id).await?;
@@ -127,11 +128,16 @@ impl Registry {
             if current.status == ContractStatus::Cancelled {
                 return Err(ContractError::Cancelled);
             }
-            let terms = match change(&current.terms) {
+            let terms = match change(current.terms.as_ref()) {
                 Ok(terms) => terms,
                 Err(refused) => return Ok(Err(refused)),
             };
-            let next = Contract { terms, version: current.version + 1, updated_at: crate::now(), ..current.clone() };
+            let next = Contract {
+                terms: Some(terms),
+                version: current.version + 1,
+                updated_at: crate::now(),
+                ..current.clone()
+            };
             match self.store().update_contract(merchant, &next, current.version).await {
                 Err(StoreError::VersionMismatch) if if_version.is_none() => continue,
                 Err(error) => return Err(error.into()),

@@ -11,18 +11,20 @@ CREATE TABLE contracts (
     id                    uuid          NOT NULL,
     user_id               uuid          NOT NULL,
     contract_number       text          NOT NULL,
-    instalment_amount     numeric(14,2) NOT NULL CHECK (instalment_amount > 0),
-    number_of_instalments integer       NOT NULL CHECK (number_of_instalments >= 1),
-    instalment_start      timestamp     NOT NULL,
-    tracking_code         text          NOT NULL,
-    frequency_code        text          NOT NULL,
-    collection_day        smallint      NOT NULL CHECK (collection_day BETWEEN 1 AND 31),
+    -- The terms are all set or all NULL (a contract known by number only).
+    instalment_amount     numeric(14,2) CHECK (instalment_amount > 0),
+    number_of_instalments integer       CHECK (number_of_instalments >= 1),
+    instalment_start      timestamp,
+    tracking_code         text,
+    frequency_code        text,
+    collection_day        smallint      CHECK (collection_day BETWEEN 1 AND 31),
     status                text          NOT NULL CHECK (status IN ('active', 'cancelled')),
     version               bigint        NOT NULL,
     created_at            timestamptz   NOT NULL,
     updated_at            timestamptz   NOT NULL,
     CONSTRAINT contracts_pkey PRIMARY KEY (merchant_id, id),
-    FOREIGN KEY (merchant_id, user_id) REFERENCES users (merchant_id, id)
+    FOREIGN KEY (merchant_id, user_id) REFERENCES users (merchant_id, id),
+    CHECK ((instalment_amount IS NULL) = (frequency_code IS NULL))
 );
 CREATE UNIQUE INDEX contracts_number ON contracts (merchant_id, contract_number);
 CREATE INDEX contracts_user ON contracts (merchant_id, user_id, created_at);

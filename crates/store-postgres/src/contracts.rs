@@ -21,24 +21,28 @@ fn decode(column: &str) -> sqlx::Error {
     sqlx::Error::ColumnDecode { index: column.to_owned(), source: format!("unexpected stored {column}").into() }
 }
 
-pub(crate) fn contract(row: &PgRow) -> sqlx::Result<Contract> {
-    let amount: rust_decimal::Decimal = row.try_get("instalment_amount")?;
+fn terms(row: &PgRow) -> sqlx::Result<Option<ContractTerms>> {
+    let Some(amount) = row.try_get::<Option<rust_decimal::Decimal>, _>("instalment_amount")? else { return Ok(None) };
     let count: i32 = row.try_get("number_of_instalments")?;
     let frequency: String = row.try_get("frequency_code")?;
     let day: i16 = row.try_get("collection_day")?;
+    Ok(Some(ContractTerms {
+        instalment_amount: Money::from_decimal(amount).ok_or_else(|| decode("instalment_amount"))?,
+        number_of_instalments: u32::try_from(count).map_err(|_| decode("number_of_instalments"))?,
+        instalment_start: InstalmentStart::from_stored(row.try_get("instalment_start")?),
+        tracking_code: TrackingCode::from_stored(row.try_get("tracking_code")?),
+        frequency: Frequency::parse("frequency_code", &frequency).map_err(|_| decode("frequency_code"))?,
+        collection_day: CollectionDay::from_stored(u8::try_from(day).map_err(|_| decode("collection_day"))?),
+    }))
+}
+
+pub(crate) fn contract(row: &PgRow) -> sqlx::Result<Contract> {
     let status: String = row.try_get("status")?;
     Ok(Contract {
         id: ContractId::from_uuid(row.try_get("id")?),
         user_id: UserId::from_uuid(row.try_get("user_id")?),
         number: ContractNumber::from_stored(row.try_get("contract_number")?),
-        terms: ContractTerms {
-            instalment_amount: Money::from_decimal(amount).ok_or_else(|| decode("instalment_amount"))?,
-            number_of_instalments: u32::try_from(count).map_err(|_| decode("number_of_instalments"))?,
-            instalment_start: InstalmentStart::from_stored(row.try_get("instalment_start")?),
-            tracking_code: TrackingCode::from_stored(row.try_get("tracking_code")?),
-            frequency: Frequency::parse("frequency_code", &frequency).map_err(|_| decode("frequency_code"))?,
-            collection_day: CollectionDay::from_stored(u8::try_from(day).map_err(|_| decode("collection_day"))?),
-        },
+        terms: terms(row)?,
         status: ContractStatus::from_stored(&status).ok_or_else(|| decode("status"))?,
         version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
@@ -46,9 +50,9 @@ pub(crate) fn contract(row: &PgRow) -> sqlx::Result<Contract> {
     })
 }
 
-fn count(contract: &Contract) -> i32 {
+fn count(terms: &ContractTerms) -> i32 {
     // At most 999, checked when the terms were parsed.
-    i32::try_from(contract.terms.number_of_instalments).unwrap_or(i32::MAX)
+    i32::try_from(terms.number_of_instalments).unwrap_or(i32::MAX)
 }
 
 pub(crate) async fn insert(
@@ -56,7 +60,7 @@ pub(crate) async fn insert(
     merchant: MerchantId,
     contract: &Contract,
 ) -> Result<(), StoreError> {
-    let t = &contract.terms;
+    let t = contract.terms.as_ref();
     sqlx::query(
         "INSERT INTO contracts (merchant_id, id, user_id, contract_number, instalment_amount, number_of_instalments,
              instalment_start, tracking_code, frequency_code, collection_day, status, version, created_at, updated_at)
@@ -66,12 +70,12 @@ pub(crate) async fn insert(
     .bind(contract.id.as_uuid())
     .bind(contract.user_id.as_uuid())
     .bind(contract.number.as_str())
-    .bind(t.instalment_amount.amount())
-    .bind(count(contract))
-    .bind(t.instalment_start.at())
-    .bind(t.tracking_code.as_str())
-    .bind(t.frequency.code())
-    .bind(i16::from(t.collection_day.get()))
+    .bind(t.map(|t| t.instalment_amount.amount()))
+    .bind(t.map(count))
+    .bind(t.map(|t| t.instalment_start.at()))
+    .bind(t.map(|t| t.tracking_code.as_str()))
+    .bind(t.map(|t| t.frequency.code()))
+    .bind(t.map(|t| i16::from(t.collection_day.get())))
     .bind(contract.status.as_str())
     .bind(contract.version)
     .bind(contract.created_at)
@@ -88,7 +92,7 @@ pub(crate) async fn update(
     contract: &Contract,
     expected_version: i64,
 ) -> Result<(), StoreError> {
-    let t = &contract.terms;
+    let t = contract.terms.as_ref();
     let updated = sqlx::query(
         "UPDATE contracts SET instalment_amount = $3, number_of_instalments = $4, instalment_start = $5,
              tracking_code = $6, frequency_code = $7, collection_day = $8, status = $9, version = $10, updated_at = $11
@@ -96,12 +100,12 @@ pub(crate) async fn update(
     )
     .bind(merchant.as_uuid())
     .bind(contract.id.as_uuid())
-    .bind(t.instalment_amount.amount())
-    .bind(count(contract))
-    .bind(t.instalment_start.at())
-    .bind(t.tracking_code.as_str())
-    .bind(t.frequency.code())
-    .bind(i16::from(t.collection_day.get()))
+    .bind(t.map(|t| t.instalment_amount.amount()))
+    .bind(t.map(count))
+    .bind(t.map(|t| t.instalment_start.at()))
+    .bind(t.map(|t| t.tracking_code.as_str()))
+    .bind(t.map(|t| t.frequency.code()))
+    .bind(t.map(|t| i16::from(t.collection_day.get())))
     .bind(contract.status.as_str())
     .bind(contract.version)
     .bind(contract.updated_at)

@@ -11,19 +11,21 @@ CREATE TABLE contracts (
     id                    TEXT    NOT NULL,
     user_id               TEXT    NOT NULL,
     contract_number       TEXT    NOT NULL,
+    -- The terms are all set or all NULL (a contract known by number only).
     -- Exact decimal text with two places: money is never a float.
-    instalment_amount     TEXT    NOT NULL,
-    number_of_instalments INTEGER NOT NULL CHECK (number_of_instalments >= 1),
-    instalment_start      TEXT    NOT NULL,
-    tracking_code         TEXT    NOT NULL,
-    frequency_code        TEXT    NOT NULL,
-    collection_day        INTEGER NOT NULL CHECK (collection_day BETWEEN 1 AND 31),
+    instalment_amount     TEXT   ,
+    number_of_instalments INTEGER CHECK (number_of_instalments >= 1),
+    instalment_start      TEXT   ,
+    tracking_code         TEXT   ,
+    frequency_code        TEXT   ,
+    collection_day        INTEGER CHECK (collection_day BETWEEN 1 AND 31),
     status                TEXT    NOT NULL CHECK (status IN ('active', 'cancelled')),
     version               INTEGER NOT NULL,
     created_at            INTEGER NOT NULL,
     updated_at            INTEGER NOT NULL,
     PRIMARY KEY (merchant_id, id),
-    FOREIGN KEY (merchant_id, user_id) REFERENCES users (merchant_id, id)
+    FOREIGN KEY (merchant_id, user_id) REFERENCES users (merchant_id, id),
+    CHECK ((instalment_amount IS NULL) = (frequency_code IS NULL))
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX contracts_number ON contracts (merchant_id, contract_number);
 CREATE INDEX contracts_user ON contracts (merchant_id, user_id, created_at);

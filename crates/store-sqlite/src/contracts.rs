@@ -23,25 +23,29 @@ fn conversion(idx: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, what.to_owned().into())
 }
 
-pub(crate) fn contract(row: &Row<'_>) -> rusqlite::Result<Contract> {
-    let amount: String = row.get(3)?;
+fn terms(row: &Row<'_>) -> rusqlite::Result<Option<ContractTerms>> {
+    let Some(amount) = row.get::<_, Option<String>>(3)? else { return Ok(None) };
     let start: String = row.get(5)?;
     let frequency: String = row.get(7)?;
-    let status: String = row.get(9)?;
     let start = PrimitiveDateTime::parse(&start, format_description!("[year]-[month]-[day] [hour]:[minute]"))
         .map_err(|_| conversion(5, "instalment_start"))?;
+    Ok(Some(ContractTerms {
+        instalment_amount: Money::from_stored(&amount).ok_or_else(|| conversion(3, "instalment_amount"))?,
+        number_of_instalments: row.get(4)?,
+        instalment_start: InstalmentStart::from_stored(start),
+        tracking_code: TrackingCode::from_stored(row.get(6)?),
+        frequency: Frequency::parse("frequency_code", &frequency).map_err(|_| conversion(7, "frequency_code"))?,
+        collection_day: CollectionDay::from_stored(row.get(8)?),
+    }))
+}
+
+pub(crate) fn contract(row: &Row<'_>) -> rusqlite::Result<Contract> {
+    let status: String = row.get(9)?;
     Ok(Contract {
         id: ContractId::from_uuid(uuid_at(row, 0)?),
         user_id: UserId::from_uuid(uuid_at(row, 1)?),
         number: ContractNumber::from_stored(row.get(2)?),
-        terms: ContractTerms {
-            instalment_amount: Money::from_stored(&amount).ok_or_else(|| conversion(3, "instalment_amount"))?,
-            number_of_instalments: row.get(4)?,
-            instalment_start: InstalmentStart::from_stored(start),
-            tracking_code: TrackingCode::from_stored(row.get(6)?),
-            frequency: Frequency::parse("frequency_code", &frequency).map_err(|_| conversion(7, "frequency_code"))?,
-            collection_day: CollectionDay::from_stored(row.get(8)?),
-        },
+        terms: terms(row)?,
         status: ContractStatus::from_stored(&status).ok_or_else(|| conversion(9, "status"))?,
         version: row.get(10)?,
         created_at: time_at(row, 11)?,
@@ -50,7 +54,7 @@ pub(crate) fn contract(row: &Row<'_>) -> rusqlite::Result<Contract> {
 }
 
 pub(crate) fn insert(conn: &Connection, merchant: MerchantId, contract: &Contract) -> Result<(), StoreError> {
-    let t = &contract.terms;
+    let t = contract.terms.as_ref();
     execute(
         conn,
         "INSERT INTO contracts (merchant_id, id, user_id, contract_number, instalment_amount, number_of_instalments,
@@ -61,12 +65,12 @@ pub(crate) fn insert(conn: &Connection, merchant: MerchantId, contract: &Contrac
             contract.id.to_string(),
             contract.user_id.to_string(),
             contract.number.as_str(),
-            t.instalment_amount.to_string(),
-            t.number_of_instalments,
-            t.instalment_start.to_string(),
-            t.tracking_code.as_str(),
-            t.frequency.code(),
-            t.collection_day.get(),
+            t.map(|t| t.instalment_amount.to_string()),
+            t.map(|t| t.number_of_instalments),
+            t.map(|t| t.instalment_start.to_string()),
+            t.map(|t| t.tracking_code.as_str()),
+            t.map(|t| t.frequency.code()),
+            t.map(|t| t.collection_day.get()),
             contract.status.as_str(),
             contract.version,
             micros(contract.created_at),
@@ -82,7 +86,7 @@ pub(crate) fn update(
     contract: &Contract,
     expected_version: i64,
 ) -> Result<(), StoreError> {
-    let t = &contract.terms;
+    let t = contract.terms.as_ref();
     let changed = execute(
         conn,
         "UPDATE contracts SET instalment_amount = ?3, number_of_instalments = ?4, instalment_start = ?5,
@@ -91,12 +95,12 @@ pub(crate) fn update(
         params![
             merchant.to_string(),
             contract.id.to_string(),
-            t.instalment_amount.to_string(),
-            t.number_of_instalments,
-            t.instalment_start.to_string(),
-            t.tracking_code.as_str(),
-            t.frequency.code(),
-            t.collection_day.get(),
+            t.map(|t| t.instalment_amount.to_string()),
+            t.map(|t| t.number_of_instalments),
+            t.map(|t| t.instalment_start.to_string()),
+            t.map(|t| t.tracking_code.as_str()),
+            t.map(|t| t.frequency.code()),
+            t.map(|t| t.collection_day.get()),
             contract.status.as_str(),
             contract.version,
             micros(contract.updated_at),

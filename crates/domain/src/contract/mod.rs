@@ -72,13 +72,15 @@ impl ContractStatus {
     }
 }
 
-/// A contract as stored.
+/// A contract as stored. A contract may be known by its number before its instalment
+/// terms are agreed (a payment gateway registers only the number); it has a schedule once
+/// it has terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contract {
     pub id: ContractId,
     pub user_id: UserId,
     pub number: ContractNumber,
-    pub terms: ContractTerms,
+    pub terms: Option<ContractTerms>,
     pub status: ContractStatus,
     pub version: i64,
     pub created_at: OffsetDateTime,
@@ -87,7 +89,7 @@ pub struct Contract {
 
 impl Contract {
     /// A new active contract of `user`.
-    pub fn new(user_id: UserId, number: ContractNumber, terms: ContractTerms, now: OffsetDateTime) -> Self {
+    pub fn new(user_id: UserId, number: ContractNumber, terms: Option<ContractTerms>, now: OffsetDateTime) -> Self {
         Contract {
             id: ContractId::generate(),
             user_id,

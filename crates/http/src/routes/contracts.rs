@@ -111,15 +111,16 @@ pub(crate) struct ContractView {
     id: String,
     user_id: String,
     contract_number: String,
-    /// Exact decimal text with two places.
+    /// Exact decimal text with two places. The terms are `null` while a contract is known
+    /// by its number only (registered through the payment gateway).
     #[schema(example = "123.45")]
-    instalment_amount: String,
-    number_of_instalments: u32,
+    instalment_amount: Option<String>,
+    number_of_instalments: Option<u32>,
     #[schema(example = "2025-01-25 08:00")]
-    instalment_start: String,
-    tracking_code: String,
-    frequency_code: &'static str,
-    collection_day: u8,
+    instalment_start: Option<String>,
+    tracking_code: Option<String>,
+    frequency_code: Option<&'static str>,
+    collection_day: Option<u8>,
     /// `active` or `cancelled`.
     status: &'static str,
     version: i64,
@@ -133,12 +134,12 @@ impl From<&Contract> for ContractView {
             id: c.id.to_string(),
             user_id: c.user_id.to_string(),
             contract_number: c.number.as_str().to_owned(),
-            instalment_amount: c.terms.instalment_amount.to_string(),
-            number_of_instalments: c.terms.number_of_instalments,
-            instalment_start: c.terms.instalment_start.to_string(),
-            tracking_code: c.terms.tracking_code.as_str().to_owned(),
-            frequency_code: c.terms.frequency.code(),
-            collection_day: c.terms.collection_day.get(),
+            instalment_amount: c.terms.as_ref().map(|t| t.instalment_amount.to_string()),
+            number_of_instalments: c.terms.as_ref().map(|t| t.number_of_instalments),
+            instalment_start: c.terms.as_ref().map(|t| t.instalment_start.to_string()),
+            tracking_code: c.terms.as_ref().map(|t| t.tracking_code.as_str().to_owned()),
+            frequency_code: c.terms.as_ref().map(|t| t.frequency.code()),
+            collection_day: c.terms.as_ref().map(|t| t.collection_day.get()),
             status: c.status.as_str(),
             version: c.version,
             created_at: rfc3339(c.created_at),
@@ -231,7 +232,7 @@ async fn create_contract(
     );
     let terms = ContractTerms::parse(&input, TERM_NAMES).map_err(|refused| errors.0.extend(refused.0)).ok();
     let (Some(number), Some(terms)) = (number, terms) else { return Err(errors.into()) };
-    let contract = state.registry.create_contract(merchant, user, number, terms).await?;
+    let contract = state.registry.create_contract(merchant, user, number, Some(terms)).await?;
     let location = format!("/v1/contracts/{}", contract.id);
     Ok((StatusCode::CREATED, [(LOCATION, location)], axum::Json(ContractView::from(&contract))))
 }
@@ -303,8 +304,8 @@ async fn patch_contract(
         body.frequency_code.map(|v| v.0),
         body.collection_day.map(|v| v.0),
     ];
-    let change = |current: &ContractTerms| {
-        let mut texts = terms_texts(current).map(Some);
+    let change = |current: Option<&ContractTerms>| {
+        let mut texts = current.map_or([None, None, None, None, None, None], |t| terms_texts(t).map(Some));
         for (slot, value) in texts.iter_mut().zip(sent.iter()) {
             if value.is_some() {
                 slot.clone_from(value);
@@ -341,6 +342,7 @@ async fn cancel_contract(
     responses(
         (status = 200, description = "Every collection", body = ScheduleView),
         (status = 404, description = "No such contract", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The contract has no terms yet", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn contract_schedule(
     State(state): State<AppState>,
@@ -349,13 +351,16 @@ async fn contract_schedule(
 ) -> Result<axum::Json<ScheduleView>, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
     let contract = state.registry.contract(merchant, contract_id(&id)?).await?;
-    let total = contract.terms.instalment_amount.times(contract.terms.number_of_instalments);
+    let terms = contract
+        .terms
+        .as_ref()
+        .ok_or_else(|| ApiError::Conflict("the contract has no instalment terms yet: PATCH them first".to_owned()))?;
+    let total = terms.instalment_amount.times(terms.number_of_instalments);
     Ok(axum::Json(ScheduleView {
         contract_id: contract.id.to_string(),
         weekend_rule: WEEKEND_RULE,
         total: total.map(|t| t.to_string()).unwrap_or_default(),
-        collections: contract
-            .terms
+        collections: terms
             .schedule()
             .into_iter()
             .map(|c| CollectionView { number: c.number, date: format_date(c.date), amount: c.amount.to_string() })

@@ -11,7 +11,8 @@ fn terms() -> Value {
 }
 
 async fn user(app: &TestApp) -> String {
-    let created: Value = app.post("/v1/users", &app.a.admin_key, json!({"customer_ref": "C-1"})).await.json().await.unwrap();
+    let created: Value =
+        app.post("/v1/users", &app.a.admin_key, json!({"customer_ref": "C-1"})).await.json().await.unwrap();
     created["id"].as_str().unwrap().to_owned()
 }
 
@@ -30,23 +31,41 @@ async fn a_contract_is_created_changed_scheduled_and_cancelled() {
 
     let schedule: Value = app.get(&format!("{location}/schedule"), key).await.json().await.unwrap();
     assert_eq!(schedule["total"], "370.35");
-    let dates: Vec<&str> = schedule["collections"].as_array().unwrap().iter().map(|c| c["date"].as_str().unwrap()).collect();
+    let dates: Vec<&str> =
+        schedule["collections"].as_array().unwrap().iter().map(|c| c["date"].as_str().unwrap()).collect();
     assert_eq!(dates, vec!["2025-01-31", "2025-02-28", "2025-03-31"]);
 
     // A change is checked with the other terms: a weekly contract's collection day is a weekday.
-    let refused = app.request(Method::PATCH, &location, key).json(&json!({"frequency_code": "WEEK"})).send().await.unwrap();
+    let refused =
+        app.request(Method::PATCH, &location, key).json(&json!({"frequency_code": "WEEK"})).send().await.unwrap();
     let (status, body) = problem(refused).await;
     assert_eq!((status, body["errors"][0]["field"].as_str()), (400, Some("collection_day")));
-    let changed = app.request(Method::PATCH, &location, key).json(&json!({"frequency_code": "WEEK", "collection_day": 5, "instalment_amount": "10"})).send().await.unwrap();
+    let changed = app
+        .request(Method::PATCH, &location, key)
+        .json(&json!({"frequency_code": "WEEK", "collection_day": 5, "instalment_amount": "10"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(changed.status(), 200);
     let changed: Value = changed.json().await.unwrap();
-    assert_eq!((changed["frequency_code"].as_str(), changed["instalment_amount"].as_str(), changed["version"].as_i64()), (Some("WEEK"), Some("10.00"), Some(2)));
-    let stale = app.request(Method::PATCH, &location, key).header("if-match", "\"1\"").json(&json!({"tracking_code": "1"})).send().await.unwrap();
+    assert_eq!(
+        (changed["frequency_code"].as_str(), changed["instalment_amount"].as_str(), changed["version"].as_i64()),
+        (Some("WEEK"), Some("10.00"), Some(2))
+    );
+    let stale = app
+        .request(Method::PATCH, &location, key)
+        .header("if-match", "\"1\"")
+        .json(&json!({"tracking_code": "1"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(stale).await.0, 412);
-    let number = app.request(Method::PATCH, &location, key).json(&json!({"contract_number": "X"})).send().await.unwrap();
+    let number =
+        app.request(Method::PATCH, &location, key).json(&json!({"contract_number": "X"})).send().await.unwrap();
     assert_eq!(problem(number).await.0, 400);
 
-    let cancelled: Value = app.request(Method::POST, &format!("{location}/cancel"), key).send().await.unwrap().json().await.unwrap();
+    let cancelled: Value =
+        app.request(Method::POST, &format!("{location}/cancel"), key).send().await.unwrap().json().await.unwrap();
     assert_eq!(cancelled["status"], "cancelled");
     let again = app.request(Method::POST, &format!("{location}/cancel"), key).send().await.unwrap();
     assert_eq!(again.json::<Value>().await.unwrap()["version"], cancelled["version"]);
@@ -70,7 +89,17 @@ async fn invalid_terms_are_each_named_and_nothing_is_written() {
     let (status, body) = problem(app.post(&path, key, bad).await).await;
     assert_eq!(status, 400);
     let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, vec!["contract_number", "instalment_amount", "number_of_instalments", "instalment_start", "tracking_code", "frequency_code"]);
+    assert_eq!(
+        fields,
+        vec![
+            "contract_number",
+            "instalment_amount",
+            "number_of_instalments",
+            "instalment_start",
+            "tracking_code",
+            "frequency_code"
+        ]
+    );
     assert!(body["errors"][3]["message"].as_str().unwrap().contains("YYYY-MM-DD HH24:MI"));
     let mut adhoc = terms();
     adhoc["frequency_code"] = json!("ADHO");

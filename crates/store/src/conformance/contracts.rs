@@ -22,7 +22,7 @@ fn terms(amount: &str) -> ContractTerms {
 }
 
 fn contract(user: UserId, number: &str) -> Contract {
-    Contract::new(user, ContractNumber::parse("n", number).unwrap(), terms("123.45"), at(50))
+    Contract::new(user, ContractNumber::parse("n", number).unwrap(), Some(terms("123.45")), at(50))
 }
 
 pub(super) async fn round_trip(store: Arc<dyn Store>) {
@@ -34,20 +34,22 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     store.create_contract(a.id, &first).await.unwrap();
     assert_eq!(store.contract(a.id, first.id).await.unwrap(), first);
     assert_eq!(store.contract_by_number(a.id, &first.number).await.unwrap(), first);
-    assert_eq!(store.contract(a.id, first.id).await.unwrap().terms.instalment_amount.to_string(), "123.45");
+    assert_eq!(store.contract(a.id, first.id).await.unwrap().terms.unwrap().instalment_amount.to_string(), "123.45");
     assert!(matches!(store.contract(b.id, first.id).await, Err(StoreError::NotFound)));
     let duplicate = store.create_contract(a.id, &contract(jack.id, "C1603")).await;
     assert!(matches!(duplicate, Err(StoreError::Conflict(Unique::ContractNumber))), "{duplicate:?}");
 
     let mut cancelled = first.clone();
     cancelled.status = ContractStatus::Cancelled;
-    cancelled.terms = terms("99.99");
+    cancelled.terms = Some(terms("99.99"));
     cancelled.version = 2;
     store.update_contract(a.id, &cancelled, 1).await.unwrap();
     assert!(matches!(store.update_contract(a.id, &cancelled, 1).await, Err(StoreError::VersionMismatch)));
     assert!(matches!(store.update_contract(b.id, &cancelled, 2).await, Err(StoreError::NotFound)));
-    let second = contract(jack.id, "C1604");
+    // A contract known by number only, its terms not agreed yet.
+    let second = Contract::new(jack.id, ContractNumber::parse("n", "C1604").unwrap(), None, at(51));
     store.create_contract(a.id, &second).await.unwrap();
+    assert_eq!(store.contract_by_number(a.id, &second.number).await.unwrap(), second);
     assert_eq!(store.contracts_of_user(a.id, jack.id).await.unwrap(), vec![cancelled, second]);
 
     // Erasing the user keeps its contracts.

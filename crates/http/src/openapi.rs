@@ -29,6 +29,8 @@ access token in `Authorization`, with or without the `Bearer ` prefix.",
 on every call, errors as `{timestamp, status, error, message, errors}`"),
         (name = "realpay", description = "RealPay Maintain OMNI Users, drop-in: batches of up to 1000 users with \
 contracts, per-item Successful/Failed, the APIResponse envelope with a per-merchant CallSequence"),
+        (name = "gateway", description = "A payment gateway's create-user, drop-in: `{isSuccess, errors}` answers \
+keyed by PascalCase field names"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -76,7 +76,11 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let surfaces = vec![clientele_facade_convercus::router(), clientele_facade_realpay::router()];
+    let surfaces = vec![
+        clientele_facade_convercus::router(),
+        clientele_facade_realpay::router(),
+        clientele_facade_gateway::router(),
+    ];
     let app = clientele_http::app(registry, &settings.http, store_metrics, surfaces);
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signal = Arc::clone(&stopping);

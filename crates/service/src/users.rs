@@ -7,6 +7,7 @@ use std::time::{Duration as StdDuration, Instant};
 use time::Duration;
 
 use clientele_domain::ValidationErrors;
+use clientele_domain::contract::Contract;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::{CustomPropertyInput, CustomPropertyValue, resolve_properties};
 use clientele_domain::user::{Origin, User, UserChange, UserFields, UserId, UserPatch};
@@ -106,13 +107,27 @@ impl Registry {
         options: WriteOptions<'_>,
         render: impl Fn(&User) -> StoredResponse,
     ) -> Result<Answer, UserError> {
+        let user = crate::NewUser { fields, contract: None };
+        self.create_user_with_contract(merchant, user, options, |user, _| render(user)).await
+    }
+
+    /// Creates a user with its optional first contract, both or neither.
+    pub async fn create_user_with_contract(
+        &self,
+        merchant: MerchantId,
+        new: crate::NewUser,
+        options: WriteOptions<'_>,
+        render: impl Fn(&User, Option<&Contract>) -> StoredResponse,
+    ) -> Result<Answer, UserError> {
+        self.merchant_rules(merchant, &new.fields).await?;
         let origin = options.origin;
-        self.merchant_rules(merchant, &fields).await?;
         self.idempotently(merchant, options.idempotency, |key| async move {
-            let user = User::new(fields, crate::now());
-            let response = render(&user);
+            let now = crate::now();
+            let user = User::new(new.fields, now);
+            let contract = new.contract.map(|(number, terms)| Contract::new(user.id, number, terms, now));
+            let response = render(&user, contract.as_ref());
             let answer = key.map(|key| IdempotentAnswer { key, response: response.clone() });
-            self.store().create_user(merchant, &user, origin, answer.as_ref()).await?;
+            self.store().create_user(merchant, &user, contract.as_ref(), origin, answer.as_ref()).await?;
             Ok(response)
         })
         .await

@@ -371,12 +371,19 @@ impl Store for PgStore {
         &self,
         merchant: MerchantId,
         user: &User,
+        contract: Option<&Contract>,
         origin: &Origin,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
         self.timed("create_user", async {
             let mut tx = self.pool.begin().await.map_err(store_error)?;
-            users::create(&mut tx, merchant, user, origin, answer).await?;
+            users::create(&mut tx, merchant, user, origin, None).await?;
+            if let Some(contract) = contract {
+                contracts::insert(&mut tx, merchant, contract).await?;
+            }
+            if let Some(answer) = answer {
+                users::complete(&mut tx, merchant, answer).await?;
+            }
             tx.commit().await.map_err(store_error)
         })
         .await

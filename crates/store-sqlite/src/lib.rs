@@ -374,11 +374,19 @@ impl Store for SqliteStore {
         &self,
         merchant: MerchantId,
         user: &User,
+        contract: Option<&Contract>,
         origin: &Origin,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
-        let (user, origin, answer) = (user.clone(), origin.clone(), answer.cloned());
-        self.write("create_user", move |conn| users::create(conn, merchant, &user, &origin, answer.as_ref())).await
+        let (user, contract, origin, answer) = (user.clone(), contract.cloned(), origin.clone(), answer.cloned());
+        self.write("create_user", move |conn| {
+            users::create(conn, merchant, &user, &origin, None)?;
+            if let Some(contract) = &contract {
+                contracts::insert(conn, merchant, contract)?;
+            }
+            answer.as_ref().map_or(Ok(()), |answer| users::complete(conn, merchant, answer))
+        })
+        .await
     }
 
     async fn user(&self, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {

@@ -115,13 +115,14 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     // --- users -------------------------------------------------------------------------
 
-    /// Stores a new user, records the change with its `origin`, and completes `answer`'s
-    /// idempotency key, in one transaction.
-    /// Conflicts: [`Unique::CustomerRef`], [`Unique::NationalId`].
+    /// Stores a new user with its optional first contract, records the change with its
+    /// `origin`, and completes `answer`'s idempotency key, in one transaction.
+    /// Conflicts: [`Unique::CustomerRef`], [`Unique::NationalId`], [`Unique::ContractNumber`].
     async fn create_user(
         &self,
         merchant: MerchantId,
         user: &User,
+        contract: Option<&Contract>,
         origin: &Origin,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError>;

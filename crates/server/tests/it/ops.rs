@@ -78,6 +78,7 @@ async fn the_openapi_document_describes_every_endpoint_of_every_surface() {
         ("/v1/contracts/{id}/cancel", "post"),
         ("/v1/contracts/{id}/schedule", "get"),
         ("/v1/merchant", "patch"),
+        ("/api/v1/create-user", "post"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),

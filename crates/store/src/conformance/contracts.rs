@@ -29,7 +29,7 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     let (a, _) = with_merchant(store.as_ref(), "A").await;
     let (b, _) = with_merchant(store.as_ref(), "B").await;
     let jack = user("R1", "jack@example.com", 1);
-    store.create_user(a.id, &jack, &origin(), None).await.unwrap();
+    store.create_user(a.id, &jack, None, &origin(), None).await.unwrap();
     let first = contract(jack.id, "C1603");
     store.create_contract(a.id, &first).await.unwrap();
     assert_eq!(store.contract(a.id, first.id).await.unwrap(), first);
@@ -59,7 +59,7 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
 
 pub(super) async fn batches(store: Arc<dyn Store>) {
     let (a, _) = with_merchant(store.as_ref(), "A").await;
-    store.create_user(a.id, &user("TAKEN", "t@example.com", 1), &origin(), None).await.unwrap();
+    store.create_user(a.id, &user("TAKEN", "t@example.com", 1), None, &origin(), None).await.unwrap();
     let mut items = Vec::new();
     for n in 0..30 {
         let u = user(&format!("B{n}"), &format!("b{n}@example.com"), 10 + n);

@@ -61,11 +61,11 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     let mut jack = user("FROST01", "Jack.Frost@MyEmail.com", 10);
     jack.fields.custom_properties =
         vec![CustomPropertyValue { id: size.id, name: size.name.clone(), value: "42".to_owned() }];
-    store.create_user(a.id, &jack, &origin(), None).await.unwrap();
+    store.create_user(a.id, &jack, None, &origin(), None).await.unwrap();
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), jack);
     assert_eq!(jack.fields.phone.as_ref().unwrap().e164(), Some("+27827648862"));
     let bare = User::new(UserFields::default(), at(11));
-    store.create_user(a.id, &bare, &origin(), None).await.unwrap();
+    store.create_user(a.id, &bare, None, &origin(), None).await.unwrap();
     assert_eq!(store.user(a.id, bare.id).await.unwrap(), bare);
     assert!(matches!(store.user(a.id, UserId::generate()).await, Err(StoreError::NotFound)));
 }
@@ -75,18 +75,18 @@ pub(super) async fn unique_keys(store: Arc<dyn Store>) {
     let (b, _) = with_merchant(store.as_ref(), "B").await;
     let size = property("size", 1);
     store.create_property(a.id, &size).await.unwrap();
-    store.create_user(a.id, &user("R1", "one@example.com", 1), &origin(), None).await.unwrap();
+    store.create_user(a.id, &user("R1", "one@example.com", 1), None, &origin(), None).await.unwrap();
 
     let mut same_ref = user("R1", "two@example.com", 2);
     same_ref.fields.national_id = NationalId::parse("i", "OTHER").ok();
     same_ref.fields.custom_properties =
         vec![CustomPropertyValue { id: size.id, name: size.name.clone(), value: "1".to_owned() }];
-    let result = store.create_user(a.id, &same_ref, &origin(), None).await;
+    let result = store.create_user(a.id, &same_ref, None, &origin(), None).await;
     assert!(matches!(result, Err(StoreError::Conflict(Unique::CustomerRef))), "{result:?}");
 
     let mut same_national_id = user("R2", "three@example.com", 3);
     same_national_id.fields.national_id = NationalId::parse("i", "IDR1").ok();
-    let result = store.create_user(a.id, &same_national_id, &origin(), None).await;
+    let result = store.create_user(a.id, &same_national_id, None, &origin(), None).await;
     assert!(matches!(result, Err(StoreError::Conflict(Unique::NationalId))), "{result:?}");
     // Nothing of the refused users remains.
     assert_eq!(count(store.as_ref(), a.id).await, 1);
@@ -94,18 +94,18 @@ pub(super) async fn unique_keys(store: Arc<dyn Store>) {
 
     // The same national id in another country, or at another merchant, is another person.
     same_national_id.fields.country = CountryCode::parse("c", "DE").ok();
-    store.create_user(a.id, &same_national_id, &origin(), None).await.unwrap();
-    store.create_user(b.id, &user("R1", "one@example.com", 4), &origin(), None).await.unwrap();
+    store.create_user(a.id, &same_national_id, None, &origin(), None).await.unwrap();
+    store.create_user(b.id, &user("R1", "one@example.com", 4), None, &origin(), None).await.unwrap();
 
     // Without a country, national ids are still unique.
     let mut stateless = user("R3", "four@example.com", 5);
     stateless.fields.country = None;
     stateless.fields.national_id = NationalId::parse("i", "X1").ok();
-    store.create_user(a.id, &stateless, &origin(), None).await.unwrap();
+    store.create_user(a.id, &stateless, None, &origin(), None).await.unwrap();
     let mut again = user("R4", "five@example.com", 6);
     again.fields.country = None;
     again.fields.national_id = NationalId::parse("i", "X1").ok();
-    let result = store.create_user(a.id, &again, &origin(), None).await;
+    let result = store.create_user(a.id, &again, None, &origin(), None).await;
     assert!(matches!(result, Err(StoreError::Conflict(Unique::NationalId))), "{result:?}");
 }
 
@@ -113,9 +113,9 @@ pub(super) async fn versions(store: Arc<dyn Store>) {
     let (a, _) = with_merchant(store.as_ref(), "A").await;
     let (b, _) = with_merchant(store.as_ref(), "B").await;
     let jack = user("R1", "jack@example.com", 1);
-    store.create_user(a.id, &jack, &origin(), None).await.unwrap();
+    store.create_user(a.id, &jack, None, &origin(), None).await.unwrap();
     let other = user("R2", "other@example.com", 2);
-    store.create_user(a.id, &other, &origin(), None).await.unwrap();
+    store.create_user(a.id, &other, None, &origin(), None).await.unwrap();
 
     let mut changed_fields = jack.fields.clone();
     changed_fields.given_name = PersonName::parse("n", "Jill").ok();
@@ -153,7 +153,7 @@ pub(super) async fn erasure(store: Arc<dyn Store>) {
     let mut jack = user("R1", "jack@example.com", 1);
     jack.fields.custom_properties =
         vec![CustomPropertyValue { id: size.id, name: size.name.clone(), value: "9".to_owned() }];
-    store.create_user(a.id, &jack, &origin(), None).await.unwrap();
+    store.create_user(a.id, &jack, None, &origin(), None).await.unwrap();
 
     assert!(matches!(store.erase_user(b.id, jack.id, None, &origin(), at(2)).await, Err(StoreError::NotFound)));
     assert!(matches!(
@@ -175,7 +175,7 @@ pub(super) async fn erasure(store: Arc<dyn Store>) {
     // Its customer reference and national id are free again.
     let mut again = user("R1", "jack@example.com", 6);
     again.fields.custom_properties = jack.fields.custom_properties.clone();
-    store.create_user(a.id, &again, &origin(), None).await.unwrap();
+    store.create_user(a.id, &again, None, &origin(), None).await.unwrap();
     assert_eq!(store.user(a.id, again.id).await.unwrap(), again);
 }
 
@@ -185,10 +185,10 @@ pub(super) async fn listing(store: Arc<dyn Store>) {
     let mut created = Vec::new();
     for n in 0..7 {
         let u = user(&format!("R{n}"), &format!("u{}@example.com", n % 3), 100 + n);
-        store.create_user(a.id, &u, &origin(), None).await.unwrap();
+        store.create_user(a.id, &u, None, &origin(), None).await.unwrap();
         created.push(u);
     }
-    store.create_user(b.id, &user("R0", "u0@example.com", 1), &origin(), None).await.unwrap();
+    store.create_user(b.id, &user("R0", "u0@example.com", 1), None, &origin(), None).await.unwrap();
 
     let filter = |f: UserFilter| {
         let store = Arc::clone(&store);
@@ -246,7 +246,7 @@ pub(super) async fn idempotency(store: Arc<dyn Store>) {
     };
     let answer = IdempotentAnswer { key: "k1".into(), response: response.clone() };
     let jack = user("R1", "jack@example.com", 1);
-    store.create_user(a.id, &jack, &origin(), Some(&answer)).await.unwrap();
+    store.create_user(a.id, &jack, None, &origin(), Some(&answer)).await.unwrap();
     assert_eq!(claim(a.id, "k1", "f1", 2).await, IdempotencyClaim::Replay(response));
     assert_eq!(claim(a.id, "k1", "f2", 2).await, IdempotencyClaim::Mismatch);
 
@@ -255,7 +255,7 @@ pub(super) async fn idempotency(store: Arc<dyn Store>) {
     let duplicate = IdempotentAnswer { key: "k2".into(), ..answer.clone() };
     let mut clash = user("R1", "again@example.com", 4);
     clash.fields.national_id = None;
-    let failed = store.create_user(a.id, &clash, &origin(), Some(&duplicate)).await;
+    let failed = store.create_user(a.id, &clash, None, &origin(), Some(&duplicate)).await;
     assert!(matches!(failed, Err(StoreError::Conflict(Unique::CustomerRef))));
     assert_eq!(claim(a.id, "k2", "f1", 4).await, IdempotencyClaim::InFlight);
     store.release_idempotency_key(a.id, "k2").await.unwrap();

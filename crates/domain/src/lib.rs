@@ -14,6 +14,7 @@ pub mod credential;
 pub mod interaction_point;
 pub mod merchant;
 pub mod money;
+pub mod payment;
 pub mod property;
 pub mod user;
 

@@ -5,6 +5,7 @@
 //! merchant (Citus or another PostgreSQL-compatible engine) without change.
 
 mod contracts;
+mod payments;
 mod rows;
 mod users;
 
@@ -20,10 +21,12 @@ use clientele_domain::contract::{Contract, ContractId, ContractNumber};
 use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, SigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
+use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PublicAccessGuid};
 use clientele_domain::property::{PropertyDefinition, PropertyId};
 use clientele_domain::user::{Origin, User, UserChange, UserId};
 use clientele_store::{
-    IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, Store, StoreError, StoreMetrics, UserFilter,
+    IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PaymentFilter, Store, StoreError, StoreMetrics,
+    UserFilter,
 };
 
 use crate::rows::store_error;
@@ -566,6 +569,77 @@ impl Store for PgStore {
         self.timed("next_call_sequence", async {
             let mut conn = self.pool.acquire().await.map_err(store_error)?;
             contracts::next_call_sequence(&mut conn, merchant).await
+        })
+        .await
+    }
+
+    async fn create_payment_request(
+        &self,
+        merchant: MerchantId,
+        request: &PaymentRequest,
+        new_user: Option<&User>,
+        origin: &Origin,
+    ) -> Result<(), StoreError> {
+        self.timed("create_payment_request", async {
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            if let Some(user) = new_user {
+                users::create(&mut tx, merchant, user, origin, None).await?;
+            }
+            payments::create(&mut tx, merchant, request).await?;
+            tx.commit().await.map_err(store_error)
+        })
+        .await
+    }
+
+    async fn payment_request(&self, merchant: MerchantId, id: PaymentRequestId) -> Result<PaymentRequest, StoreError> {
+        self.timed("payment_request", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            payments::get(&mut conn, merchant, id).await
+        })
+        .await
+    }
+
+    async fn payment_request_by_invoice(
+        &self,
+        merchant: MerchantId,
+        invoice: &str,
+    ) -> Result<PaymentRequest, StoreError> {
+        self.timed("payment_request_by_invoice", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            payments::by_invoice(&mut conn, merchant, invoice).await
+        })
+        .await
+    }
+
+    async fn resolve_public_link(&self, guid: PublicAccessGuid) -> Result<(MerchantId, PaymentRequestId), StoreError> {
+        self.timed("resolve_public_link", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            payments::resolve(&mut conn, guid).await
+        })
+        .await
+    }
+
+    async fn list_payment_requests(
+        &self,
+        merchant: MerchantId,
+        filter: &PaymentFilter,
+    ) -> Result<Vec<PaymentRequest>, StoreError> {
+        self.timed("list_payment_requests", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            payments::list(&mut conn, merchant, filter).await
+        })
+        .await
+    }
+
+    async fn update_payment_request(
+        &self,
+        merchant: MerchantId,
+        request: &PaymentRequest,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        self.timed("update_payment_request", async {
+            let mut conn = self.pool.acquire().await.map_err(store_error)?;
+            payments::update(&mut conn, merchant, request, expected_version).await
         })
         .await
     }

@@ -117,6 +117,7 @@ fn unique_rule(constraint: &str) -> Option<Unique> {
         "users_customer_ref" => Unique::CustomerRef,
         "users_national_id" => Unique::NationalId,
         "contracts_number" => Unique::ContractNumber,
+        "payment_requests_invoice" => Unique::InvoiceNumber,
         _ => return None,
     })
 }

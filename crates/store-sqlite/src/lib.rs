@@ -4,6 +4,7 @@
 mod connect;
 mod contracts;
 mod migrate;
+mod payments;
 mod pool;
 mod rows;
 mod users;
@@ -20,10 +21,12 @@ use clientele_domain::contract::{Contract, ContractId, ContractNumber};
 use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, SigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
+use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PublicAccessGuid};
 use clientele_domain::property::{PropertyDefinition, PropertyId};
 use clientele_domain::user::{Origin, User, UserChange, UserId};
 use clientele_store::{
-    IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, Store, StoreError, StoreMetrics, UserFilter,
+    IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PaymentFilter, Store, StoreError, StoreMetrics,
+    UserFilter,
 };
 
 use crate::pool::ReaderPool;
@@ -514,6 +517,58 @@ impl Store for SqliteStore {
 
     async fn next_call_sequence(&self, merchant: MerchantId) -> Result<i64, StoreError> {
         self.write("next_call_sequence", move |conn| contracts::next_call_sequence(conn, merchant)).await
+    }
+
+    async fn create_payment_request(
+        &self,
+        merchant: MerchantId,
+        request: &PaymentRequest,
+        new_user: Option<&User>,
+        origin: &Origin,
+    ) -> Result<(), StoreError> {
+        let (request, user, origin) = (request.clone(), new_user.cloned(), origin.clone());
+        self.write("create_payment_request", move |conn| {
+            if let Some(user) = &user {
+                users::create(conn, merchant, user, &origin, None)?;
+            }
+            payments::create(conn, merchant, &request)
+        })
+        .await
+    }
+
+    async fn payment_request(&self, merchant: MerchantId, id: PaymentRequestId) -> Result<PaymentRequest, StoreError> {
+        self.read("payment_request", |conn| payments::get(conn, merchant, id))
+    }
+
+    async fn payment_request_by_invoice(
+        &self,
+        merchant: MerchantId,
+        invoice: &str,
+    ) -> Result<PaymentRequest, StoreError> {
+        self.read("payment_request_by_invoice", |conn| payments::by_invoice(conn, merchant, invoice))
+    }
+
+    async fn resolve_public_link(&self, guid: PublicAccessGuid) -> Result<(MerchantId, PaymentRequestId), StoreError> {
+        self.read("resolve_public_link", |conn| payments::resolve(conn, guid))
+    }
+
+    async fn list_payment_requests(
+        &self,
+        merchant: MerchantId,
+        filter: &PaymentFilter,
+    ) -> Result<Vec<PaymentRequest>, StoreError> {
+        self.read("list_payment_requests", |conn| payments::list(conn, merchant, filter))
+    }
+
+    async fn update_payment_request(
+        &self,
+        merchant: MerchantId,
+        request: &PaymentRequest,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        let request = request.clone();
+        self.write("update_payment_request", move |conn| payments::update(conn, merchant, &request, expected_version))
+            .await
     }
 }
 

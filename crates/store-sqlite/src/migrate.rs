@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "users", include_str!("../migrations/0002_users.sql")),
     (3, "user_changes", include_str!("../migrations/0003_user_changes.sql")),
     (4, "contracts", include_str!("../migrations/0004_contracts.sql")),
+    (5, "payment_requests", include_str!("../migrations/0005_payment_requests.sql")),
 ];
 
 /// Applies the migrations `conn` has not seen yet; returns how many it applied.

@@ -144,6 +144,7 @@ fn unique_rule(message: &str) -> Option<Unique> {
         "users.merchant_id, users.customer_ref" => Unique::CustomerRef,
         "index 'users_national_id'" => Unique::NationalId,
         "contracts.merchant_id, contracts.contract_number" => Unique::ContractNumber,
+        "payment_requests.merchant_id, payment_requests.invoice_number" => Unique::InvoiceNumber,
         _ => return None,
     })
 }

@@ -22,6 +22,7 @@ use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, V
 use crate::{Store, StoreError, Unique};
 
 mod contracts;
+mod payments;
 mod users;
 
 /// Every check, by name, for the test binary to run one by one.
@@ -43,6 +44,7 @@ pub const CHECKS: &[&str] = &[
     "contracts_round_trip_and_outlive_erasure",
     "batch_items_stand_alone",
     "call_sequences_increase_per_merchant",
+    "payment_requests_round_trip_and_outlive_erasure",
 ];
 
 /// Runs the named check.
@@ -65,6 +67,7 @@ pub async fn run(name: &str, store: Arc<dyn Store>) {
         "contracts_round_trip_and_outlive_erasure" => contracts::round_trip(store).await,
         "batch_items_stand_alone" => contracts::batches(store).await,
         "call_sequences_increase_per_merchant" => contracts::call_sequences(store).await,
+        "payment_requests_round_trip_and_outlive_erasure" => payments::round_trip(store).await,
         other => panic!("no conformance check named {other}"),
     }
 }

@@ -12,6 +12,7 @@ pub enum Unique {
     CustomerRef,
     NationalId,
     ContractNumber,
+    InvoiceNumber,
 }
 
 impl fmt::Display for Unique {
@@ -26,6 +27,7 @@ impl fmt::Display for Unique {
             Unique::CustomerRef => "a user with this customer reference already exists",
             Unique::NationalId => "a user with this national id and country already exists",
             Unique::ContractNumber => "a contract with this number already exists",
+            Unique::InvoiceNumber => "a payment request with this invoice number already exists",
         })
     }
 }

@@ -17,6 +17,7 @@ use clientele_domain::contract::{Contract, ContractId, ContractNumber};
 use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, SigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
+use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PublicAccessGuid};
 use clientele_domain::property::{PropertyDefinition, PropertyId};
 use clientele_domain::user::{Origin, User, UserChange, UserId};
 use time::{Duration, OffsetDateTime};
@@ -24,7 +25,8 @@ use time::{Duration, OffsetDateTime};
 pub use error::{StoreError, Unique};
 pub use metrics::StoreMetrics;
 pub use records::{
-    IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PhoneLookup, StoredResponse, UserFilter,
+    IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PaymentFilter, PhoneLookup, StoredResponse,
+    UserFilter,
 };
 
 /// Everything Clientele keeps. Both implementations pass the same conformance suite.
@@ -222,4 +224,44 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     /// The merchant's next call sequence number: increasing, also across processes.
     async fn next_call_sequence(&self, merchant: MerchantId) -> Result<i64, StoreError>;
+
+    // --- payment requests --------------------------------------------------------------
+
+    /// Stores a payment request and its public link, with the user it belongs to when that
+    /// user is new, in one transaction. Conflicts: [`Unique::InvoiceNumber`], and the
+    /// user's own ([`Unique::CustomerRef`], [`Unique::NationalId`]).
+    async fn create_payment_request(
+        &self,
+        merchant: MerchantId,
+        request: &PaymentRequest,
+        new_user: Option<&User>,
+        origin: &Origin,
+    ) -> Result<(), StoreError>;
+
+    async fn payment_request(&self, merchant: MerchantId, id: PaymentRequestId) -> Result<PaymentRequest, StoreError>;
+
+    async fn payment_request_by_invoice(
+        &self,
+        merchant: MerchantId,
+        invoice: &str,
+    ) -> Result<PaymentRequest, StoreError>;
+
+    /// Finds whose payment request a public link is: the one lookup by something other than
+    /// the merchant, because the link's GUID is all a debtor has.
+    async fn resolve_public_link(&self, guid: PublicAccessGuid) -> Result<(MerchantId, PaymentRequestId), StoreError>;
+
+    /// A page of the merchant's payment requests, in id order.
+    async fn list_payment_requests(
+        &self,
+        merchant: MerchantId,
+        filter: &PaymentFilter,
+    ) -> Result<Vec<PaymentRequest>, StoreError>;
+
+    /// Replaces a request's stored state if it is still at `expected_version`.
+    async fn update_payment_request(
+        &self,
+        merchant: MerchantId,
+        request: &PaymentRequest,
+        expected_version: i64,
+    ) -> Result<(), StoreError>;
 }

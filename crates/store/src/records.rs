@@ -88,3 +88,16 @@ pub enum IdempotencyClaim {
     /// The key was used for another request.
     Mismatch,
 }
+
+/// Which payment requests a list returns. Every filter given must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentFilter {
+    pub status: Option<clientele_domain::payment::PaymentStatus>,
+    pub user: Option<UserId>,
+    pub invoice_number: Option<String>,
+    pub created_after: Option<OffsetDateTime>,
+    pub created_before: Option<OffsetDateTime>,
+    /// Requests after this one, in id order.
+    pub after: Option<clientele_domain::payment::PaymentRequestId>,
+    pub limit: u32,
+}

@@ -48,6 +48,7 @@ conformance_tests!(
     contracts_round_trip_and_outlive_erasure,
     batch_items_stand_alone,
     call_sequences_increase_per_merchant,
+    payment_requests_round_trip_and_outlive_erasure,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

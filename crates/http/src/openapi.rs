@@ -25,12 +25,15 @@ access token in `Authorization`, with or without the `Bearer ` prefix.",
         (name = "properties", description = "Custom property definitions"),
         (name = "users", description = "The registry's users (customers)"),
         (name = "contracts", description = "Debit-order contracts and their derived schedules"),
+        (name = "payment-requests", description = "Once-off payment requests and their public links"),
         (name = "convercus", description = "The Convercus Users API, drop-in: camelCase bodies, `interaction-id` \
 on every call, errors as `{timestamp, status, error, message, errors}`"),
         (name = "realpay", description = "RealPay Maintain OMNI Users, drop-in: batches of up to 1000 users with \
 contracts, per-item Successful/Failed, the APIResponse envelope with a per-merchant CallSequence"),
         (name = "gateway", description = "A payment gateway's create-user, drop-in: `{isSuccess, errors}` answers \
 keyed by PascalCase field names"),
+        (name = "duengage", description = "DuEngage once-off payments (ServiceStack: JSON and JSV), and the public \
+payment page"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -80,6 +80,7 @@ pub async fn launch(
         clientele_facade_convercus::router(),
         clientele_facade_realpay::router(),
         clientele_facade_gateway::router(),
+        clientele_facade_duengage::router(),
     ];
     let app = clientele_http::app(registry, &settings.http, store_metrics, surfaces);
     let stopping = Arc::new(tokio::sync::Notify::new());

@@ -3,12 +3,14 @@
 
 mod access;
 mod contracts;
+mod payments;
 mod registry;
 mod tokens;
 mod users;
 
 pub use access::{AccessError, AuthError, Principal};
 pub use contracts::{ContractError, NewUser};
+pub use payments::{Debtor, PaymentError, Requested};
 pub use registry::{IssuedKey, Registry};
 pub use tokens::{AccessToken, TokenSettings};
 pub use users::{Answer, IDEMPOTENCY_RETENTION, IdempotencyRequest, UserError, WriteOptions};

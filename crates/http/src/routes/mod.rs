@@ -4,9 +4,10 @@ mod api_keys;
 mod contracts;
 mod interaction_points;
 mod merchants;
+mod payments;
 mod properties;
 mod token;
-mod users;
+pub(crate) mod users;
 
 use serde::Serialize;
 use utoipa::{OpenApi as _, ToSchema};
@@ -23,6 +24,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(properties::router())
         .merge(users::router())
         .merge(contracts::router())
+        .merge(payments::router())
 }
 
 /// A list answer: the items, and the cursor of the next page (`null` on the last page).

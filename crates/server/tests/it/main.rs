@@ -16,6 +16,7 @@ mod access;
 mod contracts;
 mod convercus;
 mod credentials;
+mod duengage;
 mod gateway;
 mod idempotency;
 mod limits;

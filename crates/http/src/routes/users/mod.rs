@@ -23,7 +23,8 @@ use clientele_domain::{FieldError, ValidationErrors, Violation};
 use clientele_service::{IdempotencyRequest, UserError, WriteOptions};
 use clientele_store::{PageRequest, PhoneLookup, StoredResponse, UserFilter};
 
-use self::dto::{UserBody, UserPatchBody, UserView};
+pub(crate) use self::dto::UserBody;
+use self::dto::{UserPatchBody, UserView};
 use super::Page;
 use crate::error::Problem;
 use crate::extract::{JsonBody, Query};

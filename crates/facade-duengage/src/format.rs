@@ -1,0 +1,110 @@
+//! ServiceStack's content negotiation: bodies in JSON, JSV or a form by `Content-Type`;
+//! answers in JSON or JSV by the path suffix, `?format=`, or `Accept`.
+
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use clientele_http::BodyError;
+
+/// A wire format of ServiceStack's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Jsv,
+}
+
+impl Format {
+    /// The answer's format: the `.json`/`.jsv` suffix, then `?format=`, then `Accept`; JSON
+    /// when nothing asks for JSV.
+    pub fn of_answer(uri: &Uri, headers: &HeaderMap) -> Format {
+        let path = uri.path();
+        if path.ends_with(".jsv") {
+            return Format::Jsv;
+        }
+        if path.ends_with(".json") {
+            return Format::Json;
+        }
+        let asked: Vec<(String, String)> =
+            serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+        if let Some((_, format)) = asked.iter().find(|(key, _)| key.eq_ignore_ascii_case("format")) {
+            return if format.eq_ignore_ascii_case("jsv") { Format::Jsv } else { Format::Json };
+        }
+        let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+        if accept.contains("jsv") && !accept.contains("json") { Format::Jsv } else { Format::Json }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json; charset=utf-8",
+            Format::Jsv => "text/jsv; charset=utf-8",
+        }
+    }
+
+    /// `value` written in this format, with `status`.
+    pub fn answer(self, status: StatusCode, value: &Value) -> Response {
+        let body = match self {
+            Format::Json => value.to_string(),
+            Format::Jsv => clientele_jsv::write(value),
+        };
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type()));
+        response
+    }
+}
+
+/// The members that hold maps, which a form sends as JSV text.
+const MAP_MEMBERS: &[&str] = &["DebtMeta", "CustomersMeta"];
+
+/// Reads a request body, by its `Content-Type`, into a JSON value with the request's members.
+pub fn read_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, BodyError> {
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let text = || std::str::from_utf8(body).map_err(|_| BodyError::Malformed("the body is not UTF-8 text".to_owned()));
+    match essence {
+        "application/json" => {
+            serde_json::from_slice(body).map_err(|e| BodyError::Malformed(format!("the body is not valid JSON: {e}")))
+        }
+        "text/jsv" | "application/jsv" => {
+            clientele_jsv::parse(text()?).map_err(|e| BodyError::Malformed(format!("the body is not valid JSV: {e}")))
+        }
+        "application/x-www-form-urlencoded" => {
+            let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+                .map_err(|e| BodyError::Malformed(format!("the form could not be read: {e}")))?;
+            let mut object = serde_json::Map::new();
+            for (key, value) in fields {
+                let value = if MAP_MEMBERS.contains(&key.as_str()) {
+                    clientele_jsv::parse(&value)
+                        .map_err(|e| BodyError::Malformed(format!("{key} is not a JSV map: {e}")))?
+                } else {
+                    Value::String(value)
+                };
+                object.insert(key, value);
+            }
+            Ok(Value::Object(object))
+        }
+        _ => Err(BodyError::UnsupportedMediaType),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(text: &str) -> Uri {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_answer_format_follows_suffix_then_query_then_accept() {
+        let mut jsv = HeaderMap::new();
+        jsv.insert(ACCEPT, HeaderValue::from_static("text/jsv"));
+        assert_eq!(Format::of_answer(&uri("/onceoffpayment.jsv"), &HeaderMap::new()), Format::Jsv);
+        assert_eq!(Format::of_answer(&uri("/onceoffpayment.json"), &jsv), Format::Json);
+        assert_eq!(Format::of_answer(&uri("/onceoffpayment?format=jsv"), &HeaderMap::new()), Format::Jsv);
+        assert_eq!(Format::of_answer(&uri("/onceoffpayment?format=json"), &jsv), Format::Json);
+        assert_eq!(Format::of_answer(&uri("/onceoffpayment"), &jsv), Format::Jsv);
+        assert_eq!(Format::of_answer(&uri("/onceoffpayment"), &HeaderMap::new()), Format::Json);
+    }
+}

@@ -1,0 +1,298 @@
+//! DuEngage's `POST /onceoffpayment` (a ServiceStack service: JSON and JSV in and out),
+//! drop-in, and the public payment page a debtor opens from the request's link. This crate
+//! translates; the rules are the core's.
+
+mod error;
+mod format;
+mod page;
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use clientele_domain::credential::Role;
+use clientele_domain::money::Money;
+use clientele_domain::payment::{Channel, Currency, DocumentUrl, InvoiceNumber, PaymentTerms, Segment, parse_meta};
+use clientele_domain::property::CustomPropertyInput;
+use clientele_domain::user::{
+    Address, AddressLine, CustomerRef, Email, NationalId, Origin, PassportNumber, PersonName, Phone, Place, PostalCode,
+    Surface, UserFields, parse_date,
+};
+use clientele_domain::{FieldError, ValidationErrors, Violation};
+use clientele_http::wire::{DecimalText, Text};
+use clientele_http::{AppState, body_rejection, decode_json};
+use clientele_service::{Debtor, Requested};
+
+pub use error::ServiceStackError;
+pub use format::Format;
+
+/// The DuEngage routes (with ServiceStack's `.json` and `.jsv` suffixes) and the public
+/// page, documented under the `duengage` tag.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(once_off_payment))
+        .routes(routes!(once_off_payment_json))
+        .routes(routes!(once_off_payment_jsv))
+        .routes(routes!(page::public_page))
+}
+
+/// A once-off payment request, as DuEngage's clients send it (JSON, JSV or a form).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct OnceOffPayment {
+    #[schema(value_type = String)]
+    segment: Option<Text>,
+    #[schema(value_type = String)]
+    first_name: Option<Text>,
+    #[schema(value_type = String)]
+    last_name: Option<Text>,
+    #[schema(value_type = Option<String>)]
+    address: Option<Text>,
+    #[schema(value_type = Option<String>)]
+    city: Option<Text>,
+    #[schema(value_type = Option<String>)]
+    region: Option<Text>,
+    #[schema(value_type = Option<String>)]
+    suburb: Option<Text>,
+    #[schema(value_type = Option<String>)]
+    postal_code: Option<Text>,
+    #[schema(value_type = Option<String>)]
+    mobile_number: Option<Text>,
+    #[schema(value_type = Option<String>)]
+    email: Option<Text>,
+    #[schema(value_type = Option<String>)]
+    id_number: Option<Text>,
+    #[schema(value_type = Option<String>)]
+    passport_number: Option<Text>,
+    #[schema(value_type = String)]
+    invoice_number: Option<Text>,
+    /// A date (`YYYY-MM-DD`, a time may follow).
+    #[schema(value_type = Option<String>)]
+    debt_date: Option<Text>,
+    /// An amount with at most two decimal places.
+    #[schema(value_type = f64)]
+    amount_outstanding: Option<DecimalText>,
+    /// 1 ZAR, 2 USD, 3 EUR, 4 GBP, 5 NAD, 6 BWP, 7 KES, 8 NGN.
+    #[schema(value_type = i64)]
+    currencies_id: Option<Text>,
+    /// 1 sms, 2 email, 3 whatsapp, 4 web, 5 letter.
+    #[schema(value_type = i64)]
+    channels_id: Option<Text>,
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    debt_meta: Option<BTreeMap<String, Text>>,
+    /// Values of the merchant's custom properties, by name.
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    customers_meta: Option<BTreeMap<String, Text>>,
+    #[schema(value_type = Option<String>)]
+    url_to_document: Option<Text>,
+    /// The merchant's own reference of the customer.
+    #[schema(value_type = Option<String>)]
+    customer_unique_identifier: Option<Text>,
+}
+
+fn text(value: &Option<Text>) -> Option<&str> {
+    value.as_ref().map(|t| t.as_str().trim()).filter(|t| !t.is_empty())
+}
+
+fn required<'a>(errors: &mut ValidationErrors, name: &str, value: Option<&'a str>) -> Option<&'a str> {
+    if value.is_none() {
+        errors.push(FieldError::new(name, Violation::Required));
+    }
+    value
+}
+
+impl OnceOffPayment {
+    /// The debtor, the custom property values still to resolve, the terms, and every
+    /// refused field.
+    fn translate(&self) -> Result<(UserFields, Vec<CustomPropertyInput>, PaymentTerms), ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        let segment =
+            required(&mut e, "Segment", text(&self.segment)).and_then(|v| e.take(Segment::parse("Segment", v)));
+        let first = required(&mut e, "FirstName", text(&self.first_name))
+            .and_then(|v| e.take(PersonName::parse("FirstName", v)));
+        let last =
+            required(&mut e, "LastName", text(&self.last_name)).and_then(|v| e.take(PersonName::parse("LastName", v)));
+        let invoice = required(&mut e, "InvoiceNumber", text(&self.invoice_number))
+            .and_then(|v| e.take(InvoiceNumber::parse("InvoiceNumber", v)));
+        let amount = required(&mut e, "AmountOutstanding", self.amount_outstanding.as_ref().map(|a| a.0.as_str()))
+            .and_then(|v| e.take(Money::parse("AmountOutstanding", v)));
+        let currency = required(&mut e, "CurrenciesId", text(&self.currencies_id))
+            .and_then(|v| e.take(Currency::parse_code("CurrenciesId", v)));
+        let channel = required(&mut e, "ChannelsId", text(&self.channels_id))
+            .and_then(|v| e.take(Channel::parse_code("ChannelsId", v)));
+        // ServiceStack sends an unset DateTime as 0001-01-01.
+        let debt_date = text(&self.debt_date)
+            .map(|v| v.get(..10).unwrap_or(v))
+            .filter(|v| *v != "0001-01-01")
+            .and_then(|v| e.take(parse_date("DebtDate", v)));
+        let url = text(&self.url_to_document).and_then(|v| e.take(DocumentUrl::parse("UrlToDocument", v)));
+        let meta: BTreeMap<String, String> =
+            self.debt_meta.iter().flatten().map(|(k, v)| (k.clone(), v.as_str().to_owned())).collect();
+        let meta = e.take(parse_meta("DebtMeta", &meta));
+        let mut one = |name: &str, value: &Option<Text>, parse: &dyn Fn(&str, &str) -> Result<(), FieldError>| {
+            text(value).filter(|v| e.take(parse(name, v)).is_some()).map(str::to_owned)
+        };
+        let email = one("Email", &self.email, &|n, v| Email::parse(n, v).map(drop));
+        let mobile = one("MobileNumber", &self.mobile_number, &|n, v| Phone::parse(n, v, None).map(drop));
+        let id_number = one("IdNumber", &self.id_number, &|n, v| NationalId::parse(n, v).map(drop));
+        let passport = one("PassportNumber", &self.passport_number, &|n, v| PassportNumber::parse(n, v).map(drop));
+        let street = one("Address", &self.address, &|n, v| AddressLine::parse(n, v).map(drop));
+        let city = one("City", &self.city, &|n, v| Place::parse(n, v).map(drop));
+        let region = one("Region", &self.region, &|n, v| Place::parse(n, v).map(drop));
+        let suburb = one("Suburb", &self.suburb, &|n, v| Place::parse(n, v).map(drop));
+        let postal = one("PostalCode", &self.postal_code, &|n, v| PostalCode::parse(n, v).map(drop));
+        let customer = one("CustomerUniqueIdentifier", &self.customer_unique_identifier, &|n, v| {
+            CustomerRef::parse(n, v).map(drop)
+        });
+        e.into_result()?;
+        let (Some(segment), Some(invoice), Some(amount), Some(currency), Some(channel), Some(meta)) =
+            (segment, invoice, amount, currency, channel, meta)
+        else {
+            return Err(ValidationErrors::default());
+        };
+        // Each value below was checked just above.
+        let fields = UserFields {
+            customer_ref: customer.and_then(|v| CustomerRef::parse("", &v).ok()),
+            given_name: first,
+            family_name: last,
+            email: email.and_then(|v| Email::parse("", &v).ok()),
+            phone: mobile.and_then(|v| Phone::parse("", &v, None).ok()),
+            national_id: id_number.and_then(|v| NationalId::parse("", &v).ok()),
+            passport_number: passport.and_then(|v| PassportNumber::parse("", &v).ok()),
+            address: Address {
+                street: street.and_then(|v| AddressLine::parse("", &v).ok()),
+                suburb: suburb.and_then(|v| Place::parse("", &v).ok()),
+                city: city.and_then(|v| Place::parse("", &v).ok()),
+                region: region.and_then(|v| Place::parse("", &v).ok()),
+                postal_code: postal.and_then(|v| PostalCode::parse("", &v).ok()),
+            },
+            ..UserFields::default()
+        };
+        let properties = self
+            .customers_meta
+            .iter()
+            .flatten()
+            .map(|(name, value)| CustomPropertyInput {
+                id: None,
+                name: Some(name.clone()),
+                value: Some(value.as_str().to_owned()),
+            })
+            .collect();
+        let terms = PaymentTerms {
+            invoice_number: invoice,
+            segment,
+            amount_outstanding: amount,
+            currency,
+            channel,
+            debt_date,
+            url_to_document: url,
+            debt_meta: meta,
+        };
+        Ok((fields, properties, terms))
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServiceStackError> {
+    let principal = clientele_http::authenticate(state, headers).await?;
+    let merchant = principal
+        .merchant(Role::Client)
+        .map_err(|_| ServiceStackError::new(StatusCode::FORBIDDEN, "Forbidden", "Invalid Role"))?;
+    let bytes = body.map_err(body_rejection)?;
+    let value = format::read_body(headers, &bytes)?;
+    let request: OnceOffPayment = decode_json(value.to_string().as_bytes())?;
+    let (fields, inputs, terms) = request.translate().map_err(ServiceStackError::invalid)?;
+    let properties = match state.registry.resolve_properties(merchant, "CustomersMeta", &inputs).await? {
+        Ok(values) => values,
+        Err(refused) => return Err(ServiceStackError::invalid(refused)),
+    };
+    let origin = Origin { surface: Surface::DuEngage, interaction_point: None };
+    let requested = state.registry.request_payment(merchant, Debtor { fields, properties }, terms, &origin).await?;
+    let (Requested::Created(request) | Requested::Existing(request)) = requested;
+    let answer = json!({
+        "PublicAccessGuid": request.public_access_guid.to_string(),
+        "InvoiceNumber": request.invoice_number.as_str(),
+        "StatusCodesId": request.status.code(),
+    });
+    Ok(Format::Json.answer(StatusCode::OK, &answer))
+}
+
+async fn respond(state: AppState, uri: Uri, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let format = Format::of_answer(&uri, &headers);
+    match handle(&state, &headers, body).await {
+        Ok(answer) if format == Format::Jsv => {
+            // Written as JSON above; the same value, in JSV.
+            let (parts, body) = answer.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            Format::Jsv.answer(parts.status, &value)
+        }
+        Ok(answer) => answer,
+        Err(error) => error.answer(format),
+    }
+}
+
+/// Ask a debtor for a once-off payment (DuEngage). The debtor is the user with this
+/// `CustomerUniqueIdentifier`, else with this `IdNumber`, else a new one. The same request
+/// under the same `InvoiceNumber` again answers the existing one; another request under it
+/// is a conflict. Send JSON, JSV or a form; ask for JSON or JSV with `Accept`,
+/// `?format=json|jsv` or the `.json`/`.jsv` suffix.
+#[utoipa::path(post, path = "/onceoffpayment", tag = "duengage",
+    request_body(content(
+        (OnceOffPayment = "application/json"),
+        (OnceOffPayment = "text/jsv"),
+        (OnceOffPayment = "application/x-www-form-urlencoded"),
+    )),
+    params(("format" = Option<String>, Query, description = "json or jsv")),
+    responses(
+        (status = 200, description = "{PublicAccessGuid, InvoiceNumber, StatusCodesId}"),
+        (status = 400, description = "ResponseStatus with ErrorCode, Message and Errors[{ErrorCode, FieldName, Message}]"),
+        (status = 401, description = "ResponseStatus: Unauthorized"),
+        (status = 403, description = "ResponseStatus: Forbidden"),
+        (status = 409, description = "Another request has this InvoiceNumber"),
+        (status = 415, description = "Neither JSON, JSV nor a form"),
+    ))]
+async fn once_off_payment(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond(state, uri, headers, body).await
+}
+
+/// The same, answering JSON.
+#[utoipa::path(post, path = "/onceoffpayment.json", tag = "duengage", request_body = OnceOffPayment,
+    responses((status = 200, description = "{PublicAccessGuid, InvoiceNumber, StatusCodesId} in JSON")))]
+async fn once_off_payment_json(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond(state, uri, headers, body).await
+}
+
+/// The same, answering JSV.
+#[utoipa::path(post, path = "/onceoffpayment.jsv", tag = "duengage", request_body = OnceOffPayment,
+    responses((status = 200, description = "{PublicAccessGuid, InvoiceNumber, StatusCodesId} in JSV")))]
+async fn once_off_payment_jsv(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond(state, uri, headers, body).await
+}

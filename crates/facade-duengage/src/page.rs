@@ -1,0 +1,150 @@
+//! The public payment page, `/pay/{PublicAccessGuid}`: server-rendered HTML that works
+//! without JavaScript and on a phone. Every value a merchant sent is escaped (maud escapes
+//! everything it writes). Opening the page of a created request records the view.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY};
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+use clientele_domain::merchant::Merchant;
+use clientele_domain::payment::{PaymentRequest, PaymentStatus, PublicAccessGuid};
+use clientele_domain::user::format_date;
+use clientele_http::AppState;
+use clientele_store::StoreError;
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}\
+main{max-width:32rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:12px;box-shadow:0 1px 4px #0002}\
+h1{font-size:1.25rem;margin:0 0 1rem}.amount{font-size:2rem;font-weight:700;margin:.5rem 0 1rem}\
+dl{display:grid;grid-template-columns:auto 1fr;gap:.4rem 1rem;margin:0}dt{color:#5b6475}dd{margin:0}\
+.notice{padding:.75rem 1rem;border-radius:8px;background:#eef3ff;margin-bottom:1rem}\
+a.document{display:inline-block;margin-top:1.25rem;padding:.75rem 1rem;background:#1f5eff;color:#fff;\
+border-radius:8px;text-decoration:none}";
+
+fn frame(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="robots" content="noindex";
+                title { (title) }
+                style { (STYLE) }
+            }
+            body { main { (body) } }
+        }
+    }
+}
+
+/// `1520.75` in ZAR → `ZAR 1,520.75`.
+fn amount(request: &PaymentRequest) -> String {
+    let text = request.amount_outstanding.to_string();
+    let (whole, cents) = text.split_once('.').unwrap_or((&text, "00"));
+    let mut grouped = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{} {grouped}.{cents}", request.currency.name())
+}
+
+fn request_page(merchant: &Merchant, request: &PaymentRequest) -> Markup {
+    let notice = match request.status {
+        PaymentStatus::Paid => Some("This invoice has been paid. Thank you."),
+        PaymentStatus::Cancelled => Some("This payment request has been cancelled. Nothing is owed on it."),
+        PaymentStatus::Created | PaymentStatus::Viewed => None,
+    };
+    frame(
+        &format!("Invoice {} from {}", request.invoice_number.as_str(), merchant.name.as_str()),
+        html! {
+            h1 { "Payment request from " (merchant.name.as_str()) }
+            @if let Some(notice) = notice {
+                p.notice role="status" { (notice) }
+            }
+            p.amount data-amount=(request.amount_outstanding.to_string()) { (amount(request)) }
+            dl {
+                dt { "Invoice" } dd { (request.invoice_number.as_str()) }
+                @if let Some(date) = request.debt_date {
+                    dt { "Date" } dd { (format_date(date)) }
+                }
+                dt { "Status" } dd { (request.status.name()) }
+            }
+            @if let Some(url) = &request.url_to_document {
+                a.document href=(url.as_str()) rel="noopener noreferrer" { "View the document" }
+            }
+        },
+    )
+}
+
+fn not_found() -> Response {
+    let page = frame(
+        "Payment request not found",
+        html! {
+            h1 { "This payment link is not valid" }
+            p { "The link may be mistyped, or the request may no longer exist. Please check the message you received, or contact the sender." }
+        },
+    );
+    (StatusCode::NOT_FOUND, page).into_response()
+}
+
+/// A debtor's view of a payment request.
+#[utoipa::path(get, path = "/pay/{public_access_guid}", tag = "duengage", security(()),
+    params(("public_access_guid" = String, Path, description = "The request's PublicAccessGuid (32 hex digits)")),
+    responses(
+        (status = 200, description = "The page: merchant, invoice, amount, date, document link", content_type = "text/html"),
+        (status = 404, description = "A friendly page: no such request", content_type = "text/html"),
+    ))]
+pub(crate) async fn public_page(State(state): State<AppState>, Path(guid): Path<String>) -> Response {
+    let Some(guid) = PublicAccessGuid::parse(&guid) else { return not_found() };
+    let page = match state.registry.open_public_link(guid).await {
+        Ok((merchant, request)) => request_page(&merchant, &request),
+        Err(StoreError::NotFound) => return not_found(),
+        Err(error) => {
+            tracing::error!(error = %error, "public page failed");
+            let page = frame(
+                "Please try again",
+                html! { h1 { "Something went wrong" } p { "Please try again in a moment." } },
+            );
+            return (StatusCode::INTERNAL_SERVER_ERROR, page).into_response();
+        }
+    };
+    let headers = [
+        (CACHE_CONTROL, "no-store"),
+        (CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"),
+    ];
+    (headers, page).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_grouped_with_two_places() {
+        let sample = |text: &str| {
+            let mut request = PaymentRequest::new(
+                clientele_domain::user::UserId::generate(),
+                clientele_domain::payment::PaymentTerms {
+                    invoice_number: clientele_domain::payment::InvoiceNumber::parse("i", "1").unwrap(),
+                    segment: clientele_domain::payment::Segment::parse("s", "s").unwrap(),
+                    amount_outstanding: clientele_domain::money::Money::parse("a", text).unwrap(),
+                    currency: clientele_domain::payment::Currency::Zar,
+                    channel: clientele_domain::payment::Channel::Web,
+                    debt_date: None,
+                    url_to_document: None,
+                    debt_meta: Default::default(),
+                },
+                time::OffsetDateTime::UNIX_EPOCH,
+            );
+            request.status = PaymentStatus::Created;
+            amount(&request)
+        };
+        assert_eq!(sample("1520.75"), "ZAR 1,520.75");
+        assert_eq!(sample("1234567"), "ZAR 1,234,567.00");
+        assert_eq!(sample("0.5"), "ZAR 0.50");
+    }
+}

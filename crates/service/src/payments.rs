@@ -1,0 +1,190 @@
+//! Once-off payment requests: the debtor is matched or registered, the invoice number makes
+//! a repeat harmless, and the public link records when the debtor looks.
+
+use clientele_domain::merchant::{Merchant, MerchantId};
+use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PaymentStatus, PaymentTerms, PublicAccessGuid};
+use clientele_domain::property::CustomPropertyValue;
+use clientele_domain::user::{Change, Origin, User, UserFields, UserId, UserPatch};
+use clientele_store::{PageRequest, PaymentFilter, StoreError, StoredResponse, Unique, UserFilter};
+
+use crate::{Registry, UserError, WriteOptions};
+
+/// Why a payment request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    #[error(transparent)]
+    User(#[from] UserError),
+    #[error("a different payment request already has this invoice number")]
+    InvoiceTaken,
+    #[error("a payment request that is {from} cannot become {to}")]
+    NotAllowed { from: &'static str, to: &'static str },
+}
+
+impl From<StoreError> for PaymentError {
+    fn from(error: StoreError) -> Self {
+        PaymentError::User(UserError::Store(error))
+    }
+}
+
+/// The outcome of asking for a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requested {
+    Created(PaymentRequest),
+    /// The same request was made before under this invoice number.
+    Existing(PaymentRequest),
+}
+
+/// Who owes: matched by customer reference, then by national id, else registered with
+/// these fields. `properties` are set on the user either way.
+#[derive(Debug, Clone)]
+pub struct Debtor {
+    pub fields: UserFields,
+    pub properties: Vec<CustomPropertyValue>,
+}
+
+impl Registry {
+    async fn find_debtor(&self, merchant: MerchantId, debtor: &Debtor) -> Result<Option<User>, StoreError> {
+        let one = PageRequest { after: None, limit: 1 };
+        if let Some(customer_ref) = &debtor.fields.customer_ref {
+            let filter = UserFilter { customer_ref: Some(customer_ref.as_str().to_owned()), ..UserFilter::default() };
+            if let Some(user) = self.store().list_users(merchant, &filter, one).await?.pop() {
+                return Ok(Some(user));
+            }
+        }
+        if let Some(national_id) = &debtor.fields.national_id {
+            let filter = UserFilter {
+                national_id: Some(national_id.as_str().to_owned()),
+                country: debtor.fields.country.map(|c| c.as_str().to_owned()),
+                ..UserFilter::default()
+            };
+            return Ok(self.store().list_users(merchant, &filter, one).await?.pop());
+        }
+        Ok(None)
+    }
+
+    /// Asks `debtor` for a payment. The same request under an invoice number already used
+    /// answers the existing request; another request under it is refused.
+    pub async fn request_payment(
+        &self,
+        merchant: MerchantId,
+        debtor: Debtor,
+        terms: PaymentTerms,
+        origin: &Origin,
+    ) -> Result<Requested, PaymentError> {
+        let found = self.find_debtor(merchant, &debtor).await?;
+        let existing = self.store().payment_request_by_invoice(merchant, terms.invoice_number.as_str()).await;
+        match existing {
+            Ok(request) => return self.same_or_taken(request, &terms, found.as_ref().map(|u| u.id)),
+            Err(StoreError::NotFound) => {}
+            Err(error) => return Err(error.into()),
+        }
+        let now = crate::now();
+        let (user_id, new_user) = match &found {
+            Some(user) => (user.id, None),
+            None => {
+                let mut fields = debtor.fields.clone();
+                fields.custom_properties.clone_from(&debtor.properties);
+                self.merchant_rules(merchant, &fields).await?;
+                let user = User::new(fields, now);
+                (user.id, Some(user))
+            }
+        };
+        let request = PaymentRequest::new(user_id, terms.clone(), now);
+        match self.store().create_payment_request(merchant, &request, new_user.as_ref(), origin).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(Unique::InvoiceNumber)) => {
+                // Another request under this number won the race.
+                let request = self.store().payment_request_by_invoice(merchant, terms.invoice_number.as_str()).await?;
+                return self.same_or_taken(request, &terms, Some(user_id));
+            }
+            Err(error) => return Err(error.into()),
+        }
+        if let (Some(user), false) = (found, debtor.properties.is_empty()) {
+            self.set_properties(merchant, &user, debtor.properties, origin).await?;
+        }
+        Ok(Requested::Created(request))
+    }
+
+    fn same_or_taken(
+        &self,
+        request: PaymentRequest,
+        terms: &PaymentTerms,
+        debtor: Option<UserId>,
+    ) -> Result<Requested, PaymentError> {
+        if request.terms() == *terms && debtor.is_none_or(|d| d == request.user_id) {
+            Ok(Requested::Existing(request))
+        } else {
+            Err(PaymentError::InvoiceTaken)
+        }
+    }
+
+    /// Sets (adds or replaces) some custom property values of a user, keeping the others.
+    async fn set_properties(
+        &self,
+        merchant: MerchantId,
+        user: &User,
+        values: Vec<CustomPropertyValue>,
+        origin: &Origin,
+    ) -> Result<(), UserError> {
+        let mut merged: Vec<CustomPropertyValue> =
+            user.fields.custom_properties.iter().filter(|p| values.iter().all(|v| v.id != p.id)).cloned().collect();
+        merged.extend(values);
+        let patch = UserPatch { custom_properties: Change::Set(merged), ..UserPatch::default() };
+        let render = |_: &User| StoredResponse { status: 200, headers: Vec::new(), body: Vec::new() };
+        self.patch_user(merchant, user.id, patch, WriteOptions::from(origin), render).await.map(drop)
+    }
+
+    pub async fn payment_request(
+        &self,
+        merchant: MerchantId,
+        id: PaymentRequestId,
+    ) -> Result<PaymentRequest, StoreError> {
+        self.store().payment_request(merchant, id).await
+    }
+
+    pub async fn list_payment_requests(
+        &self,
+        merchant: MerchantId,
+        filter: &PaymentFilter,
+    ) -> Result<Vec<PaymentRequest>, StoreError> {
+        self.store().list_payment_requests(merchant, filter).await
+    }
+
+    /// Moves a request to `next`, when its status allows.
+    pub async fn move_payment(
+        &self,
+        merchant: MerchantId,
+        id: PaymentRequestId,
+        next: PaymentStatus,
+    ) -> Result<PaymentRequest, PaymentError> {
+        loop {
+            let current = self.store().payment_request(merchant, id).await?;
+            let Some(moved) = current.moved_to(next, crate::now()) else {
+                return Err(PaymentError::NotAllowed { from: current.status.name(), to: next.name() });
+            };
+            match self.store().update_payment_request(merchant, &moved, current.version).await {
+                Err(StoreError::VersionMismatch) => continue,
+                Err(error) => return Err(error.into()),
+                Ok(()) => return Ok(moved),
+            }
+        }
+    }
+
+    /// What a debtor's public link shows: the request and its merchant. Opening the link
+    /// of a created request records the view.
+    pub async fn open_public_link(&self, guid: PublicAccessGuid) -> Result<(Merchant, PaymentRequest), StoreError> {
+        let (merchant, id) = self.store().resolve_public_link(guid).await?;
+        let found = self.store().merchant(merchant).await?;
+        loop {
+            let request = self.store().payment_request(merchant, id).await?;
+            let Some(viewed) = request.moved_to(PaymentStatus::Viewed, crate::now()) else {
+                return Ok((found, request));
+            };
+            match self.store().update_payment_request(merchant, &viewed, request.version).await {
+                Err(StoreError::VersionMismatch) => continue,
+                Err(error) => return Err(error),
+                Ok(()) => return Ok((found, viewed)),
+            }
+        }
+    }
+}

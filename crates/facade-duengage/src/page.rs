@@ -15,12 +15,12 @@ use clientele_http::AppState;
 use clientele_store::StoreError;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}\
-main{max-width:32rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:12px;box-shadow:0 1px 4px #0002}\
+main{max-width:32rem;margin:1rem;padding:1.5rem;background:#fff;border-radius:12px;box-shadow:0 1px 4px #0002}\
 h1{font-size:1.25rem;margin:0 0 1rem}.amount{font-size:2rem;font-weight:700;margin:.5rem 0 1rem}\
 dl{display:grid;grid-template-columns:auto 1fr;gap:.4rem 1rem;margin:0}dt{color:#5b6475}dd{margin:0}\
 .notice{padding:.75rem 1rem;border-radius:8px;background:#eef3ff;margin-bottom:1rem}\
 a.document{display:inline-block;margin-top:1.25rem;padding:.75rem 1rem;background:#1f5eff;color:#fff;\
-border-radius:8px;text-decoration:none}";
+border-radius:8px;text-decoration:none}@media(min-width:36rem){main{margin:2rem auto}}";
 
 fn frame(title: &str, body: Markup) -> Markup {
     html! {

@@ -13,6 +13,7 @@
 mod harness;
 
 mod access;
+mod browser;
 mod contracts;
 mod convercus;
 mod credentials;

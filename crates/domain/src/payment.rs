@@ -7,6 +7,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::id::uuid_id;
 use crate::money::Money;
+use crate::text::text_field;
 use crate::user::UserId;
 use crate::{FieldError, Violation, bounded_text};
 
@@ -46,37 +47,12 @@ impl fmt::Display for PublicAccessGuid {
     }
 }
 
-/// Declares a bounded text newtype.
-macro_rules! text {
-    ($(#[$meta:meta])* $name:ident, $max:expr) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub struct $name(String);
-
-        impl $name {
-            pub const MAX: usize = $max;
-
-            pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
-                bounded_text(field, value, Self::MAX).map($name)
-            }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-
-            pub fn from_stored(value: String) -> Self {
-                $name(value)
-            }
-        }
-    };
-}
-
-text!(
+text_field!(
     /// The merchant's invoice number: unique per merchant.
     InvoiceNumber,
     64
 );
-text!(
+text_field!(
     /// The debt's segment (a portfolio, a product line).
     Segment,
     100

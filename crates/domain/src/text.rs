@@ -1,5 +1,33 @@
 use crate::{FieldError, Violation};
 
+/// Declares a newtype over free text of bounded length.
+macro_rules! text_field {
+    ($(#[$meta:meta])* $name:ident, $max:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MAX: usize = $max;
+
+            pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+                bounded_text(field, value, Self::MAX).map($name)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// Rebuilds a value that was parsed before it was stored.
+            pub fn from_stored(value: String) -> Self {
+                $name(value)
+            }
+        }
+    };
+}
+
+pub(crate) use text_field;
+
 /// Checks free text: not blank, at most `max` characters, no control characters. Leading and
 /// trailing white space is dropped.
 pub fn bounded_text(field: &str, value: &str, max: usize) -> Result<String, FieldError> {

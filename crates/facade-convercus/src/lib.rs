@@ -108,6 +108,29 @@ async fn resolve(
     Ok(patch)
 }
 
+/// Applies a translated PUT or PATCH to the user `id` names.
+#[expect(clippy::too_many_arguments, reason = "the parts of one request, passed through once")]
+async fn write(
+    state: &AppState,
+    caller: &ConvercusCaller,
+    id: &str,
+    headers: &HeaderMap,
+    method: &Method,
+    uri: &Uri,
+    raw: &[u8],
+    translated: dto::Translated,
+) -> Result<Response, ConvercusError> {
+    let merchant = caller.require(Role::Client)?;
+    let user = user_id(id)?;
+    let if_version = clientele_http::if_match(headers)?;
+    let idempotency = idempotency(headers, method, uri, raw)?;
+    let patch = resolve(state, merchant, translated).await?;
+    let origin = origin(caller);
+    let options = WriteOptions { origin: &origin, if_version, idempotency: idempotency.as_ref() };
+    let answer = state.registry.patch_user(merchant, user, patch, options, |u| render(StatusCode::OK, u, None)).await?;
+    Ok(respond(answer))
+}
+
 /// Create a user (Convercus).
 #[utoipa::path(post, path = "/users", tag = "convercus",
     request_body = ConvercusUserInput,
@@ -209,15 +232,8 @@ async fn replace_user(
     headers: HeaderMap,
     body: JsonBody<ConvercusUserInput, ConvercusError>,
 ) -> Result<Response, ConvercusError> {
-    let merchant = caller.require(Role::Client)?;
-    let user = user_id(&id)?;
-    let if_version = clientele_http::if_match(&headers)?;
-    let idempotency = idempotency(&headers, &method, &uri, &body.raw)?;
-    let patch = resolve(&state, merchant, body.value.translate(today(), Some(&id))).await?;
-    let origin = origin(&caller);
-    let options = WriteOptions { origin: &origin, if_version, idempotency: idempotency.as_ref() };
-    let answer = state.registry.patch_user(merchant, user, patch, options, |u| render(StatusCode::OK, u, None)).await?;
-    Ok(respond(answer))
+    let translated = body.value.translate(today(), Some(&id));
+    write(&state, &caller, &id, &headers, &method, &uri, &body.raw, translated).await
 }
 
 /// Overwrite selected user data (Convercus PATCH): properties sent are set, `null` deletes
@@ -245,15 +261,8 @@ async fn patch_user(
     headers: HeaderMap,
     body: JsonBody<ConvercusUserPatch, ConvercusError>,
 ) -> Result<Response, ConvercusError> {
-    let merchant = caller.require(Role::Client)?;
-    let user = user_id(&id)?;
-    let if_version = clientele_http::if_match(&headers)?;
-    let idempotency = idempotency(&headers, &method, &uri, &body.raw)?;
-    let patch = resolve(&state, merchant, body.value.translate(today(), &id)).await?;
-    let origin = origin(&caller);
-    let options = WriteOptions { origin: &origin, if_version, idempotency: idempotency.as_ref() };
-    let answer = state.registry.patch_user(merchant, user, patch, options, |u| render(StatusCode::OK, u, None)).await?;
-    Ok(respond(answer))
+    let translated = body.value.translate(today(), &id);
+    write(&state, &caller, &id, &headers, &method, &uri, &body.raw, translated).await
 }
 
 /// Delete a user (Convercus): the data is anonymised and the loyalty points reset to 0.

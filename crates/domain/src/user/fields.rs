@@ -5,33 +5,8 @@ use std::fmt;
 use time::Date;
 use time::macros::format_description;
 
+use crate::text::text_field;
 use crate::{FieldError, Violation, bounded_text};
-
-/// Declares a newtype over free text of bounded length.
-macro_rules! text_field {
-    ($(#[$meta:meta])* $name:ident, $max:expr) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub struct $name(String);
-
-        impl $name {
-            pub const MAX: usize = $max;
-
-            pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
-                bounded_text(field, value, Self::MAX).map($name)
-            }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-
-            /// Rebuilds a value that was parsed before it was stored.
-            pub fn from_stored(value: String) -> Self {
-                $name(value)
-            }
-        }
-    };
-}
 
 text_field!(
     /// The merchant's own reference for a customer (RealPay `ClientId`, gateway

@@ -152,6 +152,14 @@ async fn each_required_field_missing_gets_its_service_stack_error_and_writes_not
             service_stack_error(post(&app, "/onceoffpayment", "text/jsv", hostile.to_owned()).await).await;
         assert_eq!((status, error["ErrorCode"].as_str()), (400, Some("SerializationException")));
     }
+    let invalid_utf8 = app
+        .request(Method::POST, "/onceoffpayment", &app.a.admin_key)
+        .header("content-type", "text/jsv")
+        .body(vec![b'{', 0xff, 0xfe, b'}'])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(service_stack_error(invalid_utf8).await.0, 400);
     let (status, _) = service_stack_error(post(&app, "/onceoffpayment", "text/plain", "x".to_owned()).await).await;
     assert_eq!(status, 415);
     assert_eq!(native(&app, "/v1/payment-requests").await["data"], json!([]));

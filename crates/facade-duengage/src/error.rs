@@ -132,6 +132,9 @@ impl From<PaymentError> for ServiceStackError {
         match error {
             PaymentError::User(UserError::Store(error)) => error.into(),
             PaymentError::User(UserError::Invalid(errors)) => ServiceStackError::invalid(errors),
+            PaymentError::User(error @ UserError::KeyReused) => {
+                ServiceStackError::new(StatusCode::UNPROCESSABLE_ENTITY, "IdempotencyKeyReused", error.to_string())
+            }
             PaymentError::User(other) => ServiceStackError::new(StatusCode::CONFLICT, "Conflict", other.to_string()),
             PaymentError::InvoiceTaken => ServiceStackError::new(StatusCode::CONFLICT, "Conflict", error.to_string()),
             PaymentError::NotAllowed { .. } => {

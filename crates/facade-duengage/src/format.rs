@@ -42,6 +42,19 @@ impl Format {
         }
     }
 
+    /// `value` written in this format, as an answer to keep for repeats.
+    pub fn stored(self, status: StatusCode, value: &Value) -> clientele_store::StoredResponse {
+        let body = match self {
+            Format::Json => value.to_string(),
+            Format::Jsv => clientele_jsv::write(value),
+        };
+        clientele_store::StoredResponse {
+            status: status.as_u16(),
+            headers: vec![(CONTENT_TYPE.to_string(), self.content_type().to_owned())],
+            body: body.into_bytes(),
+        }
+    }
+
     /// `value` written in this format, with `status`.
     pub fn answer(self, status: StatusCode, value: &Value) -> Response {
         let body = match self {

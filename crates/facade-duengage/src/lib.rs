@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
@@ -21,7 +21,9 @@ use utoipa_axum::routes;
 
 use clientele_domain::credential::Role;
 use clientele_domain::money::Money;
-use clientele_domain::payment::{Channel, Currency, DocumentUrl, InvoiceNumber, PaymentTerms, Segment, parse_meta};
+use clientele_domain::payment::{
+    Channel, Currency, DocumentUrl, InvoiceNumber, PaymentRequest, PaymentTerms, Segment, parse_meta,
+};
 use clientele_domain::property::CustomPropertyInput;
 use clientele_domain::user::{
     Address, AddressLine, CustomerRef, Email, NationalId, Origin, PassportNumber, PersonName, Phone, Place, PostalCode,
@@ -29,8 +31,8 @@ use clientele_domain::user::{
 };
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 use clientele_http::wire::{DecimalText, Text};
-use clientele_http::{AppState, body_rejection, decode_json};
-use clientele_service::{Debtor, Requested};
+use clientele_http::{AppState, body_rejection, decode_json, idempotency_request};
+use clientele_service::{Debtor, WriteOptions};
 
 pub use error::ServiceStackError;
 pub use format::Format;
@@ -203,7 +205,9 @@ impl OnceOffPayment {
 
 async fn handle(
     state: &AppState,
+    uri: &Uri,
     headers: &HeaderMap,
+    answer_format: Format,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServiceStackError> {
     let principal = clientele_http::authenticate(state, headers).await?;
@@ -218,27 +222,28 @@ async fn handle(
         Ok(values) => values,
         Err(refused) => return Err(ServiceStackError::invalid(refused)),
     };
+    // The answer's format is part of the request: a repeat in another format is another request.
+    let path = format!("{}#{answer_format:?}", uri.path_and_query().map_or(uri.path(), |p| p.as_str()));
+    let idempotency =
+        idempotency_request(headers, &Method::POST, &path, &bytes).map_err(|e| ServiceStackError::invalid(e.into()))?;
     let origin = Origin { surface: Surface::DuEngage, interaction_point: None };
-    let requested = state.registry.request_payment(merchant, Debtor { fields, properties }, terms, &origin).await?;
-    let (Requested::Created(request) | Requested::Existing(request)) = requested;
-    let answer = json!({
-        "PublicAccessGuid": request.public_access_guid.to_string(),
-        "InvoiceNumber": request.invoice_number.as_str(),
-        "StatusCodesId": request.status.code(),
-    });
-    Ok(Format::Json.answer(StatusCode::OK, &answer))
+    let options = WriteOptions { origin: &origin, if_version: None, idempotency: idempotency.as_ref() };
+    let render = |request: &PaymentRequest, _: bool| {
+        let answer = json!({
+            "PublicAccessGuid": request.public_access_guid.to_string(),
+            "InvoiceNumber": request.invoice_number.as_str(),
+            "StatusCodesId": request.status.code(),
+        });
+        answer_format.stored(StatusCode::OK, &answer)
+    };
+    let answer =
+        state.registry.request_payment(merchant, Debtor { fields, properties }, terms, options, render).await?;
+    Ok(clientele_http::respond(answer))
 }
 
 async fn respond(state: AppState, uri: Uri, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
     let format = Format::of_answer(&uri, &headers);
-    match handle(&state, &headers, body).await {
-        Ok(answer) if format == Format::Jsv => {
-            // Written as JSON above; the same value, in JSV.
-            let (parts, body) = answer.into_parts();
-            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-            let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-            Format::Jsv.answer(parts.status, &value)
-        }
+    match handle(&state, &uri, &headers, format, body).await {
         Ok(answer) => answer,
         Err(error) => error.answer(format),
     }

@@ -5,9 +5,9 @@ use clientele_domain::merchant::{Merchant, MerchantId};
 use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PaymentStatus, PaymentTerms, PublicAccessGuid};
 use clientele_domain::property::CustomPropertyValue;
 use clientele_domain::user::{Change, Origin, User, UserFields, UserId, UserPatch};
-use clientele_store::{PageRequest, PaymentFilter, StoreError, StoredResponse, Unique, UserFilter};
+use clientele_store::{IdempotentAnswer, PageRequest, PaymentFilter, StoreError, StoredResponse, Unique, UserFilter};
 
-use crate::{Registry, UserError, WriteOptions};
+use crate::{Answer, Registry, UserError, WriteOptions};
 
 /// Why a payment request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -63,18 +63,47 @@ impl Registry {
     }
 
     /// Asks `debtor` for a payment. The same request under an invoice number already used
-    /// answers the existing request; another request under it is refused.
+    /// answers the existing request; another request under it is refused. `render` turns
+    /// the request (and whether it was created now) into the answer, which a repeat of the
+    /// same idempotent call gets again.
     pub async fn request_payment(
         &self,
         merchant: MerchantId,
         debtor: Debtor,
         terms: PaymentTerms,
+        options: WriteOptions<'_>,
+        render: impl Fn(&PaymentRequest, bool) -> StoredResponse,
+    ) -> Result<Answer, PaymentError> {
+        let origin = options.origin;
+        self.idempotently(merchant, options.idempotency, |key| async move {
+            let requested = self.create_payment(merchant, debtor, terms, origin, key.as_deref(), &render).await?;
+            let (response, written) = match &requested {
+                (Requested::Created(request), written) => (render(request, true), *written),
+                (Requested::Existing(request), written) => (render(request, false), *written),
+            };
+            if let (Some(key), false) = (key, written) {
+                let answer = IdempotentAnswer { key, response: response.clone() };
+                self.store().complete_idempotency_key(merchant, &answer).await?;
+            }
+            Ok(response)
+        })
+        .await
+    }
+
+    /// The request, and whether its idempotent answer was written with it.
+    async fn create_payment(
+        &self,
+        merchant: MerchantId,
+        debtor: Debtor,
+        terms: PaymentTerms,
         origin: &Origin,
-    ) -> Result<Requested, PaymentError> {
+        key: Option<&str>,
+        render: &impl Fn(&PaymentRequest, bool) -> StoredResponse,
+    ) -> Result<(Requested, bool), PaymentError> {
         let found = self.find_debtor(merchant, &debtor).await?;
         let existing = self.store().payment_request_by_invoice(merchant, terms.invoice_number.as_str()).await;
         match existing {
-            Ok(request) => return self.same_or_taken(request, &terms, found.as_ref().map(|u| u.id)),
+            Ok(request) => return Ok((self.same_or_taken(request, &terms, found.as_ref().map(|u| u.id))?, false)),
             Err(StoreError::NotFound) => {}
             Err(error) => return Err(error.into()),
         }
@@ -90,19 +119,21 @@ impl Registry {
             }
         };
         let request = PaymentRequest::new(user_id, terms.clone(), now);
-        match self.store().create_payment_request(merchant, &request, new_user.as_ref(), origin).await {
+        let answer = key.map(|key| IdempotentAnswer { key: key.to_owned(), response: render(&request, true) });
+        match self.store().create_payment_request(merchant, &request, new_user.as_ref(), origin, answer.as_ref()).await
+        {
             Ok(()) => {}
             Err(StoreError::Conflict(Unique::InvoiceNumber)) => {
                 // Another request under this number won the race.
                 let request = self.store().payment_request_by_invoice(merchant, terms.invoice_number.as_str()).await?;
-                return self.same_or_taken(request, &terms, Some(user_id));
+                return Ok((self.same_or_taken(request, &terms, Some(user_id))?, false));
             }
             Err(error) => return Err(error.into()),
         }
         if let (Some(user), false) = (found, debtor.properties.is_empty()) {
             self.set_properties(merchant, &user, debtor.properties, origin).await?;
         }
-        Ok(Requested::Created(request))
+        Ok((Requested::Created(request), answer.is_some()))
     }
 
     fn same_or_taken(

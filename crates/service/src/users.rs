@@ -212,15 +212,16 @@ impl Registry {
     /// Runs `work` at most once per idempotency key: a repeat gets the first answer, a
     /// concurrent repeat waits for it, another request under the key is refused. A failed
     /// `work` changed nothing and leaves the key unused.
-    async fn idempotently<F, Fut>(
+    pub(crate) async fn idempotently<F, Fut, E>(
         &self,
         merchant: MerchantId,
         idempotency: Option<&IdempotencyRequest>,
         work: F,
-    ) -> Result<Answer, UserError>
+    ) -> Result<Answer, E>
     where
         F: FnOnce(Option<String>) -> Fut,
-        Fut: Future<Output = Result<StoredResponse, UserError>>,
+        Fut: Future<Output = Result<StoredResponse, E>>,
+        E: From<UserError>,
     {
         let Some(request) = idempotency else {
             return work(None).await.map(Answer::Fresh);
@@ -237,15 +238,16 @@ impl Registry {
                     IDEMPOTENCY_LEASE,
                     IDEMPOTENCY_RETENTION,
                 )
-                .await?;
+                .await
+                .map_err(|e| E::from(UserError::Store(e)))?;
             match claim {
                 IdempotencyClaim::Claimed => break,
                 IdempotencyClaim::Replay(response) => return Ok(Answer::Replayed(response)),
-                IdempotencyClaim::Mismatch => return Err(UserError::KeyReused),
+                IdempotencyClaim::Mismatch => return Err(UserError::KeyReused.into()),
                 IdempotencyClaim::InFlight if waited_since.elapsed() < IN_FLIGHT_WAIT => {
                     tokio::time::sleep(StdDuration::from_millis(20)).await;
                 }
-                IdempotencyClaim::InFlight => return Err(UserError::KeyInFlight),
+                IdempotencyClaim::InFlight => return Err(UserError::KeyInFlight.into()),
             }
         }
         match work(Some(request.key.clone())).await {

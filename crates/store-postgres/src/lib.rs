@@ -579,6 +579,7 @@ impl Store for PgStore {
         request: &PaymentRequest,
         new_user: Option<&User>,
         origin: &Origin,
+        answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
         self.timed("create_payment_request", async {
             let mut tx = self.pool.begin().await.map_err(store_error)?;
@@ -586,6 +587,9 @@ impl Store for PgStore {
                 users::create(&mut tx, merchant, user, origin, None).await?;
             }
             payments::create(&mut tx, merchant, request).await?;
+            if let Some(answer) = answer {
+                users::complete(&mut tx, merchant, answer).await?;
+            }
             tx.commit().await.map_err(store_error)
         })
         .await

@@ -525,13 +525,15 @@ impl Store for SqliteStore {
         request: &PaymentRequest,
         new_user: Option<&User>,
         origin: &Origin,
+        answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
-        let (request, user, origin) = (request.clone(), new_user.cloned(), origin.clone());
+        let (request, user, origin, answer) = (request.clone(), new_user.cloned(), origin.clone(), answer.cloned());
         self.write("create_payment_request", move |conn| {
             if let Some(user) = &user {
                 users::create(conn, merchant, user, &origin, None)?;
             }
-            payments::create(conn, merchant, &request)
+            payments::create(conn, merchant, &request)?;
+            answer.as_ref().map_or(Ok(()), |answer| users::complete(conn, merchant, answer))
         })
         .await
     }

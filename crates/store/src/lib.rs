@@ -236,6 +236,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         request: &PaymentRequest,
         new_user: Option<&User>,
         origin: &Origin,
+        answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError>;
 
     async fn payment_request(&self, merchant: MerchantId, id: PaymentRequestId) -> Result<PaymentRequest, StoreError>;

@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::http::header::LOCATION;
-use axum::response::{IntoResponse, Response};
+use axum::http::header::{CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -23,13 +23,14 @@ use clientele_domain::payment::{
 };
 use clientele_domain::user::{UserId, format_date, parse_date};
 use clientele_domain::{FieldError, ValidationErrors, Violation};
-use clientele_service::{Debtor, PaymentError, Requested};
-use clientele_store::PaymentFilter;
+use clientele_service::{Debtor, PaymentError, WriteOptions};
+use clientele_store::{PaymentFilter, StoredResponse};
 
 use super::users::UserBody;
 use super::{Page, rfc3339};
 use crate::error::Problem;
-use crate::extract::{Json, Query};
+use crate::extract::{JsonBody, Query};
+use crate::idempotency::{idempotency_request, respond};
 use crate::wire::{DecimalText, Text};
 use crate::{ApiError, AppState, Caller};
 
@@ -153,18 +154,26 @@ fn named<T: Copy>(
 /// again answers the existing one (200); another request under it is a conflict.
 #[utoipa::path(post, path = "/v1/payment-requests", tag = "payment-requests",
     request_body = NewPaymentRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeats of the request with the same key get the first answer")),
     responses(
         (status = 201, description = "Created", body = PaymentRequestView),
         (status = 200, description = "The same request was made before", body = PaymentRequestView),
         (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another request has this invoice number", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_payment_request(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Json(body): Json<NewPaymentRequest>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    request: JsonBody<NewPaymentRequest>,
 ) -> Result<Response, ApiError> {
     let merchant = caller.merchant(Role::Client)?;
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let idempotency = idempotency_request(&headers, &method, path, &request.raw)?;
+    let body = request.value;
     let (mut fields, inputs, mut errors) = body.customer.parse(OffsetDateTime::now_utc().date());
     for error in &mut errors.0 {
         error.field = format!("customer.{}", error.field);
@@ -202,15 +211,19 @@ async fn create_payment_request(
         debt_meta,
     };
     let origin = clientele_domain::user::Origin::native();
-    let requested = state.registry.request_payment(merchant, Debtor { fields, properties }, terms, &origin).await?;
-    Ok(match requested {
-        Requested::Created(request) => {
-            let location = format!("/v1/payment-requests/{}", request.id);
-            (StatusCode::CREATED, [(LOCATION, location)], axum::Json(PaymentRequestView::from(&request)))
-                .into_response()
+    let options = WriteOptions { origin: &origin, if_version: None, idempotency: idempotency.as_ref() };
+    let render = |request: &PaymentRequest, created: bool| {
+        let mut headers = vec![(CONTENT_TYPE.to_string(), "application/json".to_owned())];
+        if created {
+            headers.push((LOCATION.to_string(), format!("/v1/payment-requests/{}", request.id)));
         }
-        Requested::Existing(request) => axum::Json(PaymentRequestView::from(&request)).into_response(),
-    })
+        let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+        let body = serde_json::to_vec(&PaymentRequestView::from(request)).unwrap_or_default();
+        StoredResponse { status: status.as_u16(), headers, body }
+    };
+    let answer =
+        state.registry.request_payment(merchant, Debtor { fields, properties }, terms, options, render).await?;
+    Ok(respond(answer))
 }
 
 /// Filters and paging of the payment request list.

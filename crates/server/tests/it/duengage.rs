@@ -277,3 +277,41 @@ async fn payment_requests_through_the_native_api() {
     let invalid = app.post("/v1/payment-requests", key, json!({"customer": {}, "invoice_number": "", "segment": "s", "amount_outstanding": "1.001", "currency": "XXX", "channel": "fax"})).await;
     assert_eq!(invalid.status(), 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_repeats_the_first_answer_and_refuses_another_request() {
+    let app = TestApp::spawn().await;
+    let send = |body: String, path: &str| {
+        app.request(Method::POST, path, &app.a.admin_key)
+            .header("content-type", "application/json")
+            .header("idempotency-key", "debt-2025-0001")
+            .body(body)
+            .send()
+    };
+    let first = send(request().to_string(), "/onceoffpayment").await.unwrap();
+    let first_body = first.text().await.unwrap();
+    let again = send(request().to_string(), "/onceoffpayment").await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.text().await.unwrap(), first_body);
+    let mut other = request();
+    other["InvoiceNumber"] = json!("INV-OTHER");
+    let (status, error) = service_stack_error(send(other.to_string(), "/onceoffpayment").await.unwrap()).await;
+    assert_eq!((status, error["ErrorCode"].as_str()), (422, Some("IdempotencyKeyReused")));
+    assert_eq!(native(&app, "/v1/payment-requests").await["data"].as_array().unwrap().len(), 1);
+
+    // Natively too.
+    let body = json!({"customer": {"customer_ref": "K1"}, "invoice_number": "N-9", "segment": "s",
+        "amount_outstanding": "5", "currency": "ZAR", "channel": "web"});
+    let post = |body: &Value| {
+        app.request(Method::POST, "/v1/payment-requests", &app.a.admin_key)
+            .header("idempotency-key", "native-1")
+            .json(body)
+            .send()
+    };
+    assert_eq!(post(&body).await.unwrap().status(), 201);
+    let replay = post(&body).await.unwrap();
+    assert_eq!((replay.status().as_u16(), replay.headers()["idempotent-replayed"].to_str().unwrap()), (201, "true"));
+    let mut changed = body.clone();
+    changed["invoice_number"] = json!("N-10");
+    assert_eq!(post(&changed).await.unwrap().status(), 422);
+}

@@ -36,7 +36,7 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     let existing = user("R1", "one@example.com", 1);
     store.create_user(a.id, &existing, None, &origin(), None).await.unwrap();
     let first = PaymentRequest::new(existing.id, terms("INV-1"), at(10));
-    store.create_payment_request(a.id, &first, None, &origin()).await.unwrap();
+    store.create_payment_request(a.id, &first, None, &origin(), None).await.unwrap();
     assert_eq!(store.payment_request(a.id, first.id).await.unwrap(), first);
     assert_eq!(store.payment_request_by_invoice(a.id, "INV-1").await.unwrap(), first);
     assert_eq!(store.resolve_public_link(first.public_access_guid).await.unwrap(), (a.id, first.id));
@@ -46,17 +46,17 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     // With a new user, in one transaction: a clash on either writes neither.
     let newcomer = user("R2", "two@example.com", 2);
     let clash = PaymentRequest::new(newcomer.id, terms("INV-1"), at(11));
-    let refused = store.create_payment_request(a.id, &clash, Some(&newcomer), &origin()).await;
+    let refused = store.create_payment_request(a.id, &clash, Some(&newcomer), &origin(), None).await;
     assert!(matches!(refused, Err(StoreError::Conflict(Unique::InvoiceNumber))), "{refused:?}");
     assert!(matches!(store.user(a.id, newcomer.id).await, Err(StoreError::NotFound)));
     let second = PaymentRequest::new(newcomer.id, terms("INV-2"), at(12));
-    store.create_payment_request(a.id, &second, Some(&newcomer), &origin()).await.unwrap();
+    store.create_payment_request(a.id, &second, Some(&newcomer), &origin(), None).await.unwrap();
     assert_eq!(store.user(a.id, newcomer.id).await.unwrap(), newcomer);
     // Invoice numbers are per merchant.
     let other = user("R1", "one@example.com", 1);
     store.create_user(b.id, &other, None, &origin(), None).await.unwrap();
     store
-        .create_payment_request(b.id, &PaymentRequest::new(other.id, terms("INV-1"), at(13)), None, &origin())
+        .create_payment_request(b.id, &PaymentRequest::new(other.id, terms("INV-1"), at(13)), None, &origin(), None)
         .await
         .unwrap();
 

@@ -2,7 +2,7 @@
 -- RealPay's per-merchant call sequence.
 
 ALTER TABLE users ADD COLUMN phone_national TEXT;
-CREATE INDEX users_phone_national ON users (merchant_id, phone_national) WHERE phone_national IS NOT NULL;
+CREATE INDEX users_phone_national ON users (merchant_id, phone_national, id) WHERE phone_national IS NOT NULL;
 
 ALTER TABLE merchants ADD COLUMN strict_sa_id INTEGER NOT NULL DEFAULT 0 CHECK (strict_sa_id IN (0, 1));
 

@@ -332,29 +332,51 @@ pub(crate) fn list(
 ) -> Result<Vec<User>, StoreError> {
     let mut sql = format!("SELECT {USER_COLUMNS} FROM users WHERE merchant_id = ?1 AND erased_at IS NULL");
     let mut values = vec![Value::Text(merchant.to_string())];
+    // The last `?` of a clause is its new parameter (`?1`, the merchant, may come before it).
     let mut condition = |sql: &mut String, clause: &str, value: Value| {
         values.push(value);
-        sql.push_str(&clause.replace('?', &format!("?{}", values.len())));
+        let at = clause.rfind('?').map_or(clause.len(), |at| at + 1);
+        let (head, tail) = clause.split_at(at);
+        sql.push_str(&format!("{head}{}{tail}", values.len()));
     };
+    // Each filter is a subquery on its own index: SQLite would otherwise walk the primary
+    // key to honour ORDER BY id, reading every user of the merchant.
+    let by = |column: &str| format!(" AND id IN (SELECT id FROM users WHERE merchant_id = ?1 AND {column} = ?)");
     if let Some(email) = &filter.email_lookup {
-        condition(&mut sql, " AND email_lower = ?", Value::Text(email.clone()));
+        condition(&mut sql, &by("email_lower"), Value::Text(email.clone()));
     }
     if let Some(phone) = &filter.phone {
-        condition(&mut sql, " AND (phone = ?", Value::Text(phone.given.clone()));
-        condition(&mut sql, " OR phone_e164 = ?", opt(phone.e164.as_deref().or(Some(&phone.given))));
-        condition(&mut sql, " OR phone_national = ?)", opt(phone.national.as_deref().or(Some(&phone.given))));
+        condition(
+            &mut sql,
+            " AND id IN (SELECT id FROM users WHERE merchant_id = ?1 AND phone = ?",
+            Value::Text(phone.given.clone()),
+        );
+        condition(
+            &mut sql,
+            " UNION SELECT id FROM users WHERE merchant_id = ?1 AND phone_e164 = ?",
+            opt(phone.e164.as_deref().or(Some(&phone.given))),
+        );
+        condition(
+            &mut sql,
+            " UNION SELECT id FROM users WHERE merchant_id = ?1 AND phone_national = ?)",
+            opt(phone.national.as_deref().or(Some(&phone.given))),
+        );
     }
     if let Some(customer_ref) = &filter.customer_ref {
-        condition(&mut sql, " AND customer_ref = ?", Value::Text(customer_ref.clone()));
+        condition(&mut sql, &by("customer_ref"), Value::Text(customer_ref.clone()));
     }
     if let Some(national_id) = &filter.national_id {
-        condition(&mut sql, " AND national_id = ?", Value::Text(national_id.clone()));
+        condition(&mut sql, &by("national_id"), Value::Text(national_id.clone()));
     }
     if let Some(country) = &filter.country {
         condition(&mut sql, " AND country = ?", Value::Text(country.clone()));
     }
     if let Some(after) = filter.created_after {
-        condition(&mut sql, " AND created_at >= ?", Value::Integer(micros(after)));
+        condition(
+            &mut sql,
+            " AND id IN (SELECT id FROM users WHERE merchant_id = ?1 AND created_at >= ?)",
+            Value::Integer(micros(after)),
+        );
     }
     if let Some(before) = filter.created_before {
         condition(&mut sql, " AND created_at < ?", Value::Integer(micros(before)));

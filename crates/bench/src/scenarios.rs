@@ -1,0 +1,348 @@
+//! The run: a database, a seeded server, every scenario, and the ceilings.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use reqwest::{Client, Method};
+use serde_json::{Value, json};
+
+use clientele_domain::merchant::MerchantId;
+use clientele_domain::user::{Email, Origin, PersonName, User, UserFields, UserId};
+use clientele_store::{PageRequest, Store, StoreMetrics, UserFilter};
+
+use crate::Args;
+use crate::load::{self, Outcome};
+use crate::report::{Ceiling, Report, Row};
+use crate::server::{Server, admin};
+
+/// What every request of a scenario needs.
+#[derive(Clone)]
+struct Target {
+    client: Client,
+    url: String,
+    key: String,
+    ids: Arc<Vec<String>>,
+    users: u64,
+    /// Makes this run's new records unique.
+    tag: String,
+}
+
+impl Target {
+    async fn send(&self, method: Method, path: &str, body: Option<(&str, String)>) -> bool {
+        let mut request = self.client.request(method, format!("{}{path}", self.url)).bearer_auth(&self.key);
+        if let Some((content_type, body)) = body {
+            request = request.header("content-type", content_type).body(body);
+        }
+        match request.header("interaction-id", "till-1").send().await {
+            Ok(response) => {
+                let ok = response.status().is_success();
+                // Read the body: a request is answered when its answer has arrived.
+                let _ = response.bytes().await;
+                ok
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn id(&self, n: u64) -> &str {
+        let index = usize::try_from(n.wrapping_mul(2_654_435_761) % (self.ids.len().max(1) as u64)).unwrap_or(0);
+        self.ids.get(index).map_or("", String::as_str)
+    }
+}
+
+/// A seeded user, as a RealPay item.
+fn seed_item(n: u64) -> Value {
+    json!({"Name": format!("Seed{n}"), "Surname": "Bench", "DOB": "1990-01-01", "Gender": "F", "DialCode": "+27",
+        "Mobile": 820_000_000 + n % 9_999_999, "Email": format!("seed{n}@example.com"), "Country": "ZA",
+        "ID": 7_000_000_000u64 + n, "ClientId": format!("S{n}")})
+}
+
+fn batch_item(tag: &str, n: u64) -> Value {
+    json!({"Name": "Batch", "Surname": "Bench", "Email": format!("b{n}@{tag}.example.com"), "Country": "ZA",
+        "ID": format!("{tag}{n}"), "ClientId": format!("B{tag}{n}"),
+        "Contract": {"ContractNumber": format!("K{tag}{n}"), "InstalmentAmount": 99.99, "NumberOfInstalments": 12,
+            "InstalmentStartDate": "2026-01-01 08:00", "TrackingCode": "00", "FrequencyCode": "MNTH", "CollectionDay": 1}})
+}
+
+async fn seed(target: &Target, users: u64) -> anyhow::Result<()> {
+    let mut from = 0;
+    while from < users {
+        let to = (from + 1000).min(users);
+        let items: Vec<Value> = (from..to).map(seed_item).collect();
+        let response = target
+            .client
+            .post(format!("{}/v1/realpay/BENCH/maintain/omni/users", target.url))
+            .bearer_auth(&target.key)
+            .json(&json!({"UserPostRequest": items}))
+            .send()
+            .await?;
+        let body: Value = response.json().await?;
+        let status = body.pointer("/APIResponse/Status").and_then(Value::as_str);
+        anyhow::ensure!(status == Some("SUCCESS"), "seeding failed: {body}");
+        from = to;
+    }
+    Ok(())
+}
+
+/// Up to `most` user ids, from the native list.
+async fn user_ids(target: &Target, most: usize) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    while ids.len() < most {
+        let path = match &cursor {
+            Some(cursor) => format!("{}/v1/users?limit=100&cursor={cursor}", target.url),
+            None => format!("{}/v1/users?limit=100", target.url),
+        };
+        let page: Value = target.client.get(path).bearer_auth(&target.key).send().await?.json().await?;
+        let data = page.get("data").and_then(Value::as_array).context("no user list")?;
+        ids.extend(data.iter().filter_map(|u| u.get("id").and_then(Value::as_str).map(str::to_owned)));
+        match page.get("next_cursor").and_then(Value::as_str) {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    Ok(ids)
+}
+
+async fn scenario<F, Fut>(server: &Server, concurrency: usize, duration: Duration, name: &str, request: F) -> Row
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let before = server.cpu_seconds();
+    let outcome = load::run(concurrency, duration, request).await;
+    let row = Row::new(name, &outcome, server.cpu_seconds() - before);
+    eprintln!("{name}: {:.0}/s, p99 {:.2} ms, {} errors", row.per_second, row.p99_ms, row.errors);
+    row
+}
+
+fn duengage_json(tag: &str, n: u64) -> String {
+    json!({"Segment": "Bench", "FirstName": "D", "LastName": "E", "InvoiceNumber": format!("J{tag}{n}"),
+        "AmountOutstanding": 1520.75, "CurrenciesId": 1, "ChannelsId": 2, "CustomerUniqueIdentifier": format!("S{}", n % 1000)})
+    .to_string()
+}
+
+fn duengage_jsv(tag: &str, n: u64) -> String {
+    format!(
+        "{{Segment:Bench,FirstName:D,LastName:E,InvoiceNumber:V{tag}{n},AmountOutstanding:1520.75,CurrenciesId:1,ChannelsId:2,CustomerUniqueIdentifier:S{}}}",
+        n % 1000
+    )
+}
+
+/// The store's own operations, without HTTP, for the storage ceilings.
+async fn store_ceilings(
+    store: Arc<dyn Store>,
+    merchant: MerchantId,
+    ids: &[String],
+    duration: Duration,
+    concurrency: usize,
+) -> Vec<Ceiling> {
+    let ids: Arc<Vec<UserId>> = Arc::new(ids.iter().filter_map(|id| id.parse().ok()).collect());
+    let get = {
+        let (store, ids) = (Arc::clone(&store), Arc::clone(&ids));
+        load::run(concurrency, duration, move |n| {
+            let (store, ids) = (Arc::clone(&store), Arc::clone(&ids));
+            async move {
+                let Some(id) = ids.get(usize::try_from(n).unwrap_or(0) % ids.len().max(1)) else { return false };
+                store.user(merchant, *id).await.is_ok()
+            }
+        })
+        .await
+    };
+    let list = {
+        let store = Arc::clone(&store);
+        load::run(concurrency, duration, move |n| {
+            let store = Arc::clone(&store);
+            async move {
+                let filter =
+                    UserFilter { email_lookup: Some(format!("seed{}@example.com", n % 1000)), ..UserFilter::default() };
+                store.list_users(merchant, &filter, PageRequest { after: None, limit: 20 }).await.is_ok()
+            }
+        })
+        .await
+    };
+    let create = {
+        let store = Arc::clone(&store);
+        load::run(concurrency, duration, move |_| {
+            let store = Arc::clone(&store);
+            async move {
+                let fields = UserFields {
+                    given_name: PersonName::parse("n", "Ceiling").ok(),
+                    email: Email::parse("e", "ceiling@example.com").ok(),
+                    ..UserFields::default()
+                };
+                let user = User::new(fields, time::OffsetDateTime::now_utc());
+                store.create_user(merchant, &user, None, &Origin::native(), None).await.is_ok()
+            }
+        })
+        .await
+    };
+    let ceiling = |name: &str, outcome: &Outcome| Ceiling { name: name.to_owned(), per_second: outcome.per_second() };
+    vec![
+        ceiling("store: user by id", &get),
+        ceiling("store: users by email", &list),
+        ceiling("store: create user", &create),
+    ]
+}
+
+/// Creates the database of the run, and says how to drop it.
+async fn database(args: &Args, dir: &std::path::Path) -> anyhow::Result<(String, Option<(String, String)>)> {
+    match &args.postgres {
+        None => Ok((format!("sqlite://{}", dir.join("bench.db").display()), None)),
+        Some(base) => {
+            let name = format!("clientele_bench_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(base).await?;
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
+            let (prefix, _) = base.rsplit_once('/').context("a PostgreSQL URL ends with /database")?;
+            Ok((format!("{prefix}/{name}"), Some((base.clone(), name))))
+        }
+    }
+}
+
+async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(path) = clientele_store_sqlite::path_from_url(url) {
+        return Ok(Arc::new(clientele_store_sqlite::SqliteStore::open(&path, StoreMetrics::default())?));
+    }
+    Ok(Arc::new(clientele_store_postgres::PgStore::connect(url, 16, StoreMetrics::default()).await?))
+}
+
+pub async fn run_all(args: &Args) -> anyhow::Result<Report> {
+    let (users, duration, concurrency) = args.settings();
+    let dir = tempfile::tempdir()?;
+    let (database, created) = database(args, dir.path()).await?;
+    let result = run_on(args, &database, users, duration, concurrency).await;
+    if let Some((base, name)) = created {
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&base).await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await?;
+    }
+    result
+}
+
+async fn run_on(
+    args: &Args,
+    database: &str,
+    users: u64,
+    duration: Duration,
+    concurrency: usize,
+) -> anyhow::Result<Report> {
+    let merchant =
+        admin(&args.server, database, &["merchant", "create", "--name", "Bench", "--number", "BENCH", "--json"])
+            .await?;
+    admin(
+        &args.server,
+        database,
+        &["interaction-point", "create", "--merchant", "BENCH", "--id", "till-1", "--name", "Till", "--json"],
+    )
+    .await?;
+    let key = merchant.get("api_key").and_then(Value::as_str).context("no key")?.to_owned();
+    let merchant_id: MerchantId = merchant.get("id").and_then(Value::as_str).context("no merchant id")?.parse()?;
+    let server = Server::start(&args.server, database).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_rss_mib = server.memory_mib("VmRSS");
+    let client = Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let mut target = Target {
+        client,
+        url: server.url.clone(),
+        key,
+        ids: Arc::new(Vec::new()),
+        users,
+        tag: format!("{}", time::OffsetDateTime::now_utc().unix_timestamp() % 100_000),
+    };
+    let seeded = Instant::now();
+    seed(&target, users).await?;
+    eprintln!("seeded {users} users in {:.1} s", seeded.elapsed().as_secs_f64());
+    target.ids = Arc::new(user_ids(&target, 20_000).await?);
+
+    let mut rows = Vec::new();
+    macro_rules! run {
+        ($name:expr, |$t:ident, $n:ident| $body:expr) => {{
+            let $t = target.clone();
+            rows.push(
+                scenario(&server, concurrency, duration, $name, move |$n| {
+                    let $t = $t.clone();
+                    async move { $body }
+                })
+                .await,
+            );
+        }};
+    }
+    run!("http ceiling: GET /healthz", |t, _n| t.send(Method::GET, "/healthz", None).await);
+    run!("native GET /v1/users/{id}", |t, n| t.send(Method::GET, &format!("/v1/users/{}", t.id(n)), None).await);
+    run!("native GET /v1/users?email=", |t, n| {
+        t.send(Method::GET, &format!("/v1/users?email=seed{}@example.com", n % t.users.max(1)), None).await
+    });
+    run!("native POST /v1/users", |t, n| {
+        let body = json!({"customer_ref": format!("N{}{n}", t.tag), "email": format!("n{n}@example.com")}).to_string();
+        t.send(Method::POST, "/v1/users", Some(("application/json", body))).await
+    });
+    run!("native PATCH /v1/users/{id}", |t, n| {
+        let body = json!({"given_name": format!("P{n}")}).to_string();
+        t.send(Method::PATCH, &format!("/v1/users/{}", t.id(n)), Some(("application/merge-patch+json", body))).await
+    });
+    run!("convercus POST /users", |t, n| {
+        let body = json!({"emailAddress": format!("c{n}@example.com"), "givenName": "C", "zipCode": 22222}).to_string();
+        t.send(Method::POST, "/users", Some(("application/json", body))).await
+    });
+    run!("convercus GET /users/{id}", |t, n| t.send(Method::GET, &format!("/users/{}/", t.id(n)), None).await);
+    run!("realpay GET by Email", |t, n| {
+        let path =
+            format!("/v1/realpay/BENCH/maintain/omni/users?Product=X&Email=seed{}@example.com", n % t.users.max(1));
+        t.send(Method::GET, &path, None).await
+    });
+    run!("duengage POST JSON", |t, n| {
+        t.send(Method::POST, "/onceoffpayment", Some(("application/json", duengage_json(&t.tag, n)))).await
+    });
+    run!("duengage POST JSV", |t, n| {
+        t.send(Method::POST, "/onceoffpayment.jsv", Some(("text/jsv", duengage_jsv(&t.tag, n)))).await
+    });
+    // Batches go one at a time: each is a thousand users with contracts.
+    {
+        let t = target.clone();
+        let before = server.cpu_seconds();
+        let outcome = load::run(1, duration.max(Duration::from_secs(2)), move |n| {
+            let t = t.clone();
+            async move {
+                let tag = format!("{}{n}x", t.tag);
+                let items: Vec<Value> = (0..1000).map(|i| batch_item(&tag, i)).collect();
+                let body = json!({"UserPostRequest": items}).to_string();
+                t.send(Method::POST, "/v1/realpay/BENCH/maintain/omni/users", Some(("application/json", body))).await
+            }
+        })
+        .await;
+        let row = Row::new("realpay POST 1000 users with contracts", &outcome, server.cpu_seconds() - before);
+        eprintln!("{}: p50 {:.1} ms", row.name, row.p50_ms);
+        rows.push(row);
+    }
+    let peak_rss_mib = server.memory_mib("VmHWM");
+    let http = rows.first().map_or(0.0, |r| r.per_second);
+    server.stop().await;
+
+    let store = open_store(database).await?;
+    let mut ceilings = vec![Ceiling { name: "http: GET /healthz".to_owned(), per_second: http }];
+    ceilings.extend(store_ceilings(store, merchant_id, &target.ids, duration, concurrency).await);
+    let rate = |name: &str| ceilings.iter().find(|c| c.name == name).map_or(0.0, |c| c.per_second);
+    for row in &mut rows {
+        let ceiling = match row.name.as_str() {
+            "native GET /v1/users/{id}" | "convercus GET /users/{id}" => Some("store: user by id"),
+            "native GET /v1/users?email=" | "realpay GET by Email" => Some("store: users by email"),
+            "native POST /v1/users" | "convercus POST /users" => Some("store: create user"),
+            _ => None,
+        };
+        if let Some(name) = ceiling {
+            let best = rate(name).min(if http > 0.0 { http } else { f64::MAX });
+            row.ceiling = Some(format!("{name} / http"));
+            row.fraction_of_ceiling = (best > 0.0).then(|| row.per_second / best);
+        }
+    }
+    Ok(Report {
+        database: if args.postgres.is_some() { "PostgreSQL".to_owned() } else { "SQLite".to_owned() },
+        users,
+        concurrency,
+        seconds_per_scenario: duration.as_secs_f64(),
+        idle_rss_mib,
+        peak_rss_mib,
+        ceilings,
+        scenarios: rows,
+    })
+}

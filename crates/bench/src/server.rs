@@ -1,0 +1,91 @@
+//! The server under test: the release `clientele` binary, started on its own database, and
+//! what the kernel says about its CPU time and memory.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+
+/// A running server, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pid: u32,
+}
+
+/// Runs an administrative `clientele` command and returns its JSON answer.
+pub async fn admin(binary: &Path, database: &str, args: &[&str]) -> anyhow::Result<serde_json::Value> {
+    let output = Command::new(binary).env("CLIENTELE_DATABASE_URL", database).args(args).output().await?;
+    anyhow::ensure!(output.status.success(), "clientele {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+impl Server {
+    pub async fn start(binary: &Path, database: &str) -> anyhow::Result<Server> {
+        let mut child = Command::new(binary)
+            .env("CLIENTELE_DATABASE_URL", database)
+            .env("CLIENTELE_LOG", "warn")
+            .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let pid = child.id().context("the server has no pid")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(url) = line.strip_prefix("clientele listening on ") {
+                    return Ok(url.to_owned());
+                }
+            }
+            anyhow::bail!("the server exited before listening")
+        })
+        .await
+        .context("the server did not start in time")??;
+        Ok(Server { child, url, pid })
+    }
+
+    fn proc_file(&self, name: &str) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/{name}", self.pid))
+    }
+
+    /// User plus system CPU seconds used so far.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(self.proc_file("stat")).unwrap_or_default();
+        // Fields after the command name (which ends with ')'): utime is the 12th, stime the 13th.
+        let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (ticks(11) + ticks(12)) / clock_ticks()
+    }
+
+    /// A memory figure from `/proc/<pid>/status` in MiB: `VmRSS` now, `VmHWM` at its peak.
+    pub fn memory_mib(&self, field: &str) -> f64 {
+        let status = std::fs::read_to_string(self.proc_file("status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(field))
+            .and_then(|rest| rest.trim_start_matches(':').split_whitespace().next().map(str::to_owned))
+            .and_then(|kib| kib.parse::<f64>().ok())
+            .map_or(0.0, |kib| kib / 1024.0)
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}

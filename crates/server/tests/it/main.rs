@@ -21,6 +21,7 @@ mod duengage;
 mod gateway;
 mod idempotency;
 mod limits;
+mod matrix;
 mod ops;
 mod processes;
 mod realpay;

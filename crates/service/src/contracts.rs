@@ -25,19 +25,29 @@ pub enum ContractError {
     Cancelled,
 }
 
+/// The strict South African ID check, when the merchant has it on and the user's national
+/// id is South African (country ZA or none).
+fn strict_sa_id_rule(strict: bool, fields: &UserFields) -> Result<(), UserError> {
+    let Some(id) = fields.national_id.as_ref() else { return Ok(()) };
+    let south_african = fields.country.is_none_or(|c| c.as_str() == "ZA");
+    if !strict || !south_african {
+        return Ok(());
+    }
+    let mut errors = Vec::new();
+    let today = time::OffsetDateTime::now_utc().date();
+    check_sa_id("national_id", id.as_str(), fields.birth_date, fields.gender, today, &mut errors);
+    ValidationErrors(errors).into_result().map_err(UserError::Invalid)
+}
+
 impl Registry {
     /// The rules a merchant has turned on, checked against a user's fields: today, the
     /// strict South African ID check. Fields are named as in the native API.
+    /// The merchant is read only when a rule could apply (a South African national id).
     pub async fn merchant_rules(&self, merchant: MerchantId, fields: &UserFields) -> Result<(), UserError> {
-        let Some(id) = fields.national_id.as_ref() else { return Ok(()) };
-        let south_african = fields.country.is_none_or(|c| c.as_str() == "ZA");
-        if !south_african || !self.store().merchant(merchant).await?.strict_sa_id {
+        if fields.national_id.is_none() || !fields.country.is_none_or(|c| c.as_str() == "ZA") {
             return Ok(());
         }
-        let mut errors = Vec::new();
-        let today = time::OffsetDateTime::now_utc().date();
-        check_sa_id("national_id", id.as_str(), fields.birth_date, fields.gender, today, &mut errors);
-        ValidationErrors(errors).into_result().map_err(UserError::Invalid)
+        strict_sa_id_rule(self.store().merchant(merchant).await?.strict_sa_id, fields)
     }
 
     /// Creates users, each with its optional contract, each standing alone: one result per
@@ -53,7 +63,8 @@ impl Registry {
         let mut records = Vec::with_capacity(items.len());
         let mut refused = Vec::with_capacity(items.len());
         for item in items {
-            let rules = if strict { self.merchant_rules(merchant, &item.fields).await.err() } else { None };
+            // The merchant was read once above, not once per item.
+            let rules = strict_sa_id_rule(strict, &item.fields).err();
             let user = User::new(item.fields, now);
             let contract = item.contract.map(|(number, terms)| Contract::new(user.id, number, terms, now));
             refused.push(rules);

@@ -44,7 +44,7 @@ impl Registry {
     /// strict South African ID check. Fields are named as in the native API.
     /// The merchant is read only when a rule could apply (a South African national id).
     pub async fn merchant_rules(&self, merchant: MerchantId, fields: &UserFields) -> Result<(), UserError> {
-        if fields.national_id.is_none() || !fields.country.is_none_or(|c| c.as_str() == "ZA") {
+        if fields.national_id.is_none() || fields.country.is_some_and(|c| c.as_str() != "ZA") {
             return Ok(());
         }
         strict_sa_id_rule(self.store().merchant(merchant).await?.strict_sa_id, fields)

@@ -64,6 +64,14 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Check the whole database: SQLite's integrity check, then every invariant (no row
+    /// without its merchant, no reference across merchants, nothing personal left of an
+    /// erased user, ...). Exits with 1 when anything does not hold.
+    Check {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage merchants.
     Merchant {
         #[command(subcommand)]
@@ -264,6 +272,18 @@ pub async fn administer(cli: &Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let applied = crate::migrate(&cli.store_settings()).await?;
             println!("applied {applied} migration(s); the database is up to date");
+        }
+        Command::Check { json } => {
+            let store = crate::open_store(&cli.store_settings(), StoreMetrics::default()).await?;
+            let violations = store.check_invariants().await.context("checking the database")?;
+            let checked = clientele_store::invariants::invariants().len();
+            let human = violations.iter().map(|v| format!("violated: {v}\n")).collect::<String>();
+            print(
+                *json,
+                json!({"ok": violations.is_empty(), "invariants": checked, "violations": violations}),
+                format!("{human}checked {checked} invariants: {} violated", violations.len()),
+            );
+            anyhow::ensure!(violations.is_empty(), "the database breaks {} invariant(s)", violations.len());
         }
         Command::Merchant { command: MerchantCommand::Create { name, number, json } } => {
             let number = MerchantNumber::parse("number", number).map_err(flag)?;

@@ -26,7 +26,7 @@ use clientele_domain::property::{PropertyDefinition, PropertyId};
 use clientele_domain::user::{Origin, User, UserChange, UserId};
 use clientele_store::{
     IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PaymentFilter, Store, StoreError, StoreMetrics,
-    UserFilter,
+    UserFilter, Violation, invariants,
 };
 
 use crate::rows::store_error;
@@ -57,6 +57,9 @@ impl PgStore {
     pub async fn connect(url: &str, max_connections: u32, metrics: StoreMetrics) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
+            // No ping before every query (sqlx's default): that is one more round trip per
+            // query. A connection that broke fails the one query it runs instead.
+            .test_before_acquire(false)
             .acquire_timeout(std::time::Duration::from_secs(10))
             .connect_with(options(url)?)
             .await
@@ -140,6 +143,20 @@ impl Store for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.timed("ping", async { sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(store_error) })
             .await
+    }
+
+    async fn check_invariants(&self) -> Result<Vec<Violation>, StoreError> {
+        self.timed("check_invariants", async {
+            let mut violations = Vec::new();
+            for invariant in invariants::invariants() {
+                let rows: i64 = sqlx::query_scalar(&invariant.sql).fetch_one(&self.pool).await.map_err(store_error)?;
+                if rows != 0 {
+                    violations.push(Violation { name: invariant.name, rule: invariant.rule, rows });
+                }
+            }
+            Ok(violations)
+        })
+        .await
     }
 
     async fn create_merchant(&self, merchant: &Merchant, first_key: &ApiKey) -> Result<(), StoreError> {
@@ -379,8 +396,13 @@ impl Store for PgStore {
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
         self.timed("create_user", async {
+            if contract.is_none() && answer.is_none() && users::creates_in_one_statement(user) {
+                // One statement is atomic by itself: no BEGIN and COMMIT round trips.
+                let mut conn = self.pool.acquire().await.map_err(store_error)?;
+                return users::create(&mut conn, merchant, user, origin).await;
+            }
             let mut tx = self.pool.begin().await.map_err(store_error)?;
-            users::create(&mut tx, merchant, user, origin, None).await?;
+            users::create(&mut tx, merchant, user, origin).await?;
             if let Some(contract) = contract {
                 contracts::insert(&mut tx, merchant, contract).await?;
             }
@@ -503,7 +525,7 @@ impl Store for PgStore {
             let mut results = Vec::with_capacity(items.len());
             for item in items {
                 sqlx::query("SAVEPOINT item").execute(&mut *tx).await.map_err(store_error)?;
-                let mut result = users::create(&mut tx, merchant, &item.user, origin, None).await;
+                let mut result = users::create(&mut tx, merchant, &item.user, origin).await;
                 if let (Ok(()), Some(contract)) = (&result, &item.contract) {
                     result = contracts::insert(&mut tx, merchant, contract).await;
                 }
@@ -584,7 +606,7 @@ impl Store for PgStore {
         self.timed("create_payment_request", async {
             let mut tx = self.pool.begin().await.map_err(store_error)?;
             if let Some(user) = new_user {
-                users::create(&mut tx, merchant, user, origin, None).await?;
+                users::create(&mut tx, merchant, user, origin).await?;
             }
             payments::create(&mut tx, merchant, request).await?;
             if let Some(answer) = answer {

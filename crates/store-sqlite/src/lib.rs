@@ -26,7 +26,7 @@ use clientele_domain::property::{PropertyDefinition, PropertyId};
 use clientele_domain::user::{Origin, User, UserChange, UserId};
 use clientele_store::{
     IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PaymentFilter, Store, StoreError, StoreMetrics,
-    UserFilter,
+    UserFilter, Violation, invariants,
 };
 
 use crate::pool::ReaderPool;
@@ -166,6 +166,35 @@ impl Store for SqliteStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.read("ping", |conn| one(conn, "SELECT 1", [], |row| row.get::<_, i64>(0)).map(drop))
+    }
+
+    async fn check_invariants(&self) -> Result<Vec<Violation>, StoreError> {
+        self.read("check_invariants", |conn| {
+            let mut violations = Vec::new();
+            let integrity = all(conn, "PRAGMA integrity_check", [], |row| row.get::<_, String>(0))?;
+            if integrity != ["ok"] {
+                violations.push(Violation {
+                    name: "sqlite.integrity_check".to_owned(),
+                    rule: format!("PRAGMA integrity_check answers ok, not: {}", integrity.join("; ")),
+                    rows: i64::try_from(integrity.len()).unwrap_or(i64::MAX),
+                });
+            }
+            let dangling = all(conn, "PRAGMA foreign_key_check", [], |row| row.get::<_, String>(0))?;
+            if !dangling.is_empty() {
+                violations.push(Violation {
+                    name: "sqlite.foreign_key_check".to_owned(),
+                    rule: format!("every foreign key holds; broken in: {}", dangling.join(", ")),
+                    rows: i64::try_from(dangling.len()).unwrap_or(i64::MAX),
+                });
+            }
+            for invariant in invariants::invariants() {
+                let rows = one(conn, &invariant.sql, [], |row| row.get::<_, i64>(0))?;
+                if rows != 0 {
+                    violations.push(Violation { name: invariant.name, rule: invariant.rule, rows });
+                }
+            }
+            Ok(violations)
+        })
     }
 
     async fn create_merchant(&self, merchant: &Merchant, first_key: &ApiKey) -> Result<(), StoreError> {

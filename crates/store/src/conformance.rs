@@ -168,7 +168,7 @@ async fn signing_keys(store: Arc<dyn Store>) {
     assert!(matches!(store.add_signing_key(&older).await, Err(StoreError::Conflict(Unique::SigningKey))));
 }
 
-fn point(id: &str) -> InteractionPoint {
+pub(crate) fn point(id: &str) -> InteractionPoint {
     InteractionPoint {
         id: InteractionPointId::parse("id", id).unwrap(),
         name: DisplayName::parse("name", &format!("Till {id}")).unwrap(),

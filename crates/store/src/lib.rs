@@ -6,6 +6,7 @@
 //! out who is calling (an API key by its digest or id) and the platform's own merchant list.
 
 mod error;
+pub mod invariants;
 mod metrics;
 mod records;
 
@@ -23,6 +24,7 @@ use clientele_domain::user::{Origin, User, UserChange, UserId};
 use time::{Duration, OffsetDateTime};
 
 pub use error::{StoreError, Unique};
+pub use invariants::Violation;
 pub use metrics::StoreMetrics;
 pub use records::{
     IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PaymentFilter, PhoneLookup, StoredResponse,
@@ -37,6 +39,11 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     /// Answers when the database is reachable and usable.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Checks the whole database: the backend's own integrity check (SQLite), then every
+    /// rule of [`invariants::invariants`]. Answers what does not hold; empty when all does.
+    /// Reads across merchants, but only counts rows: it returns no data.
+    async fn check_invariants(&self) -> Result<Vec<Violation>, StoreError>;
 
     // --- merchants (the platform's own data) -------------------------------------------
 

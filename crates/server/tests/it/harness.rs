@@ -82,8 +82,128 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Checks every store invariant on this database, from a thread and a store of its
+    /// own (Drop runs inside the test's runtime).
+    pub fn violations(&self) -> Vec<String> {
+        let settings = self.settings();
+        let checked = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let store = clientele_server::open_store(&settings, StoreMetrics::default()).await.unwrap();
+                store.check_invariants().await.unwrap()
+            })
+        })
+        .join();
+        match checked {
+            Ok(violations) => violations.iter().map(ToString::to_string).collect(),
+            Err(_) => vec!["the invariant check itself failed".to_owned()],
+        }
+    }
+}
+
+/// The personal data every user of the database holds, as stored: what the tests sent.
+const PERSONAL_SQL: &str = "SELECT given_name, family_name, email, phone, phone_e164, national_id, passport_number, \
+     street, suburb, city, postal_code, customer_ref FROM users";
+
+impl TestDb {
+    /// Every personal value stored in the database that is long enough to be told apart
+    /// from ordinary log text (a two-letter country or a gender would match anywhere).
+    pub fn personal_values(&self) -> Vec<String> {
+        let url = self.url.clone();
+        let postgres = self.schema.is_some();
+        let values = std::thread::spawn(move || -> Vec<Option<String>> {
+            if postgres {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                runtime.block_on(async {
+                    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.unwrap();
+                    let rows = sqlx::query(PERSONAL_SQL).fetch_all(&mut conn).await.unwrap();
+                    rows.iter()
+                        .flat_map(|row| {
+                            (0..sqlx::Row::len(row)).map(|i| sqlx::Row::try_get::<Option<String>, _>(row, i).unwrap())
+                        })
+                        .collect()
+                })
+            } else {
+                let path = clientele_store_sqlite::path_from_url(&url).unwrap();
+                let conn = rusqlite::Connection::open(path).unwrap();
+                let mut statement = conn.prepare(PERSONAL_SQL).unwrap();
+                let columns = statement.column_count();
+                statement
+                    .query_map([], |row| {
+                        (0..columns).map(|i| row.get::<_, Option<String>>(i)).collect::<Result<Vec<_>, _>>()
+                    })
+                    .unwrap()
+                    .flat_map(Result::unwrap)
+                    .collect()
+            }
+        })
+        .join()
+        .unwrap();
+        let mut values: Vec<String> = values.into_iter().flatten().filter(|v| v.chars().count() >= 6).collect();
+        values.sort_unstable();
+        values.dedup();
+        values
+    }
+}
+
+/// Whether `value` appears in the log as a value of its own, not as a part of a longer one
+/// ("b8@example.com" inside "ab8@example.com"). A value of digits only (a phone or an id)
+/// is not a part of a number either: "012345" as a timestamp's microseconds is not it.
+fn logged(log: &str, value: &str) -> bool {
+    let digits = value.bytes().all(|b| b.is_ascii_digit());
+    let joins = |b: u8| b.is_ascii_alphanumeric() || (digits && matches!(b, b'.' | b':' | b'-'));
+    log.match_indices(value).any(|(at, _)| {
+        let before = log[..at].bytes().next_back();
+        let after = log[at + value.len()..].bytes().next();
+        !before.is_some_and(joins) && !after.is_some_and(joins)
+    })
+}
+
+#[test]
+fn a_value_counts_as_logged_only_on_its_own() {
+    assert!(logged(r#"{"phone":"012345"}"#, "012345"));
+    assert!(!logged(r#"{"timestamp":"2026-11-22T00:05:12.012345Z"}"#, "012345"));
+    assert!(!logged("took 90123456 ns", "012345"));
+    assert!(logged("mail jack@example.com sent", "jack@example.com"));
+    assert!(!logged(r#"{"email":"leak.ab8@example.com"}"#, "b8@example.com"));
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
+        // Every test leaves a database whose invariants hold (unless it failed already), and
+        // no personal data it stored appears in the log of the whole run so far.
+        if !std::thread::panicking() {
+            let violations = self.violations();
+            if !violations.is_empty() {
+                let _ = std::io::stderr().write_all(format!("invariants broken: {violations:#?}\n").as_bytes());
+                self.drop_schema();
+                panic!("the test left a database that breaks store invariants: {violations:?}");
+            }
+            let log = captured_log();
+            let leaked: Vec<String> = self.personal_values().into_iter().filter(|v| logged(&log, v)).collect();
+            if !leaked.is_empty() {
+                let _ = std::io::stderr().write_all(b"personal data reached the log\n");
+                self.drop_schema();
+                // The values are the test's own made-up data: naming them and the first line
+                // they appear in helps find where they were logged.
+                let line = leaked
+                    .first()
+                    .and_then(|v| log.lines().find(|line| logged(line, v)))
+                    .map(|line| line.chars().take(400).collect::<String>())
+                    .unwrap_or_default();
+                panic!(
+                    "{} stored personal value(s) appear in the captured log: {leaked:?}, as in: {line}",
+                    leaked.len()
+                );
+            }
+        }
+        self.drop_schema();
+    }
+}
+
+impl TestDb {
+    fn drop_schema(&mut self) {
         let Some((base, schema)) = self.schema.take() else {
             return;
         };

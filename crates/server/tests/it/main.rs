@@ -19,6 +19,7 @@ mod convercus;
 mod credentials;
 mod duengage;
 mod gateway;
+mod hostile;
 mod idempotency;
 mod limits;
 mod matrix;

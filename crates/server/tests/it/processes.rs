@@ -276,3 +276,161 @@ async fn no_secret_reaches_the_servers_log() {
         assert!(!log.contains(tail), "part of a secret appears in the log");
     }
 }
+
+/// 1,000 creates with 100 idempotency keys, spread over two processes on one database,
+/// with unique keys, RealPay call numbers and tokens raced across the same two processes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_under_concurrent_load_keep_idempotency_uniqueness_sequences_and_tokens() {
+    use futures::StreamExt as _;
+    let db = TestDb::new().await;
+    let merchant = run_json(&db, &["merchant", "create", "--name", "Raced", "--number", "RACED", "--json"]).await;
+    let key = merchant["api_key"].as_str().unwrap().to_owned();
+    let flags = ["--rate-limit", "0"];
+    let (first, second) = tokio::join!(Server::start(&db, &flags), Server::start(&db, &flags));
+    let urls = [first.url.clone(), second.url.clone()];
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+
+    // Idempotency: request i carries key i % 100 and that key's own body.
+    let answers: Vec<(String, u16, Option<String>, String)> = futures::stream::iter(0..1000)
+        .map(|i| {
+            let (http, key, url) = (http.clone(), key.clone(), urls[i % 2].clone());
+            async move {
+                let k = i % 100;
+                let response = http
+                    .post(format!("{url}/v1/users"))
+                    .bearer_auth(&key)
+                    .header("Idempotency-Key", format!("raced-{k}"))
+                    .json(&json!({"customer_ref": format!("RACED{k}"), "given_name": format!("Racer{k}"),
+                        "email": format!("racer{k}@example.com")}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+                (format!("raced-{k}"), status, location, response.text().await.unwrap())
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    let mut first_answer = std::collections::HashMap::new();
+    for (idempotency_key, status, location, body) in &answers {
+        assert_eq!(*status, 201, "{body}");
+        let first = first_answer.entry(idempotency_key.clone()).or_insert((location.clone(), body.clone()));
+        assert_eq!(first, &(location.clone(), body.clone()), "a replay differs from the first answer");
+    }
+    assert_eq!(first_answer.len(), 100);
+
+    // Unique keys without idempotency: 200 creates of 20 customer references.
+    let statuses: Vec<u16> = futures::stream::iter(0..200)
+        .map(|i| {
+            let (http, key, url) = (http.clone(), key.clone(), urls[i % 2].clone());
+            async move {
+                http.post(format!("{url}/v1/users"))
+                    .bearer_auth(&key)
+                    .json(&json!({"customer_ref": format!("UNIQUE{}", i % 20)}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 20, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 180, "{statuses:?}");
+
+    // RealPay call sequences: 200 calls through both processes, each numbered once.
+    let sequences: Vec<i64> = futures::stream::iter(0..200)
+        .map(|i| {
+            let (http, key, url) = (http.clone(), key.clone(), urls[i % 2].clone());
+            async move {
+                let body: Value = answer(
+                    http.get(format!("{url}/v1/realpay/RACED/maintain/omni/users?Product=X&Email=racer1@example.com"))
+                        .bearer_auth(&key),
+                )
+                .await;
+                body["APIResponse"]["CallSequence"].as_i64().unwrap()
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    let mut sorted = sequences.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=200).collect::<Vec<i64>>(), "every call gets its own number, none skipped");
+
+    // Tokens: issued by each process while the other is loaded, accepted by both.
+    let tokens: Vec<u16> = futures::stream::iter(0..100)
+        .map(|i| {
+            let (http, key, issuer, verifier) =
+                (http.clone(), key.clone(), urls[i % 2].clone(), urls[(i + 1) % 2].clone());
+            async move {
+                let token: Value =
+                    answer(http.post(format!("{issuer}/v1/auth/token")).json(&json!({"api_key": key}))).await;
+                let token = token["access_token"].as_str().unwrap().to_owned();
+                http.get(format!("{verifier}/v1/merchant")).bearer_auth(&token).send().await.unwrap().status().as_u16()
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    assert!(tokens.iter().all(|s| *s == 200), "{tokens:?}");
+
+    // Exactly 100 + 20 users exist, read through either process.
+    for url in &urls {
+        let mut count = 0;
+        let mut cursor = String::new();
+        loop {
+            let page: Value = answer(http.get(format!("{url}/v1/users?limit=100{cursor}")).bearer_auth(&key)).await;
+            count += page["data"].as_array().unwrap().len();
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => break,
+            }
+        }
+        assert_eq!(count, 120);
+    }
+    first.stop().await;
+    second.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reports_a_sound_database_and_a_broken_one() {
+    let db = TestDb::new().await;
+    let merchant = run_json(&db, &["merchant", "create", "--name", "Checked", "--number", "CHECKED", "--json"]).await;
+    let checked = run_json(&db, &["check", "--json"]).await;
+    assert_eq!((checked["ok"].as_bool(), checked["violations"].as_array().map(Vec::len)), (Some(true), Some(0)));
+    assert!(checked["invariants"].as_u64().unwrap() > 20);
+
+    // An erased user that still has its e-mail address breaks an invariant.
+    let server = Server::start(&db, &[]).await;
+    let http = reqwest::Client::new();
+    let user: Value = answer(
+        http.post(format!("{}/v1/users", server.url))
+            .bearer_auth(merchant["api_key"].as_str().unwrap())
+            .json(&json!({"email": "kept@example.com"})),
+    )
+    .await;
+    server.stop().await;
+    let id = user["id"].as_str().unwrap();
+    db.raw_row(
+        "UPDATE users SET erased_at = 1 WHERE id = ?1 RETURNING id",
+        "UPDATE users SET erased_at = now() WHERE id = $1 RETURNING id::text",
+        id,
+    )
+    .await;
+    let (ok, stdout, stderr) = run(&db, &["check", "--json"]).await;
+    assert!(!ok && stderr.contains("breaks 1 invariant"), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["violations"][0]["name"], "erased.personal_data");
+    assert_eq!(db.violations().len(), 1);
+    db.raw_row(
+        "UPDATE users SET erased_at = NULL WHERE id = ?1 RETURNING id",
+        "UPDATE users SET erased_at = NULL WHERE id = $1 RETURNING id::text",
+        id,
+    )
+    .await;
+}

@@ -122,6 +122,7 @@ pub(super) async fn versions(store: Arc<dyn Store>) {
     changed_fields.passport_number = None;
     let changed = jack.replaced(changed_fields, at(5));
     assert_eq!(changed.version, 2);
+    store.create_interaction_point(a.id, &super::point("till-1")).await.unwrap();
     let till = Origin {
         surface: Surface::Convercus,
         interaction_point: Some(InteractionPointId::parse("id", "till-1").unwrap()),

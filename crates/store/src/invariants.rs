@@ -1,0 +1,199 @@
+//! What must be true of a whole database, whatever was written to it and however the
+//! process that wrote it ended: checked by `clientele check`, after every integration test,
+//! and after every `kill -9` of the crash harness.
+//!
+//! Each invariant is one portable SQL query counting the rows that break it, so SQLite and
+//! PostgreSQL run the same text. These are the only queries that read across merchants: they
+//! return counts, never data.
+
+/// One rule over the whole database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invariant {
+    /// A short name, stable for scripts.
+    pub name: String,
+    /// What must hold, for people.
+    pub rule: String,
+    /// Counts the rows that break the rule.
+    pub sql: String,
+}
+
+/// An invariant that does not hold, with how many rows break it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Violation {
+    pub name: String,
+    pub rule: String,
+    pub rows: i64,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} row(s)): {}", self.name, self.rows, self.rule)
+    }
+}
+
+/// Every table that holds a merchant's data, with the condition under which a row has one.
+const MERCHANT_TABLES: &[(&str, &str)] = &[
+    ("api_keys", "merchant_id IS NOT NULL"),
+    ("interaction_points", "1 = 1"),
+    ("property_definitions", "1 = 1"),
+    ("users", "1 = 1"),
+    ("user_properties", "1 = 1"),
+    ("idempotency_keys", "1 = 1"),
+    ("user_changes", "1 = 1"),
+    ("contracts", "1 = 1"),
+    ("call_sequences", "1 = 1"),
+    ("payment_requests", "1 = 1"),
+    ("public_links", "1 = 1"),
+];
+
+/// References between a merchant's rows: (table, its columns, the referenced table, its
+/// columns, the condition under which the reference is set). The merchant is part of every
+/// reference, so a row pointing into another merchant's data breaks it like a dangling one.
+const REFERENCES: &[(&str, &str, &str, &str, &str)] = &[
+    ("user_properties", "merchant_id, user_id", "users", "merchant_id, id", "1 = 1"),
+    ("user_properties", "merchant_id, property_id", "property_definitions", "merchant_id, id", "1 = 1"),
+    ("user_changes", "merchant_id, user_id", "users", "merchant_id, id", "1 = 1"),
+    (
+        "user_changes",
+        "merchant_id, interaction_point_id",
+        "interaction_points",
+        "merchant_id, id",
+        "interaction_point_id IS NOT NULL",
+    ),
+    ("contracts", "merchant_id, user_id", "users", "merchant_id, id", "1 = 1"),
+    ("payment_requests", "merchant_id, user_id", "users", "merchant_id, id", "1 = 1"),
+    ("public_links", "merchant_id, payment_request_id", "payment_requests", "merchant_id, id", "1 = 1"),
+];
+
+/// The columns erasure must clear.
+pub const PERSONAL_COLUMNS: &[&str] = &[
+    "customer_ref",
+    "given_name",
+    "family_name",
+    "email",
+    "email_lower",
+    "phone",
+    "phone_e164",
+    "phone_national",
+    "birth_date",
+    "gender",
+    "country",
+    "national_id",
+    "passport_number",
+    "street",
+    "suburb",
+    "city",
+    "region",
+    "postal_code",
+];
+
+fn invariant(name: impl Into<String>, rule: impl Into<String>, sql: impl Into<String>) -> Invariant {
+    Invariant { name: name.into(), rule: rule.into(), sql: sql.into() }
+}
+
+/// `a.x = b.y AND ...` for two column lists of the same length.
+fn joined(left: &str, right: &str) -> String {
+    left.split(", ").zip(right.split(", ")).map(|(l, r)| format!("r.{r} = t.{l}")).collect::<Vec<_>>().join(" AND ")
+}
+
+/// Every invariant, in the order they are checked.
+pub fn invariants() -> Vec<Invariant> {
+    let mut all = Vec::new();
+    for (table, applies) in MERCHANT_TABLES {
+        all.push(invariant(
+            format!("{table}.merchant"),
+            format!("every row of {table} belongs to an existing merchant"),
+            format!(
+                "SELECT COUNT(*) FROM {table} t WHERE {applies} \
+                 AND NOT EXISTS (SELECT 1 FROM merchants r WHERE r.id = t.merchant_id)"
+            ),
+        ));
+    }
+    for (table, columns, target, target_columns, applies) in REFERENCES {
+        let column = columns.rsplit(", ").next().unwrap_or(columns);
+        all.push(invariant(
+            format!("{table}.{column}"),
+            format!("every {table}.{column} names a row of {target} of the same merchant"),
+            format!(
+                "SELECT COUNT(*) FROM {table} t WHERE {applies} \
+                 AND NOT EXISTS (SELECT 1 FROM {target} r WHERE {})",
+                joined(columns, target_columns)
+            ),
+        ));
+    }
+    let personal = PERSONAL_COLUMNS.iter().map(|c| format!("{c} IS NOT NULL")).collect::<Vec<_>>().join(" OR ");
+    all.push(invariant(
+        "erased.personal_data",
+        "an erased user keeps no personal data and no loyalty balance",
+        format!("SELECT COUNT(*) FROM users WHERE erased_at IS NOT NULL AND ({personal} OR loyalty_points <> 0)"),
+    ));
+    all.push(invariant(
+        "erased.properties",
+        "an erased user keeps no custom property values",
+        "SELECT COUNT(*) FROM user_properties t \
+         WHERE EXISTS (SELECT 1 FROM users r WHERE r.merchant_id = t.merchant_id AND r.id = t.user_id \
+                       AND r.erased_at IS NOT NULL)",
+    ));
+    all.push(invariant(
+        "users.version",
+        "a user's version is the version of its latest recorded change",
+        "SELECT COUNT(*) FROM users t WHERE t.version <> \
+         (SELECT COALESCE(MAX(r.version), 0) FROM user_changes r WHERE r.merchant_id = t.merchant_id AND r.user_id = t.id)",
+    ));
+    all.push(invariant(
+        "user_changes.created",
+        "a user's history starts with exactly one creation, at version 1",
+        "SELECT COUNT(*) FROM users t WHERE 1 <> \
+         (SELECT COUNT(*) FROM user_changes r WHERE r.merchant_id = t.merchant_id AND r.user_id = t.id \
+          AND r.change = 'created' AND r.version = 1)",
+    ));
+    all.push(invariant(
+        "payment_requests.public_link",
+        "every payment request has exactly one public link, under its own GUID",
+        "SELECT COUNT(*) FROM payment_requests t WHERE 1 <> \
+         (SELECT COUNT(*) FROM public_links r WHERE r.merchant_id = t.merchant_id AND r.payment_request_id = t.id \
+          AND r.guid = t.public_access_guid)",
+    ));
+    all.push(invariant(
+        "payment_requests.status_times",
+        "a paid request has its payment time, a cancelled one its cancellation time",
+        "SELECT COUNT(*) FROM payment_requests \
+         WHERE (status = 'paid' AND paid_at IS NULL) OR (status = 'cancelled' AND cancelled_at IS NULL)",
+    ));
+    all.push(invariant(
+        "idempotency_keys.answer",
+        "a completed idempotency key holds the answer it repeats",
+        "SELECT COUNT(*) FROM idempotency_keys WHERE state = 'done' AND (status IS NULL OR body IS NULL)",
+    ));
+    all.push(invariant(
+        "call_sequences.value",
+        "a RealPay call sequence never goes below zero",
+        "SELECT COUNT(*) FROM call_sequences WHERE value < 0",
+    ));
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests fail loudly")]
+
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_every_query_counts() {
+        let all = invariants();
+        let mut names: Vec<&str> = all.iter().map(|i| i.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        assert!(all.iter().all(|i| i.sql.starts_with("SELECT COUNT(*) FROM ")));
+    }
+
+    #[test]
+    fn references_join_every_column_pair() {
+        assert_eq!(
+            joined("merchant_id, user_id", "merchant_id, id"),
+            "r.merchant_id = t.merchant_id AND r.id = t.user_id"
+        );
+    }
+}

@@ -57,12 +57,22 @@ impl Violation {
     }
 }
 
-/// A refused value and the path of the field that held it (`address.city`, `items[3].email`).
+/// A refused value and the path of the field that held it (`address.city`, `items[3].email`);
+/// an empty path for the request (or item) as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field} {violation}")]
 pub struct FieldError {
     pub field: String,
     pub violation: Violation,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}", self.violation)
+        } else {
+            write!(f, "{} {}", self.field, self.violation)
+        }
+    }
 }
 
 impl FieldError {
@@ -111,5 +121,17 @@ impl ValidationErrors {
 impl From<FieldError> for ValidationErrors {
     fn from(error: FieldError) -> Self {
         ValidationErrors(vec![error])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_reads_as_a_sentence_with_or_without_a_field() {
+        assert_eq!(FieldError::new("email", Violation::Required).to_string(), "email is required");
+        let whole = FieldError::new("", Violation::Other("the item is not a JSON object".into()));
+        assert_eq!(whole.to_string(), "the item is not a JSON object");
     }
 }

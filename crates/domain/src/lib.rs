@@ -19,4 +19,4 @@ pub mod property;
 pub mod user;
 
 pub use error::{FieldError, ValidationErrors, Violation};
-pub use text::{DisplayName, bounded_text};
+pub use text::{DisplayName, LOOKUP_MAX, bounded_text, lookup_text, may_be_stored};

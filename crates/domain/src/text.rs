@@ -44,6 +44,30 @@ pub fn bounded_text(field: &str, value: &str, max: usize) -> Result<String, Fiel
     Ok(value.to_owned())
 }
 
+/// The longest text a lookup may name: longer than any stored value.
+pub const LOOKUP_MAX: usize = 1000;
+
+/// Checks text a record is looked up by (an e-mail address, a phone number, a reference, an
+/// invoice number): at most [`LOOKUP_MAX`] characters and no control characters, as no
+/// stored value has either. Leading and trailing white space is dropped; it may be empty.
+pub fn lookup_text(field: &str, value: &str) -> Result<String, FieldError> {
+    let value = value.trim();
+    if value.chars().count() > LOOKUP_MAX {
+        return Err(FieldError::new(field, Violation::TooLong { max: LOOKUP_MAX }));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::new(field, Violation::ControlCharacter));
+    }
+    Ok(value.to_owned())
+}
+
+/// Whether a lookup by `value` can find anything: stored text never holds a control
+/// character, so text that does matches nothing (and a database need not be asked;
+/// PostgreSQL refuses a NUL in a parameter outright).
+pub fn may_be_stored(value: &str) -> bool {
+    !value.chars().any(char::is_control)
+}
+
 /// A human-readable name (of a merchant, a till, a key): 1 to 200 characters of text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
@@ -74,6 +98,16 @@ mod tests {
     fn bounded_text_trims_and_counts_characters_not_bytes() {
         assert_eq!(bounded_text("f", "  Zoë ", 3).ok(), Some("Zoë".to_owned()));
         assert_eq!(bounded_text("f", "Zoëy", 3).err().map(|e| e.violation), Some(Violation::TooLong { max: 3 }));
+    }
+
+    #[test]
+    fn lookup_text_refuses_what_no_stored_value_holds() {
+        assert_eq!(lookup_text("f", " a@b.c ").ok(), Some("a@b.c".to_owned()));
+        assert_eq!(lookup_text("f", "").ok(), Some(String::new()));
+        assert_eq!(lookup_text("f", "a\u{0}").err().map(|e| e.violation), Some(Violation::ControlCharacter));
+        let long = "x".repeat(LOOKUP_MAX + 1);
+        assert_eq!(lookup_text("f", &long).err().map(|e| e.violation), Some(Violation::TooLong { max: LOOKUP_MAX }));
+        assert!(may_be_stored("Zoë") && !may_be_stored("a\r\nb"));
     }
 
     #[test]

@@ -16,15 +16,16 @@ use clientele_http::wire::{Patch, Sent, Text};
 /// A custom property value, naming a preconfigured property by `id` and/or `name`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"id": "9f7e8b6d-d029-4ae2-86b7-2f551b96c5bc", "name": "exampleCustomProperty 1", "value": "abcde"}))]
 pub struct ConvercusCustomProperty {
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "9f7e8b6d-d029-4ae2-86b7-2f551b96c5bc")]
+    #[schema(value_type = Option<Text>)]
     id: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "exampleCustomProperty 1")]
+    #[schema(value_type = Option<Text>)]
     name: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "abcde")]
+    #[schema(value_type = Option<Text>)]
     value: Option<Text>,
 }
 
@@ -40,43 +41,43 @@ pub struct ConvercusCustomProperty {
 }))]
 pub struct ConvercusUserInput {
     #[serde(default)]
-    #[schema(value_type = String)]
+    #[schema(value_type = Text)]
     email_address: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     given_name: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     family_name: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     street_house_no: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     zip_code: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     city: Option<Text>,
     /// ISO 3166-1 alpha-2.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     country_code: Option<Text>,
     /// `MALE`, `FEMALE` or `DIVERSE`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     gender_code: Option<Text>,
     /// `YYYY-MM-DD`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     birth_date: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     phone: Option<Text>,
     #[serde(default)]
     custom_properties: Option<Vec<ConvercusCustomProperty>>,
     /// Read-only: accepted only when it names the user being written.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     user_id: Option<Text>,
     #[serde(default)]
     #[schema(ignore)]
@@ -90,40 +91,40 @@ pub struct ConvercusUserInput {
 #[schema(example = json!({"zipCode": 22222}))]
 pub struct ConvercusUserPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     email_address: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     given_name: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     family_name: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     street_house_no: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     zip_code: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     city: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     country_code: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     gender_code: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     birth_date: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     phone: Patch<Text>,
     #[serde(default)]
     #[schema(value_type = Option<Vec<ConvercusCustomProperty>>)]
     custom_properties: Patch<Vec<ConvercusCustomProperty>>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     user_id: Option<Text>,
     #[serde(default)]
     #[schema(ignore)]

@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use clientele_domain::{FieldError, ValidationErrors};
-use clientele_http::{AuthFailure, BodyError};
+use clientele_http::{AuthFailure, BodyError, HeadError};
 use clientele_service::{AccessError, AuthError, UserError};
 use clientele_store::StoreError;
 
@@ -107,6 +107,12 @@ impl From<BodyError> for ConvercusError {
                 ConvercusError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
             }
         }
+    }
+}
+
+impl From<HeadError> for ConvercusError {
+    fn from(error: HeadError) -> Self {
+        ConvercusError::new(error.status(), error.to_string())
     }
 }
 

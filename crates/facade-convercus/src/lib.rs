@@ -42,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_user))
         .routes(routes!(get_user, replace_user, patch_user, delete_user))
         .routes(routes!(get_user_slash))
+        .route_layer(axum::middleware::from_fn(clientele_http::limit_head::<ConvercusError>))
 }
 
 fn user_id(id: &str) -> Result<UserId, ConvercusError> {
@@ -132,7 +133,7 @@ async fn write(
 }
 
 /// Create a user (Convercus).
-#[utoipa::path(post, path = "/users", tag = "convercus",
+#[utoipa::path(post, path = "/users", tag = "convercus", operation_id = "convercus_create_user",
     request_body = ConvercusUserInput,
     params(
         ("interaction-id" = String, Header, description = "A registered, active interaction point"),
@@ -169,7 +170,7 @@ async fn create_user(
 }
 
 /// Display a user's properties (Convercus).
-#[utoipa::path(get, path = "/users/{userId}", tag = "convercus",
+#[utoipa::path(get, path = "/users/{userId}", tag = "convercus", operation_id = "convercus_get_user",
     params(
         ("userId" = String, Path, description = "The userId assigned at creation"),
         ("interaction-id" = String, Header, description = "A registered, active interaction point"),
@@ -210,7 +211,7 @@ async fn get_user_slash(
 }
 
 /// Overwrite all user data (Convercus PUT): every property not sent is deleted.
-#[utoipa::path(put, path = "/users/{userId}", tag = "convercus",
+#[utoipa::path(put, path = "/users/{userId}", tag = "convercus", operation_id = "convercus_replace_user",
     request_body = ConvercusUserInput,
     params(
         ("userId" = String, Path, description = "The userId assigned at creation"),
@@ -238,7 +239,7 @@ async fn replace_user(
 
 /// Overwrite selected user data (Convercus PATCH): properties sent are set, `null` deletes
 /// one, the rest stay; `customProperties` is replaced as a whole.
-#[utoipa::path(patch, path = "/users/{userId}", tag = "convercus",
+#[utoipa::path(patch, path = "/users/{userId}", tag = "convercus", operation_id = "convercus_patch_user",
     request_body = ConvercusUserPatch,
     params(
         ("userId" = String, Path, description = "The userId assigned at creation"),
@@ -266,7 +267,7 @@ async fn patch_user(
 }
 
 /// Delete a user (Convercus): the data is anonymised and the loyalty points reset to 0.
-#[utoipa::path(delete, path = "/users/{userId}", tag = "convercus",
+#[utoipa::path(delete, path = "/users/{userId}", tag = "convercus", operation_id = "convercus_delete_user",
     params(
         ("userId" = String, Path, description = "The userId assigned at creation"),
         ("interaction-id" = String, Header, description = "A registered, active interaction point"),

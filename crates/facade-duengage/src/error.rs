@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use clientele_domain::{FieldError, ValidationErrors, Violation};
-use clientele_http::{AuthFailure, BodyError};
+use clientele_http::{AuthFailure, BodyError, HeadError};
 use clientele_service::{AuthError, PaymentError, UserError};
 use clientele_store::StoreError;
 
@@ -104,6 +104,16 @@ impl From<BodyError> for ServiceStackError {
                 "Send application/json, text/jsv or application/x-www-form-urlencoded.",
             ),
         }
+    }
+}
+
+impl From<HeadError> for ServiceStackError {
+    fn from(error: HeadError) -> Self {
+        let code = match error {
+            HeadError::UriTooLong => "UriTooLong",
+            HeadError::HeadersTooLarge => "RequestHeaderFieldsTooLarge",
+        };
+        ServiceStackError::new(error.status(), code, error.to_string())
     }
 }
 

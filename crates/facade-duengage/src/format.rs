@@ -4,9 +4,10 @@
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use clientele_http::BodyError;
+use clientele_http::{BodyError, decode_json, parse_urlencoded};
 
 /// A wire format of ServiceStack's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,21 +71,19 @@ impl Format {
 /// The members that hold maps, which a form sends as JSV text.
 const MAP_MEMBERS: &[&str] = &["DebtMeta", "CustomersMeta"];
 
-/// Reads a request body, by its `Content-Type`, into a JSON value with the request's members.
-pub fn read_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, BodyError> {
+/// Reads a request body, by its `Content-Type`: JSON as it is, JSV and forms by way of the
+/// JSON value with the request's members. A member given twice is refused in each.
+pub fn read_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, BodyError> {
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
     let essence = content_type.split(';').next().unwrap_or_default().trim();
     let text = || std::str::from_utf8(body).map_err(|_| BodyError::Malformed("the body is not UTF-8 text".to_owned()));
-    match essence {
-        "application/json" => {
-            serde_json::from_slice(body).map_err(|e| BodyError::Malformed(format!("the body is not valid JSON: {e}")))
-        }
-        "text/jsv" | "application/jsv" => {
-            clientele_jsv::parse(text()?).map_err(|e| BodyError::Malformed(format!("the body is not valid JSV: {e}")))
-        }
+    let value = match essence {
+        "application/json" => return decode_json(body),
+        "text/jsv" | "application/jsv" => clientele_jsv::parse(text()?)
+            .map_err(|e| BodyError::Malformed(format!("the body is not valid JSV: {e}")))?,
         "application/x-www-form-urlencoded" => {
-            let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-                .map_err(|e| BodyError::Malformed(format!("the form could not be read: {e}")))?;
+            let fields = parse_urlencoded(body)
+                .map_err(|why| BodyError::Malformed(format!("the form could not be read: {why}")))?;
             let mut object = serde_json::Map::new();
             for (key, value) in fields {
                 let value = if MAP_MEMBERS.contains(&key.as_str()) {
@@ -93,12 +92,16 @@ pub fn read_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, BodyError> {
                 } else {
                     Value::String(value)
                 };
+                if object.contains_key(&key) {
+                    return Err(BodyError::Malformed(format!("the form gives {key} more than once")));
+                }
                 object.insert(key, value);
             }
-            Ok(Value::Object(object))
+            Value::Object(object)
         }
-        _ => Err(BodyError::UnsupportedMediaType),
-    }
+        _ => return Err(BodyError::UnsupportedMediaType),
+    };
+    decode_json(value.to_string().as_bytes())
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ use clientele_domain::user::{
 };
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 use clientele_http::wire::{DecimalText, Text};
-use clientele_http::{AppState, body_rejection, decode_json, idempotency_request};
+use clientele_http::{AppState, body_rejection, idempotency_request};
 use clientele_service::{Debtor, WriteOptions};
 
 pub use error::ServiceStackError;
@@ -40,45 +40,57 @@ pub use format::Format;
 /// The DuEngage routes (with ServiceStack's `.json` and `.jsv` suffixes) and the public
 /// page, documented under the `duengage` tag.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let service = OpenApiRouter::new()
         .routes(routes!(once_off_payment))
         .routes(routes!(once_off_payment_json))
         .routes(routes!(once_off_payment_jsv))
+        .route_layer(axum::middleware::from_fn(limit_head));
+    let page = OpenApiRouter::new()
         .routes(routes!(page::public_page))
+        .route_layer(axum::middleware::from_fn(page::limit_head));
+    service.merge(page)
+}
+
+/// Refuses an oversize request head in ServiceStack's format, JSON or JSV as asked.
+async fn limit_head(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match clientele_http::check_head(request.uri(), request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(error) => ServiceStackError::from(error).answer(Format::of_answer(request.uri(), request.headers())),
+    }
 }
 
 /// A once-off payment request, as DuEngage's clients send it (JSON, JSV or a form).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct OnceOffPayment {
-    #[schema(value_type = String)]
+    #[schema(value_type = Text)]
     segment: Option<Text>,
-    #[schema(value_type = String)]
+    #[schema(value_type = Text)]
     first_name: Option<Text>,
-    #[schema(value_type = String)]
+    #[schema(value_type = Text)]
     last_name: Option<Text>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     address: Option<Text>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     city: Option<Text>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     region: Option<Text>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     suburb: Option<Text>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     postal_code: Option<Text>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     mobile_number: Option<Text>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     email: Option<Text>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     id_number: Option<Text>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     passport_number: Option<Text>,
-    #[schema(value_type = String)]
+    #[schema(value_type = Text)]
     invoice_number: Option<Text>,
     /// A date (`YYYY-MM-DD`, a time may follow).
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     debt_date: Option<Text>,
     /// An amount with at most two decimal places.
     #[schema(value_type = f64)]
@@ -94,10 +106,10 @@ pub struct OnceOffPayment {
     /// Values of the merchant's custom properties, by name.
     #[schema(value_type = Option<BTreeMap<String, String>>)]
     customers_meta: Option<BTreeMap<String, Text>>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     url_to_document: Option<Text>,
     /// The merchant's own reference of the customer.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     customer_unique_identifier: Option<Text>,
 }
 
@@ -215,8 +227,7 @@ async fn handle(
         .merchant(Role::Client)
         .map_err(|_| ServiceStackError::new(StatusCode::FORBIDDEN, "Forbidden", "Invalid Role"))?;
     let bytes = body.map_err(body_rejection)?;
-    let value = format::read_body(headers, &bytes)?;
-    let request: OnceOffPayment = decode_json(value.to_string().as_bytes())?;
+    let request: OnceOffPayment = format::read_body(headers, &bytes)?;
     let (fields, inputs, terms) = request.translate().map_err(ServiceStackError::invalid)?;
     let properties = match state.registry.resolve_properties(merchant, "CustomersMeta", &inputs).await? {
         Ok(values) => values,
@@ -260,7 +271,10 @@ async fn respond(state: AppState, uri: Uri, headers: HeaderMap, body: Result<Byt
         (OnceOffPayment = "text/jsv"),
         (OnceOffPayment = "application/x-www-form-urlencoded"),
     )),
-    params(("format" = Option<String>, Query, description = "json or jsv")),
+    params(
+        ("format" = Option<String>, Query, description = "json or jsv"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeats of the request with the same key get the first answer"),
+    ),
     responses(
         (status = 200, description = "{PublicAccessGuid, InvoiceNumber, StatusCodesId}"),
         (status = 400, description = "ResponseStatus with ErrorCode, Message and Errors[{ErrorCode, FieldName, Message}]"),
@@ -280,7 +294,11 @@ async fn once_off_payment(
 
 /// The same, answering JSON.
 #[utoipa::path(post, path = "/onceoffpayment.json", tag = "duengage", request_body = OnceOffPayment,
-    responses((status = 200, description = "{PublicAccessGuid, InvoiceNumber, StatusCodesId} in JSON")))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeats of the request with the same key get the first answer")),
+    responses(
+        (status = 200, description = "{PublicAccessGuid, InvoiceNumber, StatusCodesId} in JSON"),
+        (status = 409, description = "Another request has this InvoiceNumber"),
+    ))]
 async fn once_off_payment_json(
     State(state): State<AppState>,
     uri: Uri,
@@ -292,7 +310,11 @@ async fn once_off_payment_json(
 
 /// The same, answering JSV.
 #[utoipa::path(post, path = "/onceoffpayment.jsv", tag = "duengage", request_body = OnceOffPayment,
-    responses((status = 200, description = "{PublicAccessGuid, InvoiceNumber, StatusCodesId} in JSV")))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeats of the request with the same key get the first answer")),
+    responses(
+        (status = 200, description = "{PublicAccessGuid, InvoiceNumber, StatusCodesId} in JSV"),
+        (status = 409, description = "Another request has this InvoiceNumber"),
+    ))]
 async fn once_off_payment_jsv(
     State(state): State<AppState>,
     uri: Uri,

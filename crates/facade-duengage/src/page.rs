@@ -91,6 +91,20 @@ fn not_found() -> Response {
     (StatusCode::NOT_FOUND, page).into_response()
 }
 
+/// Refuses an oversize request head with a page of its own.
+pub(crate) async fn limit_head(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match clientele_http::check_head(request.uri(), request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(error) => {
+            let page = frame(
+                "Request too large",
+                html! { h1 { "This link could not be opened" } p { "The request was too large. Please open the link as you received it." } },
+            );
+            (error.status(), page).into_response()
+        }
+    }
+}
+
 /// A debtor's view of a payment request.
 #[utoipa::path(get, path = "/pay/{public_access_guid}", tag = "duengage", security(()),
     params(("public_access_guid" = String, Path, description = "The request's PublicAccessGuid (32 hex digits)")),

@@ -19,13 +19,15 @@ use clientele_domain::user::{
 };
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 use clientele_http::wire::Text;
-use clientele_http::{AppState, AuthFailure, BodyError, JsonBody, idempotency_request, respond};
+use clientele_http::{AppState, AuthFailure, BodyError, HeadError, JsonBody, idempotency_request, respond};
 use clientele_service::{AuthError, NewUser, UserError, WriteOptions};
 use clientele_store::{StoreError, StoredResponse, Unique};
 
 /// The gateway's route, documented under the `gateway` tag.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_user))
+    OpenApiRouter::new()
+        .routes(routes!(create_user))
+        .route_layer(axum::middleware::from_fn(clientele_http::limit_head::<GatewayError>))
 }
 
 /// One error: a key (a field's PascalCase name, or an exception's) and its messages.
@@ -70,8 +72,10 @@ impl IntoResponse for GatewayError {
 fn field_errors(errors: ValidationErrors) -> GatewayError {
     let mut keyed: Vec<KeyedError> = Vec::new();
     for error in errors.0 {
-        let key = pascal(&error.field);
+        // A refusal of the body as a whole is keyed `$`, as a malformed body is.
+        let key = if error.field.is_empty() { "$".to_owned() } else { pascal(&error.field) };
         let message = match &error.violation {
+            other if error.field.is_empty() => format!("{other}."),
             Violation::Required | Violation::Empty => format!("{key} is required."),
             Violation::TooLong { max } => format!("{key} must be at most {max} characters."),
             Violation::UnknownField => format!("{key} is not a field of this request."),
@@ -87,13 +91,12 @@ fn field_errors(errors: ValidationErrors) -> GatewayError {
 
 /// `contactInfo.zipCode` → `ContactInfo.ZipCode`.
 fn pascal(path: &str) -> String {
-    path.split('.')
-        .map(|part| {
-            let mut chars = part.chars();
-            chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
-        })
-        .collect::<Vec<_>>()
-        .join(".")
+    path.split('.').map(capitalised).collect::<Vec<_>>().join(".")
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
 impl From<BodyError> for GatewayError {
@@ -108,6 +111,16 @@ impl From<BodyError> for GatewayError {
                 GatewayError::keyed(StatusCode::UNSUPPORTED_MEDIA_TYPE, "$", "Content-Type must be application/json.")
             }
         }
+    }
+}
+
+impl From<HeadError> for GatewayError {
+    fn from(error: HeadError) -> Self {
+        let key = match error {
+            HeadError::UriTooLong => "UriTooLong",
+            HeadError::HeadersTooLarge => "RequestHeaderFieldsTooLarge",
+        };
+        GatewayError::keyed(error.status(), key, format!("{}.", capitalised(&error.to_string())))
     }
 }
 
@@ -139,38 +152,42 @@ impl From<AuthFailure> for GatewayError {
 /// The customer's contact details; all optional.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"email": "customer@example.com", "phoneNumber": "123456", "address": "address", "zipCode": "123"}))]
 pub struct ContactInfo {
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "customer@example.com")]
+    #[schema(value_type = Option<Text>)]
     email: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "123456")]
+    #[schema(value_type = Option<Text>)]
     phone_number: Option<Text>,
     /// At most 512 characters.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "address")]
+    #[schema(value_type = Option<Text>)]
     address: Option<Text>,
     /// At most 16 characters.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "123")]
+    #[schema(value_type = Option<Text>)]
     zip_code: Option<Text>,
 }
 
 /// A customer to register.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"merchantId": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "customerId": "IdUser",
+    "contractNumber": "123456789", "contactInfo": {"email": "customer@example.com", "phoneNumber": "123456",
+    "address": "address", "zipCode": "123"}}))]
 pub struct CreateUser {
     /// The merchant's id: the caller's own.
     #[serde(default)]
-    #[schema(value_type = String, example = "3fa85f64-5717-4562-b3fc-2c963f66afa6")]
+    #[schema(value_type = Text)]
     merchant_id: Option<Text>,
     /// The merchant's own, unique id of the customer: letters and digits, at most 100.
     #[serde(default)]
-    #[schema(value_type = String, example = "IdUser")]
+    #[schema(value_type = Text)]
     customer_id: Option<Text>,
     /// The contract's number: letters and digits, at most 20, unique per merchant.
     #[serde(default)]
-    #[schema(value_type = String, example = "123456789")]
+    #[schema(value_type = Text)]
     contract_number: Option<Text>,
     #[serde(default)]
     contact_info: Option<ContactInfo>,
@@ -244,7 +261,7 @@ fn success() -> StoredResponse {
 }
 
 /// Create a user (payment gateway): a customer with a contract number and contact details.
-#[utoipa::path(post, path = "/api/v1/create-user", tag = "gateway",
+#[utoipa::path(post, path = "/api/v1/create-user", tag = "gateway", operation_id = "gateway_create_user",
     request_body = CreateUser,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeats of the request with the same key get the first answer")),
     responses(

@@ -11,25 +11,27 @@ use clientele_domain::user::{
     UserPatch,
 };
 use clientele_domain::{FieldError, ValidationErrors, Violation};
-use clientele_http::wire::{DecimalText, Text, json_number};
+use clientele_http::wire::{DecimalText, DigitsOrText, Text, json_digits, json_number};
 use clientele_service::NewUser;
 
 /// A contract as RealPay writes it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
+#[schema(example = json!({"ContractNumber": "C1603", "InstalmentAmount": 123.45, "NumberOfInstalments": 1,
+    "InstalmentStartDate": "2025-01-25 08:00", "TrackingCode": "00", "FrequencyCode": "MNTH", "CollectionDay": 25}))]
 pub struct ContractItem {
-    #[schema(value_type = String, example = "C1603")]
+    #[schema(value_type = Text)]
     contract_number: Option<Text>,
     #[schema(value_type = f64, example = 123.45)]
     instalment_amount: Option<DecimalText>,
     #[schema(value_type = u32, example = 1)]
     number_of_instalments: Option<Text>,
     /// `YYYY-MM-DD HH24:MI`.
-    #[schema(value_type = String, example = "2025-01-25 08:00")]
+    #[schema(value_type = Text)]
     instalment_start_date: Option<Text>,
-    #[schema(value_type = String, example = "00")]
+    #[schema(value_type = Text)]
     tracking_code: Option<Text>,
-    #[schema(value_type = String, example = "MNTH")]
+    #[schema(value_type = Text)]
     frequency_code: Option<Text>,
     #[schema(value_type = u8, example = 25)]
     collection_day: Option<Text>,
@@ -39,45 +41,47 @@ pub struct ContractItem {
 /// item). Numbers are accepted where strings are expected (`"Mobile": 827648862`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"ClientId": "FROST01", "Name": "Jack", "Surname": "Frost", "DOB": "1980-05-31", "Gender": "M",
+    "DialCode": "+27", "Mobile": "827648862", "Email": "jack.frost@myemail.com", "Country": "ZA", "ID": "123123123123"}))]
 pub struct UserItem {
     /// Edits only: `Country` + `ID` of the user to edit (`ZA123123123123`).
     #[serde(rename = "UserId", default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     pub user_id: Option<Text>,
     #[serde(rename = "Name", default)]
-    #[schema(value_type = Option<String>, example = "Jack")]
+    #[schema(value_type = Option<Text>)]
     name: Option<Text>,
     #[serde(rename = "Surname", default)]
-    #[schema(value_type = Option<String>, example = "Frost")]
+    #[schema(value_type = Option<Text>)]
     surname: Option<Text>,
     /// `YYYY-MM-DD`.
     #[serde(rename = "DOB", default)]
-    #[schema(value_type = Option<String>, example = "1980-05-31")]
+    #[schema(value_type = Option<Text>)]
     dob: Option<Text>,
     /// `M` or `F`.
     #[serde(rename = "Gender", default)]
-    #[schema(value_type = Option<String>, example = "M")]
+    #[schema(value_type = Option<Text>)]
     gender: Option<Text>,
     #[serde(rename = "DialCode", default)]
-    #[schema(value_type = Option<String>, example = "+27")]
+    #[schema(value_type = Option<Text>)]
     dial_code: Option<Text>,
     #[serde(rename = "Mobile", default)]
-    #[schema(value_type = Option<String>, example = "827648862")]
+    #[schema(value_type = Option<Text>)]
     mobile: Option<Text>,
     #[serde(rename = "Email", default)]
-    #[schema(value_type = Option<String>, example = "jack.frost@myemail.com")]
+    #[schema(value_type = Option<Text>)]
     email: Option<Text>,
     /// ISO 3166-1 alpha-2.
     #[serde(rename = "Country", default)]
-    #[schema(value_type = Option<String>, example = "ZA")]
+    #[schema(value_type = Option<Text>)]
     country: Option<Text>,
     /// The national ID number.
     #[serde(rename = "ID", default)]
-    #[schema(value_type = Option<String>, example = "123123123123")]
+    #[schema(value_type = Option<Text>)]
     id: Option<Text>,
     /// The merchant's own reference.
     #[serde(rename = "ClientId", default)]
-    #[schema(value_type = Option<String>, example = "FROST01")]
+    #[schema(value_type = Option<Text>)]
     client_id: Option<Text>,
     #[serde(rename = "Contract", default)]
     pub contract: Option<ContractItem>,
@@ -384,17 +388,19 @@ impl Created {
 /// A user as the GET answer shows it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
+#[schema(example = json!({"UserId": "ZA123123123123", "Name": "Jack", "Surname": "Frost", "Mobile": 827648862,
+    "Email": "jack.frost@myemail.com", "Country": "ZA", "ID": 123123123123u64}))]
 pub struct Found {
     user_id: Option<String>,
     name: Option<String>,
     surname: Option<String>,
     /// The mobile number without its dial code.
-    #[schema(value_type = Option<u64>, example = 827648862)]
+    #[schema(value_type = Option<DigitsOrText>)]
     mobile: Option<Box<RawValue>>,
     email: Option<String>,
     country: Option<String>,
     #[serde(rename = "ID")]
-    #[schema(value_type = Option<u64>, example = 123123123123u64)]
+    #[schema(value_type = Option<DigitsOrText>)]
     id: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     contract: Option<ContractOut>,
@@ -410,10 +416,10 @@ impl Found {
             user_id: user_id_of(f.country.as_ref().map(|c| c.as_str()), f.national_id.as_ref().map(|i| i.as_str())),
             name: f.given_name.as_ref().map(|n| n.as_str().to_owned()),
             surname: f.family_name.as_ref().map(|n| n.as_str().to_owned()),
-            mobile: mobile.as_deref().map(json_number),
+            mobile: mobile.as_deref().map(json_digits),
             email: f.email.as_ref().map(|e| e.as_str().to_owned()),
             country: f.country.as_ref().map(|c| c.as_str().to_owned()),
-            id: f.national_id.as_ref().map(|i| json_number(i.as_str())),
+            id: f.national_id.as_ref().map(|i| json_digits(i.as_str())),
             contract: contract.map(ContractOut::summary),
         }
     }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use clientele_domain::{FieldError, ValidationErrors};
-use clientele_http::{AuthFailure, BodyError};
+use clientele_http::{AuthFailure, BodyError, HeadError};
 use clientele_service::AuthError;
 use clientele_store::StoreError;
 
@@ -143,6 +143,13 @@ impl From<BodyError> for RealPayError {
                 RealPayError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
             }
         }
+    }
+}
+
+impl From<HeadError> for RealPayError {
+    fn from(error: HeadError) -> Self {
+        // Refused before the caller is identified: call sequence 0.
+        RealPayError::new(error.status(), error.to_string())
     }
 }
 

@@ -25,8 +25,8 @@ use utoipa_axum::routes;
 use clientele_domain::credential::Role;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::user::{Email, Origin, Surface, User, e164, national_digits};
-use clientele_domain::{FieldError, ValidationErrors, Violation};
-use clientele_http::{AppState, BodyError, body_rejection, decode_json, is_json};
+use clientele_domain::{FieldError, ValidationErrors, Violation, lookup_text};
+use clientele_http::{AppState, BodyError, body_rejection, decode_json, is_json, parse_urlencoded};
 use clientele_service::{NewUser, UserError, WriteOptions};
 use clientele_store::{PageRequest, PhoneLookup, StoreError, StoredResponse, UserFilter};
 
@@ -42,7 +42,9 @@ const CONCURRENT_EDITS: usize = 32;
 
 /// The RealPay routes, documented under the `realpay` tag.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(post_users, put_users, get_users))
+    OpenApiRouter::new()
+        .routes(routes!(post_users, put_users, get_users))
+        .route_layer(axum::middleware::from_fn(clientele_http::limit_head::<RealPayError>))
 }
 
 const POST_NAME: &str = "MaintainOmniUsers.Post";
@@ -59,8 +61,8 @@ fn today() -> time::Date {
 
 /// The query string's parameters, by name.
 fn query(uri: &Uri) -> Result<Vec<(String, String)>, RealPayError> {
-    serde_urlencoded::from_str(uri.query().unwrap_or_default())
-        .map_err(|_| RealPayError::new(StatusCode::BAD_REQUEST, "the query string could not be read"))
+    parse_urlencoded(uri.query().unwrap_or_default().as_bytes())
+        .map_err(|why| RealPayError::new(StatusCode::BAD_REQUEST, format!("the query string could not be read: {why}")))
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -182,6 +184,18 @@ fn failed(index: usize, identifiers: Identifiers, errors: ValidationErrors) -> F
     FailedItem { identifiers, index, errors: errors.0.into_iter().map(FieldReason::from).collect() }
 }
 
+/// Why an item of a batch could not be read: its fields' errors, or what is wrong with the
+/// item as a whole.
+fn unreadable(error: BodyError) -> ValidationErrors {
+    match error {
+        BodyError::Invalid(errors) => errors,
+        BodyError::Malformed(detail) => {
+            FieldError::new("", Violation::Other(detail.replacen("the body", "the item", 1))).into()
+        }
+        other => FieldError::new("", Violation::Other(RealPayError::from(other).message)).into(),
+    }
+}
+
 /// The core names fields as the native API does; RealPay's names for those its rules blame.
 fn realpay_names(errors: ValidationErrors) -> ValidationErrors {
     let rename = |field: String| match field.as_str() {
@@ -254,7 +268,7 @@ pub struct PostResponse {
     request_body = PostRequest,
     params(
         ("merchant_number" = String, Path, description = "The caller's merchant number"),
-        ("Version" = Option<String>, Query, description = "v1 (the default)"),
+        ("Version" = Option<String>, Query, description = "v1 (the default)", pattern = "^[vV]1$"),
     ),
     responses(
         (status = 200, description = "Processed: Status SUCCESS, PARTIAL or FAILED", body = PostResponse),
@@ -279,17 +293,8 @@ async fn post_users(
     for (index, raw) in request.items.iter().enumerate() {
         let item = match decode_json::<UserItem>(raw.get().as_bytes()) {
             Ok(item) => item,
-            Err(BodyError::Invalid(errors)) => {
-                refused.push(failed(index, raw_identifiers(raw), errors));
-                continue;
-            }
-            Err(other) => {
-                let message = format!("{:?}", RealPayError::from(other).message);
-                refused.push(failed(
-                    index,
-                    raw_identifiers(raw),
-                    FieldError::new("", Violation::Other(message)).into(),
-                ));
+            Err(error) => {
+                refused.push(failed(index, raw_identifiers(raw), unreadable(error)));
                 continue;
             }
         };
@@ -366,11 +371,7 @@ async fn edit(
 ) -> Result<Result<serde_json::Map<String, serde_json::Value>, FailedItem>, RealPayError> {
     let item = match decode_json::<UserItem>(raw.get().as_bytes()) {
         Ok(item) => item,
-        Err(BodyError::Invalid(errors)) => return Ok(Err(failed(index, raw_identifiers(raw), errors))),
-        Err(_) => {
-            let malformed = FieldError::new("", Violation::Other("the item could not be read".into()));
-            return Ok(Err(failed(index, raw_identifiers(raw), malformed.into())));
-        }
+        Err(error) => return Ok(Err(failed(index, raw_identifiers(raw), unreadable(error)))),
     };
     let user_id = item.user_id.as_ref().map(|u| u.as_str().trim().to_owned());
     let before = match user_id.as_deref() {
@@ -411,7 +412,7 @@ async fn edit(
     request_body = PutRequest,
     params(
         ("merchant_number" = String, Path, description = "The caller's merchant number"),
-        ("Version" = Option<String>, Query, description = "v1 (the default)"),
+        ("Version" = Option<String>, Query, description = "v1 (the default)", pattern = "^[vV]1$"),
     ),
     responses(
         (status = 200, description = "Processed: Status SUCCESS, PARTIAL or FAILED", body = PutResponse),
@@ -466,7 +467,7 @@ pub struct GetResponse {
 #[utoipa::path(get, path = "/v1/realpay/{merchant_number}/maintain/omni/users", tag = "realpay",
     params(
         ("merchant_number" = String, Path, description = "The caller's merchant number"),
-        ("Version" = Option<String>, Query, description = "v1 (the default)"),
+        ("Version" = Option<String>, Query, description = "v1 (the default)", pattern = "^[vV]1$"),
         ("Product" = String, Query, description = "The product asked about (required)"),
         ("UserId" = Option<String>, Query, description = "Country and ID, e.g. ZA123123123123"),
         ("Email" = Option<String>, Query, description = "In any case"),
@@ -490,11 +491,15 @@ async fn get_users(
     if param(&params, "Product").is_none_or(|p| p.trim().is_empty()) {
         errors.push(FieldError::new("Product", Violation::Required));
     }
-    for (name, _) in &params {
+    for (at, (name, _)) in params.iter().enumerate() {
         if !matches!(name.as_str(), "Version" | "Product" | "UserId" | "Email" | "Mobile") {
             errors.push(FieldError::new(name.clone(), Violation::UnknownField));
+        } else if params.iter().take(at).any(|(earlier, _)| earlier == name) {
+            errors.push(FieldError::new(name.clone(), Violation::Other("is given more than once".into())));
         }
     }
+    let email = param(&params, "Email").and_then(|e| errors.take(lookup_text("Email", e)));
+    let mobile = param(&params, "Mobile").and_then(|m| errors.take(lookup_text("Mobile", m)));
     let mut filter = UserFilter::default();
     if let Some(user_id) = param(&params, "UserId")
         && let Some((country, id)) = errors.take(split_user_id("UserId", user_id))
@@ -502,13 +507,13 @@ async fn get_users(
         filter.country = Some(country.as_str().to_owned());
         filter.national_id = Some(id.as_str().to_owned());
     }
-    if let Some(email) = param(&params, "Email") {
-        filter.email_lookup = Some(Email::from_stored(email.trim().to_owned()).lookup_key());
+    if let Some(email) = email {
+        filter.email_lookup = Some(Email::from_stored(email).lookup_key());
     }
-    if let Some(mobile) = param(&params, "Mobile") {
+    if let Some(mobile) = &mobile {
         let digits = national_digits(mobile);
         filter.phone = Some(PhoneLookup {
-            given: mobile.trim().to_owned(),
+            given: mobile.clone(),
             e164: e164(mobile, None),
             national: (!digits.is_empty()).then_some(digits),
         });
@@ -521,8 +526,8 @@ async fn get_users(
     let mut users = state.registry.list_users(call.merchant, &filter, page).await.map_err(|e| call.error(e.into()))?;
     // A mobile number with its dial code but no '+' (27827648862) is read again as an
     // international one.
-    if let (true, Some(mobile)) = (users.is_empty(), param(&params, "Mobile").filter(|m| !m.trim().starts_with('+'))) {
-        let international = format!("+{}", mobile.trim());
+    if let (true, Some(mobile)) = (users.is_empty(), mobile.filter(|m| !m.starts_with('+'))) {
+        let international = format!("+{mobile}");
         if let Some(e164) = e164(&international, None) {
             let digits = national_digits(&international);
             filter.phone = Some(PhoneLookup { given: international, e164: Some(e164), national: Some(digits) });

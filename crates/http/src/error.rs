@@ -11,6 +11,7 @@ use clientele_service::{AccessError, AuthError};
 use clientele_store::StoreError;
 
 use crate::auth::AuthFailure;
+use crate::head::HeadError;
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,6 +75,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType(&'static str),
+    /// The URI or the headers are over their limits.
+    #[error("{0}")]
+    HeadTooLarge(HeadError),
     #[error("rate limited")]
     RateLimited { retry_after_seconds: u64 },
     #[error("timed out")]
@@ -95,6 +99,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::HeadTooLarge(error) => error.status(),
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -159,6 +164,14 @@ impl ApiError {
                 "Unsupported media type",
                 format!("the request body must be sent as {expected}"),
             ),
+            ApiError::HeadTooLarge(error) => problem(
+                match error {
+                    HeadError::UriTooLong => "urn:clientele:problem:uri-too-long",
+                    HeadError::HeadersTooLarge => "urn:clientele:problem:headers-too-large",
+                },
+                "The request head is too large",
+                error.to_string(),
+            ),
             ApiError::RateLimited { retry_after_seconds } => problem(
                 "urn:clientele:problem:rate-limited",
                 "Too many requests",
@@ -208,6 +221,12 @@ impl IntoResponse for ApiError {
             headers.insert(name, value);
         }
         response
+    }
+}
+
+impl From<HeadError> for ApiError {
+    fn from(error: HeadError) -> Self {
+        ApiError::HeadTooLarge(error)
     }
 }
 

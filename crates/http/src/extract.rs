@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 
 use crate::error::ApiError;
+use crate::strict::Strict;
 
 /// Why a request body was not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,12 +90,49 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        parse_urlencoded(query.as_bytes())
+            .map_err(|why| ApiError::Malformed(format!("the query string could not be read: {why}")))?;
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer).map(Query).map_err(|error| {
             let path = error.path().to_string();
             ApiError::Validation(field_message(&path, &error.into_inner().to_string()))
         })
     }
+}
+
+/// Reads `application/x-www-form-urlencoded` text (a form body or a query string) strictly:
+/// `+` is a space, every `%` begins two hex digits, and what they decode to is UTF-8. (The
+/// WHATWG parser keeps a bad escape as it stands and replaces bytes that are not UTF-8, so
+/// what would be stored is not what was sent.) A pair without `=` has an empty value.
+pub fn parse_urlencoded(text: &[u8]) -> Result<Vec<(String, String)>, &'static str> {
+    text.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let mut parts = pair.splitn(2, |&b| b == b'=');
+            let name = percent_decode(parts.next().unwrap_or_default())?;
+            let value = percent_decode(parts.next().unwrap_or_default())?;
+            Ok((name, value))
+        })
+        .collect()
+}
+
+fn percent_decode(bytes: &[u8]) -> Result<String, &'static str> {
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut rest = bytes.iter();
+    while let Some(&byte) = rest.next() {
+        match byte {
+            b'+' => decoded.push(b' '),
+            b'%' => {
+                let mut digit = || rest.next().and_then(|&d| char::from(d).to_digit(16));
+                match (digit(), digit()) {
+                    (Some(high), Some(low)) => decoded.extend(u8::try_from(high * 16 + low).ok()),
+                    _ => return Err("a '%' that does not begin two hex digits"),
+                }
+            }
+            other => decoded.push(other),
+        }
+    }
+    String::from_utf8(decoded).map_err(|_| "escapes that do not decode to UTF-8 text")
 }
 
 /// Whether a `Content-Type` names JSON (`application/json`, or any `+json` type).
@@ -116,10 +154,15 @@ pub fn body_rejection(rejection: BytesRejection) -> BodyError {
 }
 
 /// Parses a JSON body, telling malformed JSON from well-formed JSON of the wrong shape, and
-/// naming the field in the second case.
+/// naming the field in the second case. A body is a JSON object, and so is every struct in
+/// it (see [`Strict`]).
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | None => {}
+        Some(_) => return Err(BodyError::Malformed("the body must be a JSON object".to_owned())),
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let value: T = serde_path_to_error::deserialize(Strict(&mut deserializer)).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
@@ -149,6 +192,12 @@ fn field_message(path: &str, message: &str) -> ValidationErrors {
     if message.starts_with("unknown field `") {
         // The path already ends with the unknown field's name.
         return FieldError::new(path, Violation::UnknownField).into();
+    }
+    if let Some(rest) = message.strip_prefix("duplicate field `") {
+        // The path names the object; the member sent twice is in the message.
+        let field = rest.split('`').next().unwrap_or_default();
+        let field = if path.is_empty() { field.to_owned() } else { format!("{path}.{field}") };
+        return FieldError::new(field, Violation::Other("is given more than once".to_owned())).into();
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or_default();
@@ -198,6 +247,40 @@ mod tests {
     fn missing_and_mistyped_fields_are_named() {
         assert_eq!(errors(decode_json(br#"{"name": "a"}"#)), vec![("count".to_owned(), "required")]);
         assert_eq!(errors(decode_json(br#"{"name": "a", "count": "x"}"#)), vec![("count".to_owned(), "invalid")]);
+    }
+
+    #[test]
+    fn urlencoded_text_is_read_strictly() {
+        let pairs = |text: &str| parse_urlencoded(text.as_bytes());
+        assert_eq!(
+            pairs("a=1+2&b=%C3%AB%2B&c&&d=").unwrap(),
+            vec![
+                ("a".into(), "1 2".into()),
+                ("b".into(), "ë+".into()),
+                ("c".into(), String::new()),
+                ("d".into(), String::new())
+            ]
+        );
+        assert!(pairs("a=%zz").is_err() && pairs("a=%4").is_err() && pairs("a=%").is_err() && pairs("a=%+1").is_err());
+        assert!(pairs("a=%FF%FE").is_err() && pairs("a=%C0%AF").is_err());
+    }
+
+    #[test]
+    fn a_member_sent_twice_is_named() {
+        assert_eq!(
+            errors(decode_json(br#"{"name": "a", "count": 1, "name": "b"}"#)),
+            vec![("name".to_owned(), "invalid")]
+        );
+    }
+
+    #[test]
+    fn a_body_is_an_object() {
+        for body in [&b"[]"[..], b" [\"a\", 1]", b"\"a\"", b"1", b"null", b"true"] {
+            assert!(
+                matches!(decode_json::<Body>(body), Err(BodyError::Malformed(m)) if m == "the body must be a JSON object"),
+                "{body:?}"
+            );
+        }
     }
 
     #[test]

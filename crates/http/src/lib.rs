@@ -5,11 +5,13 @@
 mod auth;
 mod error;
 mod extract;
+mod head;
 mod idempotency;
 mod middleware;
 mod openapi;
 mod ops;
 mod routes;
+mod strict;
 pub mod wire;
 
 use std::sync::Arc;
@@ -23,7 +25,8 @@ use clientele_store::StoreMetrics;
 
 pub use auth::{AuthFailure, Caller, RateLimit, authenticate, charge, credential, etag, if_match};
 pub use error::{ApiError, Problem};
-pub use extract::{BodyError, Json, JsonBody, Query, body_rejection, decode_json, is_json};
+pub use extract::{BodyError, Json, JsonBody, Query, body_rejection, decode_json, is_json, parse_urlencoded};
+pub use head::{HEADERS_LIMIT, HeadError, URI_LIMIT, check_head, limit_head};
 pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED, idempotency_request, respond, stored_response};
 pub use openapi::ApiDoc;
 
@@ -62,8 +65,11 @@ pub fn app(
 ) -> Router {
     let metrics = Arc::new(middleware::Metrics::new(store_metrics));
     let state = AppState { registry, limiter: auth::Limiter::new(settings.rate_limit), metrics };
-    let api = surfaces.into_iter().fold(routes::router().merge(ops::router()), OpenApiRouter::merge);
+    let native =
+        routes::router().merge(ops::router()).route_layer(axum::middleware::from_fn(head::limit_head::<ApiError>));
+    let api = surfaces.into_iter().fold(native, OpenApiRouter::merge);
     let (api, openapi) = api.split_for_parts();
+    let openapi = openapi::complete(openapi);
     let router = api
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(|| async { ApiError::NotFound });

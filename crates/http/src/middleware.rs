@@ -1,13 +1,15 @@
 //! What wraps every request: a request id (taken from `x-request-id` or made, and echoed),
-//! a log span without personal data, request metrics by route, a timeout, a body limit and
-//! a panic guard that still answers in the problem format.
+//! a log span without personal data, request metrics by route, a timeout, a body limit, a
+//! panic guard that still answers in the problem format, and `Connection: close` on a
+//! refusal that leaves the request unread.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, CONNECTION};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -86,6 +88,20 @@ async fn timeout(State(limit): State<Duration>, request: Request, next: Next) ->
     }
 }
 
+/// A request refused for its size (413, 414, 431) was not read to its end, so the server
+/// closes the connection after the answer. Saying so lets the client open a new one for its
+/// next request instead of sending it down a connection that is about to close.
+async fn close_unread(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if matches!(
+        response.status(),
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::URI_TOO_LONG | StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+    ) {
+        response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 fn request_span(request: &Request) -> tracing::Span {
     let request_id =
         request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or_default();
@@ -117,6 +133,7 @@ pub(crate) fn wrap(router: Router<AppState>, state: AppState, settings: &HttpSet
                 .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(middleware::from_fn(close_unread))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(Arc::clone(&state.metrics), observe))
         .layer(middleware::from_fn_with_state(settings.request_timeout, timeout))
@@ -143,5 +160,20 @@ mod tests {
         assert_eq!(slow.headers()["content-type"], "application/problem+json");
         let fast = router.oneshot(Request::get("/fast").body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(fast.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_body_refused_for_its_size_closes_the_connection_and_others_keep_it() {
+        let router: Router = Router::new()
+            .route("/echo", axum::routing::post(|body: axum::body::Bytes| async move { body }))
+            .layer(middleware::from_fn(close_unread))
+            .layer(DefaultBodyLimit::max(16));
+        let post = |size: usize| Request::post("/echo").body(Body::from(vec![b'x'; size])).unwrap();
+        let refused = router.clone().oneshot(post(17)).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(refused.headers()["connection"], "close");
+        let accepted = router.oneshot(post(16)).await.unwrap();
+        assert_eq!(accepted.status(), StatusCode::OK);
+        assert!(accepted.headers().get("connection").is_none());
     }
 }

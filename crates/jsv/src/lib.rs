@@ -6,7 +6,8 @@
 //!   trailing white space, or nothing at all) is written in double quotes, a `"` inside
 //!   doubled (CSV-style): `"2"" x 1"""`.
 //! - White space around tokens is skipped, so the pretty-printed JSV of ServiceStack's
-//!   metadata pages parses too. An empty value (`{A:,B:1}`) is null.
+//!   metadata pages parses too. An empty value (`{A:,B:1}`) is null. A key given twice in
+//!   one map is refused.
 //!
 //! JSV has no types of its own: [`parse`] gives every scalar as a JSON string, and the
 //! reader's DTOs decide what the text must be. [`write`] writes any JSON value, leaving out
@@ -30,6 +31,8 @@ pub enum JsvError {
     UnterminatedString(usize),
     #[error("unexpected text after the value at byte {0}")]
     TrailingText(usize),
+    #[error("the key {0:?} appears twice in one map")]
+    DuplicateKey(String),
 }
 
 /// Parses a JSV document. Scalars become JSON strings, empty values null.
@@ -112,6 +115,10 @@ impl Parser<'_> {
             self.expect(':', "':' after a key")?;
             self.skip_white();
             let value = self.value(depth, Context::Map)?;
+            // Which of two values is meant is anyone's guess: refused, as the JSON reader does.
+            if map.contains_key(&key) {
+                return Err(JsvError::DuplicateKey(key));
+            }
             map.insert(key, value);
             self.skip_white();
             match self.bump() {

@@ -44,6 +44,8 @@ fn hostile_input_is_refused_quickly_and_cleanly() {
     assert!(matches!(parse("{A:1}}"), Err(JsvError::TrailingText(5))));
     assert!(matches!(parse("{A,B}"), Err(JsvError::Unexpected { .. })));
     assert!(matches!(parse("[1,2"), Err(JsvError::UnexpectedEnd(_))));
+    assert_eq!(parse("{A:1,B:2,A:3}"), Err(JsvError::DuplicateKey("A".into())));
+    assert_eq!(parse("{M:{A:1,\"A\":2}}"), Err(JsvError::DuplicateKey("A".into())));
     let huge = format!("{{N:{}}}", "9".repeat(500_000));
     assert_eq!(parse(&huge).unwrap()["N"].as_str().map(str::len), Some(500_000));
 }

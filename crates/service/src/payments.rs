@@ -178,6 +178,9 @@ impl Registry {
         merchant: MerchantId,
         filter: &PaymentFilter,
     ) -> Result<Vec<PaymentRequest>, StoreError> {
+        if filter.invoice_number.as_deref().is_some_and(|invoice| !clientele_domain::may_be_stored(invoice)) {
+            return Ok(Vec::new());
+        }
         self.store().list_payment_requests(merchant, filter).await
     }
 

@@ -6,11 +6,11 @@ use std::time::{Duration as StdDuration, Instant};
 
 use time::Duration;
 
-use clientele_domain::ValidationErrors;
 use clientele_domain::contract::Contract;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::{CustomPropertyInput, CustomPropertyValue, resolve_properties};
 use clientele_domain::user::{Origin, User, UserChange, UserFields, UserId, UserPatch};
+use clientele_domain::{ValidationErrors, may_be_stored};
 use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter};
 
 use crate::Registry;
@@ -95,6 +95,11 @@ impl Registry {
         filter: &UserFilter,
         page: PageRequest,
     ) -> Result<Vec<User>, StoreError> {
+        let phone = filter.phone.iter().flat_map(|p| [Some(&p.given), p.e164.as_ref(), p.national.as_ref()]).flatten();
+        let texts = [&filter.email_lookup, &filter.customer_ref, &filter.national_id, &filter.country];
+        if !texts.into_iter().flatten().chain(phone).all(|t| may_be_stored(t)) {
+            return Ok(Vec::new());
+        }
         self.store().list_users(merchant, filter, page).await
     }
 

@@ -315,3 +315,25 @@ async fn an_idempotency_key_repeats_the_first_answer_and_refuses_another_request
     changed["invoice_number"] = json!("N-10");
     assert_eq!(post(&changed).await.unwrap().status(), 422);
 }
+
+/// The `.json` and `.jsv` paths answer what `/onceoffpayment` does, and the document says so:
+/// a conflicting invoice 409, `Idempotency-Key` on all three (documented nowhere before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_lists_the_suffixed_paths_conflicts_and_idempotency_keys() {
+    let app = TestApp::spawn().await;
+    let document: Value =
+        app.client.get(format!("{}/openapi.json", app.url)).send().await.unwrap().json().await.unwrap();
+    for path in ["/onceoffpayment", "/onceoffpayment.json", "/onceoffpayment.jsv"] {
+        let operation = &document["paths"][path]["post"];
+        let parameters = operation["parameters"].as_array().unwrap();
+        assert!(parameters.iter().any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"), "{path}");
+        for status in ["200", "400", "401", "409", "415", "422"] {
+            assert!(operation["responses"][status].is_object(), "{status} of {path}");
+        }
+    }
+    assert_eq!(post(&app, "/onceoffpayment.jsv", "application/json", request().to_string()).await.status(), 200);
+    let mut other = request();
+    other["AmountOutstanding"] = json!(99);
+    let response = post(&app, "/onceoffpayment.json", "application/json", other.to_string()).await;
+    assert_eq!(service_stack_error(response).await.0, 409);
+}

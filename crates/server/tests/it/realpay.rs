@@ -257,3 +257,21 @@ async fn a_thousand_users_with_contracts_go_in_one_call() {
     let page: Value = app.get("/v1/users?limit=100&customer_ref=CL999", &app.a.admin_key).await.json().await.unwrap();
     assert_eq!(page["data"].as_array().unwrap().len(), 1);
 }
+
+/// `Mobile` and `ID` are numbers only where a number keeps them; a leading zero or an id
+/// such as `1e5` (a valid national id, and a valid JSON number of another value) comes back
+/// as the text it is. Schemathesis found `"Mobile": "012345"` where the document said integer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mobile_and_id_are_numbers_only_where_a_number_keeps_them() {
+    let app = TestApp::spawn().await;
+    let user = json!({"email": "digits@example.com", "phone": "012345", "national_id": "1e5"});
+    assert_eq!(status(app.post("/v1/users", &app.a.admin_key, user).await).await, 201);
+    let (status, body) = call(&app, Method::GET, &format!("{PATH}?Product=DEBIT&Email=digits@example.com"), None).await;
+    assert_eq!(status, 200, "{body}");
+    let found = &body["UserGetResponse"][0];
+    assert_eq!((&found["Mobile"], &found["ID"]), (&json!("012345"), &json!("1e5")), "{body}");
+    call(&app, Method::POST, PATH, Some(&golden("post.request.json"))).await;
+    let (_, body) = call(&app, Method::GET, &format!("{PATH}?Product=DEBIT&UserId=ZA123123123123"), None).await;
+    let found = &body["UserGetResponse"][0];
+    assert_eq!((&found["Mobile"], &found["ID"]), (&json!(827648862), &json!(123123123123u64)), "{body}");
+}

@@ -55,3 +55,81 @@ impl Modify for BearerAuth {
         );
     }
 }
+
+/// How a surface answers a refusal, by the tag its operations carry: the content type and
+/// the schema of its error body (`None` where the body's format is negotiated, as
+/// ServiceStack's is, or where there is no error body to describe).
+fn error_format(tag: &str) -> Option<(&'static str, &'static str)> {
+    match tag {
+        "convercus" => Some(("application/json", "ConvercusErrorBody")),
+        "realpay" => Some(("application/json", "ErrorBody")),
+        "gateway" => Some(("application/json", "GatewayAnswer")),
+        "duengage" | "operations" => None,
+        _ => Some(("application/problem+json", "Problem")),
+    }
+}
+
+/// Completes the document with what every operation can answer besides what its handler
+/// documents: the refusals of the layers every surface shares (authentication, the rate
+/// limit, the request head, body limits and content type, malformed bodies), each in its surface's error
+/// format. A response an operation documents itself is left as it is.
+pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::security::SecurityRequirement;
+
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            // `security(())` marks the operations that need no credential.
+            let secured = operation
+                .security
+                .as_ref()
+                .is_none_or(|requirements| !requirements.iter().all(|r| *r == SecurityRequirement::default()));
+            let format = operation.tags.as_ref().and_then(|tags| tags.first()).and_then(|tag| error_format(tag));
+            let responses = &mut operation.responses.responses;
+            let mut add = |status: &str, description: &str, headers: &[(&str, &str)]| {
+                responses.entry(status.to_owned()).or_insert_with(|| {
+                    let mut response = utoipa::openapi::ResponseBuilder::new().description(description);
+                    if let Some((content_type, schema)) = format {
+                        response = response.content(
+                            content_type,
+                            utoipa::openapi::Content::new(Some(utoipa::openapi::Ref::from_schema_name(schema))),
+                        );
+                    }
+                    for (name, description) in headers {
+                        let header = utoipa::openapi::HeaderBuilder::new()
+                            .schema(utoipa::openapi::Object::with_type(utoipa::openapi::Type::Integer))
+                            .description(Some(*description));
+                        response = response.header(*name, header.build());
+                    }
+                    response.into()
+                });
+            };
+            if secured {
+                add("401", "No credential, or one that is not valid", &[]);
+                add("403", "The credential does not allow this", &[]);
+                add("429", "The key's rate limit is reached", &[("Retry-After", "Seconds to wait")]);
+            }
+            add("414", "The request target is over the size limit (8 KiB)", &[]);
+            add("431", "The request's header fields are over the size limit (32 KiB)", &[]);
+            let parameters = operation.parameters.as_deref().unwrap_or_default();
+            let has = |name: &str| parameters.iter().any(|p| p.name.eq_ignore_ascii_case(name));
+            if operation.request_body.is_some() {
+                add("400", "The body is malformed or invalid", &[]);
+                add("413", "The body is over the size limit", &[]);
+                add("415", "The body's content type is not one this operation reads", &[]);
+            }
+            if parameters.iter().any(|p| !matches!(p.parameter_in, ParameterIn::Path)) {
+                add("400", "A parameter is missing, malformed or invalid", &[]);
+            }
+            if has("Idempotency-Key") {
+                add("409", "A request with this Idempotency-Key is still being processed", &[]);
+                add("422", "This Idempotency-Key was used for a different request", &[]);
+            }
+            if has("If-Match") {
+                add("412", "The resource is not at the version If-Match names", &[]);
+            }
+        }
+    }
+    doc
+}

@@ -52,6 +52,23 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
+impl utoipa::PartialSchema for Text {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_or_number("A string; a JSON number is accepted too, as its decimal text.")
+    }
+}
+
+impl utoipa::ToSchema for Text {}
+
+/// The schema of a string member that also accepts a number.
+fn string_or_number(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Number]))
+        .description(Some(description))
+        .into()
+}
+
 /// A member of a merge patch (RFC 7396): absent (keep), `null` (clear) or a value (set).
 /// Fields of this type need `#[serde(default)]`, which is what makes "absent" possible.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -156,6 +173,14 @@ impl<'de> Deserialize<'de> for DecimalText {
     }
 }
 
+impl utoipa::PartialSchema for DecimalText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_or_number("An amount, as a JSON number or as its decimal text; kept digit for digit.")
+    }
+}
+
+impl utoipa::ToSchema for DecimalText {}
+
 /// A JSON number written from decimal text, digit for digit (money answered as a number
 /// without passing through a float). Text that is not a JSON number is written as a string.
 pub fn json_number(text: &str) -> Box<serde_json::value::RawValue> {
@@ -166,6 +191,40 @@ pub fn json_number(text: &str) -> Box<serde_json::value::RawValue> {
     serde_json::value::RawValue::from_string(json)
         .unwrap_or_else(|_| serde_json::value::RawValue::from_string("null".to_owned()).unwrap_or_default())
 }
+
+/// Digits (an id, a phone number) as a JSON number where a client reading a number gets
+/// them back exactly: digits only, no leading zero, at most 15 of them. Anything else
+/// (`0827648862`, `A1234-5`, `1e5`, 20 digits) is written as a string.
+pub fn json_digits(text: &str) -> Box<serde_json::value::RawValue> {
+    let exact = (1..=15).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    if exact {
+        return json_number(text);
+    }
+    let json = serde_json::Value::String(text.to_owned()).to_string();
+    serde_json::value::RawValue::from_string(json)
+        .unwrap_or_else(|_| serde_json::value::RawValue::from_string("null".to_owned()).unwrap_or_default())
+}
+
+/// The schema of what [`json_digits`] writes.
+#[derive(Debug)]
+pub struct DigitsOrText;
+
+impl utoipa::PartialSchema for DigitsOrText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Integer, Type::String]))
+            .description(Some(
+                "Digits as a JSON number (at most 15, without a leading zero); anything else, such as a \
+                 leading zero, as a string.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DigitsOrText {}
 
 #[cfg(test)]
 mod decimal_tests {
@@ -190,6 +249,16 @@ mod decimal_tests {
         assert_eq!(amount(r#"{"amount": "99.99"}"#).unwrap(), "99.99");
         assert_eq!(amount(r#"{"amount": 12345678901234567890.12}"#).unwrap(), "12345678901234567890.12");
         assert!(amount(r#"{"amount": true}"#).is_err());
+    }
+
+    #[test]
+    fn digits_are_numbers_only_where_a_number_keeps_them() {
+        assert_eq!(json_digits("827648862").get(), "827648862");
+        assert_eq!(json_digits("8005315009087").get(), "8005315009087");
+        assert_eq!(json_digits("0").get(), "0");
+        for text in ["012345", "1e5", "1E5", "-5", "12.0", "A123-4", "1234567890123456", ""] {
+            assert_eq!(json_digits(text).get(), serde_json::Value::String(text.to_owned()).to_string(), "{text}");
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewApiKey {
     /// `readonly`, `client` or `admin`.
-    #[schema(example = "client")]
+    #[schema(example = "client", pattern = "^(readonly|client|admin)$")]
     role: String,
     /// A label to tell keys apart, 1 to 200 characters.
     #[schema(example = "web shop")]

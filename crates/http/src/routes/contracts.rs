@@ -56,22 +56,22 @@ impl From<ContractError> for ApiError {
     "instalment_start": "2025-01-25 08:00", "tracking_code": "00", "frequency_code": "MNTH", "collection_day": 25}))]
 pub(crate) struct NewContract {
     /// 1 to 20 letters or digits, unique per merchant.
-    #[schema(value_type = String)]
+    #[schema(value_type = Text)]
     contract_number: Text,
     /// An amount with at most two decimal places, more than 0 (a string or a number).
-    #[schema(value_type = String)]
+    #[schema(value_type = DecimalText)]
     instalment_amount: DecimalText,
     /// 1 to 999 (1 for `ADHO`).
     #[schema(value_type = u32)]
     number_of_instalments: Text,
     /// `YYYY-MM-DD HH24:MI`.
-    #[schema(value_type = String)]
+    #[schema(value_type = Text)]
     instalment_start: Text,
     /// 1 to 4 digits; `00` is no tracking.
-    #[schema(value_type = String)]
+    #[schema(value_type = Text)]
     tracking_code: Text,
     /// `WEEK`, `FRTN`, `MNTH`, `QURT`, `MIAN`, `YEAR` or `ADHO`.
-    #[schema(value_type = String)]
+    #[schema(value_type = Text)]
     frequency_code: Text,
     /// 1 to 31, or for `WEEK` and `FRTN` a weekday from 1 (Monday) to 7.
     #[schema(value_type = u8)]
@@ -83,19 +83,19 @@ pub(crate) struct NewContract {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ContractPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<DecimalText>)]
     instalment_amount: Option<DecimalText>,
     #[serde(default)]
     #[schema(value_type = Option<u32>)]
     number_of_instalments: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     instalment_start: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     tracking_code: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     frequency_code: Option<Text>,
     #[serde(default)]
     #[schema(value_type = Option<u8>)]

@@ -22,7 +22,7 @@ use clientele_domain::payment::{
     Segment, parse_meta,
 };
 use clientele_domain::user::{UserId, format_date, parse_date};
-use clientele_domain::{FieldError, ValidationErrors, Violation};
+use clientele_domain::{FieldError, ValidationErrors, Violation, lookup_text};
 use clientele_service::{Debtor, PaymentError, WriteOptions};
 use clientele_store::{PaymentFilter, StoredResponse};
 
@@ -61,24 +61,24 @@ pub(crate) struct NewPaymentRequest {
     /// The debtor: matched by `customer_ref`, then by `national_id`, else registered.
     /// `custom_properties` are set on the user either way.
     customer: UserBody,
-    #[schema(value_type = String)]
+    #[schema(value_type = Text)]
     invoice_number: Text,
-    #[schema(value_type = String)]
+    #[schema(value_type = Text)]
     segment: Text,
     /// At most two decimal places.
-    #[schema(value_type = String)]
+    #[schema(value_type = DecimalText)]
     amount_outstanding: DecimalText,
     /// ZAR, USD, EUR, GBP, NAD, BWP, KES or NGN.
-    #[schema(value_type = String)]
+    #[schema(value_type = Text)]
     currency: Text,
     /// sms, email, whatsapp, web or letter.
-    #[schema(value_type = String)]
+    #[schema(value_type = Text)]
     channel: Text,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     debt_date: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     url_to_document: Option<Text>,
     #[serde(default)]
     debt_meta: BTreeMap<String, String>,
@@ -241,6 +241,7 @@ pub(crate) struct PaymentQuery {
     /// RFC 3339.
     created_before: Option<String>,
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
 }
@@ -276,7 +277,7 @@ impl PaymentQuery {
         let filter = PaymentFilter {
             status,
             user,
-            invoice_number: self.invoice_number,
+            invoice_number: self.invoice_number.and_then(|i| errors.take(lookup_text("invoice_number", &i))),
             created_after: time(&mut errors, "created_after", self.created_after),
             created_before: time(&mut errors, "created_before", self.created_before),
             after,

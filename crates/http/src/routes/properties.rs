@@ -32,7 +32,7 @@ pub(crate) struct NewProperty {
     #[schema(example = "favourite_store")]
     name: String,
     /// `string` (the default), `integer`, `decimal`, `boolean` or `date`.
-    #[schema(example = "string")]
+    #[schema(example = "string", pattern = "^(string|integer|decimal|boolean|date)$")]
     value_type: Option<String>,
 }
 

@@ -37,6 +37,7 @@ pub(crate) struct TokenRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct ClientCredentials {
     /// Must be `client_credentials`.
+    #[schema(pattern = "^client_credentials$")]
     grant_type: String,
     client_id: Option<String>,
     client_secret: Option<String>,

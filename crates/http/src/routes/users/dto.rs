@@ -18,39 +18,42 @@ use crate::wire::{Patch, Sent, Text};
 /// A user's address; every part is optional.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"street": "1 Main Road", "suburb": "Gardens", "city": "Cape Town", "region": "Western Cape",
+    "postal_code": "8001"}))]
 pub(crate) struct AddressBody {
     /// Street and house number, at most 512 characters.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "1 Main Road")]
+    #[schema(value_type = Option<Text>)]
     street: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "Gardens")]
+    #[schema(value_type = Option<Text>)]
     suburb: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "Cape Town")]
+    #[schema(value_type = Option<Text>)]
     city: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "Western Cape")]
+    #[schema(value_type = Option<Text>)]
     region: Option<Text>,
     /// At most 16 letters, digits, spaces or `-`.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "8001")]
+    #[schema(value_type = Option<Text>)]
     postal_code: Option<Text>,
 }
 
 /// A value of one of the merchant's defined custom properties, named by `id` or `name`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "shoe size", "value": "42"}))]
 pub(crate) struct CustomPropertyBody {
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "9f7e8b6d-d029-4ae2-86b7-2f551b96c5bc")]
+    #[schema(value_type = Option<Text>)]
     id: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "shoe size")]
+    #[schema(value_type = Option<Text>)]
     name: Option<Text>,
     /// Checked against the definition's value type.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "42")]
+    #[schema(value_type = Option<Text>)]
     value: Option<Text>,
 }
 
@@ -77,40 +80,40 @@ fn refuse_read_only(members: [(&str, Sent); 7], errors: &mut ValidationErrors) {
 pub(crate) struct UserBody {
     /// The merchant's own reference, unique per merchant, at most 100 characters.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     customer_ref: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     given_name: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     family_name: Option<Text>,
     /// A valid address, at most 254 characters; lookups ignore case.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     email: Option<Text>,
     /// Kept as given; its E.164 form is worked out where it parses.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     phone: Option<Text>,
     /// `YYYY-MM-DD`, not in the future.
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(value_type = Option<Text>, format = Date)]
     birth_date: Option<Text>,
     /// `MALE`, `FEMALE` or `DIVERSE`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     gender: Option<Text>,
     /// ISO 3166-1 alpha-2.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     country: Option<Text>,
     /// With `country`, unique per merchant.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     national_id: Option<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     passport_number: Option<Text>,
     #[serde(default)]
     address: Option<AddressBody>,
@@ -147,34 +150,34 @@ pub(crate) struct UserBody {
 #[schema(example = json!({"email": "jack.frost.updated@myemail.com", "address": {"postal_code": null}}))]
 pub(crate) struct UserPatchBody {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     customer_ref: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     given_name: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     family_name: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     email: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     phone: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(value_type = Option<Text>, format = Date)]
     birth_date: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     gender: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     country: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     national_id: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     passport_number: Patch<Text>,
     #[serde(default)]
     #[schema(value_type = Option<AddressPatchBody>)]
@@ -210,19 +213,19 @@ pub(crate) struct UserPatchBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct AddressPatchBody {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     street: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     suburb: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     city: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     region: Patch<Text>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     postal_code: Patch<Text>,
 }
 

@@ -19,7 +19,7 @@ use clientele_domain::credential::Role;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::CustomPropertyValue;
 use clientele_domain::user::{Change, CountryCode, Email, Origin, User, UserId, e164, national_digits};
-use clientele_domain::{FieldError, ValidationErrors, Violation};
+use clientele_domain::{FieldError, ValidationErrors, Violation, lookup_text};
 use clientele_service::{IdempotencyRequest, UserError, WriteOptions};
 use clientele_store::{PageRequest, PhoneLookup, StoredResponse, UserFilter};
 
@@ -296,6 +296,7 @@ pub(crate) struct ListQuery {
     /// RFC 3339: users created before.
     created_before: Option<String>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -312,15 +313,19 @@ impl ListQuery {
             })
         };
         let country = self.country.and_then(|c| errors.take(CountryCode::parse("country", &c)));
+        let mut lookup = |name: &str, value: Option<String>| value.and_then(|v| errors.take(lookup_text(name, &v)));
+        let (email, phone) = (lookup("email", self.email), lookup("phone", self.phone));
+        let (customer_ref, national_id) =
+            (lookup("customer_ref", self.customer_ref), lookup("national_id", self.national_id));
         let filter = UserFilter {
-            email_lookup: self.email.map(|e| Email::from_stored(e.trim().to_owned()).lookup_key()),
-            phone: self.phone.map(|p| PhoneLookup {
+            email_lookup: email.map(|e| Email::from_stored(e).lookup_key()),
+            phone: phone.map(|p| PhoneLookup {
                 e164: e164(&p, country),
                 national: Some(national_digits(&p)).filter(|n| !n.is_empty()),
-                given: p.trim().to_owned(),
+                given: p,
             }),
-            customer_ref: self.customer_ref,
-            national_id: self.national_id,
+            customer_ref,
+            national_id,
             country: country.map(|c| c.as_str().to_owned()),
             created_after: time(&mut errors, "created_after", self.created_after),
             created_before: time(&mut errors, "created_before", self.created_before),

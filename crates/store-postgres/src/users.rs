@@ -101,6 +101,7 @@ fn bind_fields<'q>(query: Query<'q, Postgres, PgArguments>, user: &'q User) -> Q
         .bind(f.phone.as_ref().and_then(Phone::national))
 }
 
+/// Replaces a user's custom property values with its own.
 async fn write_properties(conn: &mut PgConnection, merchant: MerchantId, user: &User) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM user_properties WHERE merchant_id = $1 AND user_id = $2")
         .bind(merchant.as_uuid())
@@ -108,6 +109,11 @@ async fn write_properties(conn: &mut PgConnection, merchant: MerchantId, user: &
         .execute(&mut *conn)
         .await
         .map_err(store_error)?;
+    insert_properties(conn, merchant, user).await
+}
+
+/// Stores a user's custom property values (a new user has none yet).
+async fn insert_properties(conn: &mut PgConnection, merchant: MerchantId, user: &User) -> Result<(), StoreError> {
     if user.fields.custom_properties.is_empty() {
         return Ok(());
     }
@@ -206,34 +212,45 @@ pub(crate) async fn changes(
         .map_err(store_error)
 }
 
+/// Whether creating `user` is one statement, which needs no transaction of its own.
+pub(crate) fn creates_in_one_statement(user: &User) -> bool {
+    user.fields.custom_properties.is_empty()
+}
+
+/// Inserts a user and records its creation, in one statement; then its custom property
+/// values, if any (in the caller's transaction).
 pub(crate) async fn create(
     conn: &mut PgConnection,
     merchant: MerchantId,
     user: &User,
     origin: &Origin,
-    answer: Option<&IdempotentAnswer>,
 ) -> Result<(), StoreError> {
     let query = sqlx::query(
-        "INSERT INTO users (merchant_id, id, customer_ref, given_name, family_name, email, email_lower, phone,
-             phone_e164, birth_date, gender, country, national_id, passport_number, street, suburb, city, region,
-             postal_code, version, updated_at, phone_national, loyalty_points, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-             $22, $23, $24)",
+        "WITH created AS (
+             INSERT INTO users (merchant_id, id, customer_ref, given_name, family_name, email, email_lower, phone,
+                 phone_e164, birth_date, gender, country, national_id, passport_number, street, suburb, city, region,
+                 postal_code, version, updated_at, phone_national, loyalty_points, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                 $22, $23, $24)
+             RETURNING merchant_id, id, version, created_at)
+         INSERT INTO user_changes (merchant_id, user_id, version, change, surface, interaction_point_id, changed_at)
+         SELECT merchant_id, id, version, $25, $26, $27, created_at FROM created",
     )
     .bind(merchant.as_uuid())
     .bind(user.id.as_uuid());
     bind_fields(query, user)
         .bind(user.loyalty_points)
         .bind(user.created_at)
+        .bind(ChangeKind::Created.as_str())
+        .bind(origin.surface.as_str())
+        .bind(origin.interaction_point.as_ref().map(InteractionPointId::as_str))
         .execute(&mut *conn)
         .await
         .map_err(store_error)?;
-    write_properties(conn, merchant, user).await?;
-    record(conn, merchant, user.id, user.version, ChangeKind::Created, origin, user.created_at).await?;
-    match answer {
-        Some(answer) => complete(conn, merchant, answer).await,
-        None => Ok(()),
+    if user.fields.custom_properties.is_empty() {
+        return Ok(());
     }
+    insert_properties(conn, merchant, user).await
 }
 
 async fn missing_or_changed(conn: &mut PgConnection, merchant: MerchantId, id: UserId) -> StoreError {

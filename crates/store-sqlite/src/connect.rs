@@ -21,6 +21,10 @@ pub(crate) fn writer(path: &Path) -> rusqlite::Result<Connection> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // Every write of a group runs in its own savepoint, whose undo pages go to the statement
+    // journal: in memory they cost a copy, in a temporary file a write each. The journal is
+    // never needed after a crash (an uncommitted group is simply not in the WAL).
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

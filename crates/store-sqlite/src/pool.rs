@@ -32,7 +32,19 @@ impl ReaderPool {
             Ok(Some(conn)) => conn,
             _ => crate::connect::reader(&self.path).map_err(StoreError::other)?,
         };
-        let result = read(&conn);
+        // One read transaction for the whole read: its statements see one snapshot (a user
+        // and its custom values agree), and the WAL read lock, a pair of fcntl calls on the
+        // shared-memory file, is taken once instead of once per statement.
+        let result = match statement(&conn, "BEGIN") {
+            Ok(()) => {
+                let result = read(&conn);
+                match statement(&conn, "COMMIT") {
+                    Ok(()) => result,
+                    Err(error) => return Err(StoreError::other(error)),
+                }
+            }
+            Err(error) => Err(StoreError::other(error)),
+        };
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < MAX_IDLE
         {
@@ -40,4 +52,8 @@ impl ReaderPool {
         }
         result
     }
+}
+
+fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }

@@ -226,15 +226,31 @@ pub(crate) fn update(
     origin: &Origin,
     answer: Option<&IdempotentAnswer>,
 ) -> Result<(), StoreError> {
-    let assignments = WRITE_COLUMNS
-        .split(", ")
+    // Only the columns whose value changes are assigned: SQLite rewrites the entries of
+    // every index on an assigned column, changed or not, and those pages go to the WAL.
+    let columns: Vec<&str> = WRITE_COLUMNS.split(", ").collect();
+    let current: Vec<Value> = match one(
+        conn,
+        &format!(
+            "SELECT {WRITE_COLUMNS} FROM users WHERE merchant_id = ?1 AND id = ?2 AND version = ?3 AND erased_at IS NULL"
+        ),
+        params![merchant.to_string(), user.id.to_string(), expected_version],
+        |row| (0..columns.len()).map(|i| row.get::<_, Value>(i)).collect(),
+    ) {
+        Ok(current) => current,
+        Err(StoreError::NotFound) => return Err(missing_or_changed(conn, merchant, user.id)),
+        Err(error) => return Err(error),
+    };
+    let mut values = write_values(merchant, user);
+    let assignments = columns
+        .iter()
         .enumerate()
         .skip(2)
-        .filter(|(_, column)| !matches!(*column, "created_at" | "loyalty_points"))
+        .filter(|(_, column)| !matches!(**column, "created_at" | "loyalty_points"))
+        .filter(|(n, column)| matches!(**column, "version" | "updated_at") || current.get(*n) != values.get(*n))
         .map(|(n, column)| format!("{column} = ?{}", n + 1))
         .collect::<Vec<_>>()
         .join(", ");
-    let mut values = write_values(merchant, user);
     values.push(Value::Integer(expected_version));
     let sql = format!(
         "UPDATE users SET {assignments} WHERE merchant_id = ?1 AND id = ?2 AND version = ?{} AND erased_at IS NULL",

@@ -80,8 +80,15 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
     }
 }
 
+/// Runs a statement without parameters from the connection's statement cache: the
+/// transaction and savepoint statements run several times per group, and preparing them
+/// anew each time was a tenth of the writer's time.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
 fn commit_group(conn: &Connection, group: Vec<Job>) {
-    if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(error) = run_cached(conn, "BEGIN IMMEDIATE") {
         let reason = error.to_string();
         tracing::error!(error = %reason, "could not begin a write transaction");
         for job in group {
@@ -92,14 +99,14 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
     }
     let mut answers = Vec::with_capacity(group.len());
     for job in group {
-        let outcome = conn.execute_batch("SAVEPOINT job").map(|()| job(Some(conn)));
+        let outcome = run_cached(conn, "SAVEPOINT job").map(|()| job(Some(conn)));
         match outcome {
             Ok((true, deliver)) => {
-                let released = conn.execute_batch("RELEASE job");
+                let released = run_cached(conn, "RELEASE job");
                 answers.push((deliver, released.err().map(|e| e.to_string())));
             }
             Ok((false, deliver)) => {
-                let undone = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                let undone = run_cached(conn, "ROLLBACK TO job").and_then(|()| run_cached(conn, "RELEASE job"));
                 answers.push((deliver, undone.err().map(|e| e.to_string())));
             }
             Err(error) => {
@@ -112,7 +119,7 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
         let reason = reason.clone();
         return abandon(conn, answers, &reason);
     }
-    match conn.execute_batch("COMMIT") {
+    match run_cached(conn, "COMMIT") {
         Ok(()) => {
             for (deliver, _) in answers {
                 deliver(None);
@@ -127,7 +134,7 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
 
 /// Rolls the whole group back and tells every caller it failed.
 fn abandon(conn: &Connection, answers: Vec<(Deliver, Option<String>)>, reason: &str) {
-    if let Err(error) = conn.execute_batch("ROLLBACK") {
+    if let Err(error) = run_cached(conn, "ROLLBACK") {
         tracing::error!(error = %error, "could not roll back a failed group");
     }
     for (deliver, _) in answers {

@@ -1,12 +1,19 @@
-//! A fixed-concurrency load loop: `concurrency` workers send requests back to back until the
-//! time is up, recording each latency.
+//! A fixed-concurrency load loop, as wrk does it: `concurrency` workers, each with one
+//! keep-alive HTTP/1.1 connection (raw hyper, no client pool), send requests back to back
+//! until the time is up, recording each latency.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use hdrhistogram::Histogram;
+use http_body_util::{BodyExt as _, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
 
 /// What one scenario did.
 #[derive(Debug, Clone)]
@@ -34,27 +41,121 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
 }
 
-/// Runs `request` (given a sequence number, answering whether it succeeded) from
-/// `concurrency` workers for `duration`.
-pub async fn run<F, Fut>(concurrency: usize, duration: Duration, request: F) -> Outcome
+/// One request of a scenario.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: Method,
+    pub path: String,
+    pub body: Option<(&'static str, Bytes)>,
+}
+
+impl Call {
+    pub fn get(path: String) -> Call {
+        Call { method: Method::GET, path, body: None }
+    }
+
+    pub fn send(method: Method, path: &str, content_type: &'static str, body: impl Into<Bytes>) -> Call {
+        Call { method, path: path.to_owned(), body: Some((content_type, body.into())) }
+    }
+}
+
+/// Where the load goes, and the headers every request carries.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// `host:port`.
+    pub address: String,
+    pub authorization: String,
+}
+
+/// One keep-alive HTTP/1.1 connection of a worker, opened again after a failure.
+struct Connection {
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl Connection {
+    async fn send(&mut self, endpoint: &Endpoint, call: Call) -> bool {
+        let sender = match self.sender.take() {
+            Some(sender) if !sender.is_closed() => sender,
+            _ => match connect(&endpoint.address).await {
+                Some(sender) => sender,
+                None => return false,
+            },
+        };
+        let mut sender = sender;
+        let (content_type, body) = call.body.unwrap_or(("application/json", Bytes::new()));
+        let request = Request::builder()
+            .method(call.method)
+            .uri(call.path)
+            .header(HOST, endpoint.address.as_str())
+            .header(AUTHORIZATION, endpoint.authorization.as_str())
+            .header(CONTENT_TYPE, content_type)
+            .header("interaction-id", "till-1")
+            .body(Full::new(body));
+        let Ok(request) = request else { return false };
+        if sender.ready().await.is_err() {
+            return false;
+        }
+        let Ok(response) = sender.send_request(request).await else { return false };
+        let ok = response.status().is_success();
+        // A request is answered when its whole answer has arrived.
+        let read = response.into_body().collect().await.is_ok();
+        self.sender = Some(sender);
+        ok && read
+    }
+}
+
+async fn connect(address: &str) -> Option<SendRequest<Full<Bytes>>> {
+    let stream = tokio::net::TcpStream::connect(address).await.ok()?;
+    let _ = stream.set_nodelay(true);
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.ok()?;
+    tokio::spawn(connection);
+    Some(sender)
+}
+
+/// Sends the calls `call` makes (given a sequence number) from `concurrency` workers, each
+/// on its own connection, back to back for `duration`.
+pub async fn run<F>(endpoint: &Endpoint, concurrency: usize, duration: Duration, call: F) -> Outcome
 where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    F: Fn(u64) -> Call + Send + Sync + 'static,
+{
+    let connections: Arc<Vec<tokio::sync::Mutex<Connection>>> =
+        Arc::new((0..concurrency).map(|_| tokio::sync::Mutex::new(Connection { sender: None })).collect());
+    let endpoint = Arc::new(endpoint.clone());
+    run_in_process(concurrency, duration, move |worker, n| {
+        let (connections, endpoint, request) = (Arc::clone(&connections), Arc::clone(&endpoint), call(n));
+        async move {
+            match connections.get(worker) {
+                Some(connection) => connection.lock().await.send(&endpoint, request).await,
+                None => false,
+            }
+        }
+    })
+    .await
+}
+
+/// Runs `work` (given its worker's index and a sequence number, answering whether it
+/// succeeded) from `concurrency` workers back to back for `duration`. The time of a call
+/// is that of its future: what `work` does before it returns one is not counted.
+pub async fn run_in_process<F, Fut>(concurrency: usize, duration: Duration, work: F) -> Outcome
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = bool> + Send,
 {
-    let request = Arc::new(request);
+    let work = Arc::new(work);
     let sequence = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + duration;
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..concurrency {
-        let (request, sequence, errors) = (Arc::clone(&request), Arc::clone(&sequence), Arc::clone(&errors));
+    for worker in 0..concurrency {
+        let (work, sequence, errors) = (Arc::clone(&work), Arc::clone(&sequence), Arc::clone(&errors));
         workers.spawn(async move {
             let mut latencies = histogram();
             while Instant::now() < deadline {
                 let n = sequence.fetch_add(1, Ordering::Relaxed);
+                let pending = work(worker, n);
                 let sent = Instant::now();
-                let ok = request(n).await;
+                let ok = pending.await;
                 let micros = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
                 let _ = latencies.record(micros.min(60_000_000));
                 if !ok {

@@ -10,7 +10,8 @@
 mod load;
 mod report;
 mod scenarios;
-mod server;
+
+use clientele_bench::{database, server};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +42,9 @@ pub struct Args {
     /// CI mode: 1000 users, 2 s a scenario; fails on any error or empty scenario.
     #[arg(long)]
     pub quick: bool,
+    /// Run only the scenarios whose name contains this text (for profiling one).
+    #[arg(long)]
+    pub only: Option<String>,
     /// Where the JSON report and the markdown table go.
     #[arg(long, default_value = "target/bench")]
     pub out: PathBuf,

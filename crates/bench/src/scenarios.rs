@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use reqwest::{Client, Method};
+use hyper::Method;
+use reqwest::Client;
 use serde_json::{Value, json};
 
 use clientele_domain::merchant::MerchantId;
@@ -12,7 +13,8 @@ use clientele_domain::user::{Email, Origin, PersonName, User, UserFields, UserId
 use clientele_store::{PageRequest, Store, StoreMetrics, UserFilter};
 
 use crate::Args;
-use crate::load::{self, Outcome};
+use crate::database::Database;
+use crate::load::{self, Call, Endpoint, Outcome};
 use crate::report::{Ceiling, Report, Row};
 use crate::server::{Server, admin};
 
@@ -29,22 +31,6 @@ struct Target {
 }
 
 impl Target {
-    async fn send(&self, method: Method, path: &str, body: Option<(&str, String)>) -> bool {
-        let mut request = self.client.request(method, format!("{}{path}", self.url)).bearer_auth(&self.key);
-        if let Some((content_type, body)) = body {
-            request = request.header("content-type", content_type).body(body);
-        }
-        match request.header("interaction-id", "till-1").send().await {
-            Ok(response) => {
-                let ok = response.status().is_success();
-                // Read the body: a request is answered when its answer has arrived.
-                let _ = response.bytes().await;
-                ok
-            }
-            Err(_) => false,
-        }
-    }
-
     fn id(&self, n: u64) -> &str {
         let index = usize::try_from(n.wrapping_mul(2_654_435_761) % (self.ids.len().max(1) as u64)).unwrap_or(0);
         self.ids.get(index).map_or("", String::as_str)
@@ -105,13 +91,19 @@ async fn user_ids(target: &Target, most: usize) -> anyhow::Result<Vec<String>> {
     Ok(ids)
 }
 
-async fn scenario<F, Fut>(server: &Server, concurrency: usize, duration: Duration, name: &str, request: F) -> Row
+async fn scenario<F>(
+    server: &Server,
+    endpoint: &Endpoint,
+    concurrency: usize,
+    duration: Duration,
+    name: &str,
+    call: F,
+) -> Row
 where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
+    F: Fn(u64) -> Call + Send + Sync + 'static,
 {
     let before = server.cpu_seconds();
-    let outcome = load::run(concurrency, duration, request).await;
+    let outcome = load::run(endpoint, concurrency, duration, call).await;
     let row = Row::new(name, &outcome, server.cpu_seconds() - before);
     eprintln!("{name}: {:.0}/s, p99 {:.2} ms, {} errors", row.per_second, row.p99_ms, row.errors);
     row
@@ -141,7 +133,7 @@ async fn store_ceilings(
     let ids: Arc<Vec<UserId>> = Arc::new(ids.iter().filter_map(|id| id.parse().ok()).collect());
     let get = {
         let (store, ids) = (Arc::clone(&store), Arc::clone(&ids));
-        load::run(concurrency, duration, move |n| {
+        load::run_in_process(concurrency, duration, move |_, n| {
             let (store, ids) = (Arc::clone(&store), Arc::clone(&ids));
             async move {
                 let Some(id) = ids.get(usize::try_from(n).unwrap_or(0) % ids.len().max(1)) else { return false };
@@ -152,7 +144,7 @@ async fn store_ceilings(
     };
     let list = {
         let store = Arc::clone(&store);
-        load::run(concurrency, duration, move |n| {
+        load::run_in_process(concurrency, duration, move |_, n| {
             let store = Arc::clone(&store);
             async move {
                 let filter =
@@ -164,7 +156,7 @@ async fn store_ceilings(
     };
     let create = {
         let store = Arc::clone(&store);
-        load::run(concurrency, duration, move |_| {
+        load::run_in_process(concurrency, duration, move |_, _| {
             let store = Arc::clone(&store);
             async move {
                 let fields = UserFields {
@@ -186,20 +178,6 @@ async fn store_ceilings(
     ]
 }
 
-/// Creates the database of the run, and says how to drop it.
-async fn database(args: &Args, dir: &std::path::Path) -> anyhow::Result<(String, Option<(String, String)>)> {
-    match &args.postgres {
-        None => Ok((format!("sqlite://{}", dir.join("bench.db").display()), None)),
-        Some(base) => {
-            let name = format!("clientele_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(base).await?;
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
-            let (prefix, _) = base.rsplit_once('/').context("a PostgreSQL URL ends with /database")?;
-            Ok((format!("{prefix}/{name}"), Some((base.clone(), name))))
-        }
-    }
-}
-
 async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(path) = clientele_store_sqlite::path_from_url(url) {
         return Ok(Arc::new(clientele_store_sqlite::SqliteStore::open(&path, StoreMetrics::default())?));
@@ -209,13 +187,9 @@ async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
 
 pub async fn run_all(args: &Args) -> anyhow::Result<Report> {
     let (users, duration, concurrency) = args.settings();
-    let dir = tempfile::tempdir()?;
-    let (database, created) = database(args, dir.path()).await?;
-    let result = run_on(args, &database, users, duration, concurrency).await;
-    if let Some((base, name)) = created {
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&base).await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await?;
-    }
+    let database = Database::create(args.postgres.as_deref()).await?;
+    let result = run_on(args, database.url(), users, duration, concurrency).await;
+    database.drop_now().await?;
     result
 }
 
@@ -254,60 +228,58 @@ async fn run_on(
     eprintln!("seeded {users} users in {:.1} s", seeded.elapsed().as_secs_f64());
     target.ids = Arc::new(user_ids(&target, 20_000).await?);
 
+    let endpoint = Endpoint {
+        address: server.url.trim_start_matches("http://").to_owned(),
+        authorization: format!("Bearer {}", target.key),
+    };
+    let wanted = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
     let mut rows = Vec::new();
     macro_rules! run {
         ($name:expr, |$t:ident, $n:ident| $body:expr) => {{
             let $t = target.clone();
-            rows.push(
-                scenario(&server, concurrency, duration, $name, move |$n| {
-                    let $t = $t.clone();
-                    async move { $body }
-                })
-                .await,
-            );
+            if wanted($name) {
+                rows.push(scenario(&server, &endpoint, concurrency, duration, $name, move |$n| $body).await);
+            }
         }};
     }
-    run!("http ceiling: GET /healthz", |t, _n| t.send(Method::GET, "/healthz", None).await);
-    run!("native GET /v1/users/{id}", |t, n| t.send(Method::GET, &format!("/v1/users/{}", t.id(n)), None).await);
+    let json = "application/json";
+    run!("http ceiling: GET /healthz", |_t, _n| Call::get("/healthz".to_owned()));
+    run!("native GET /v1/users/{id}", |t, n| Call::get(format!("/v1/users/{}", t.id(n))));
     run!("native GET /v1/users?email=", |t, n| {
-        t.send(Method::GET, &format!("/v1/users?email=seed{}@example.com", n % t.users.max(1)), None).await
+        Call::get(format!("/v1/users?email=seed{}@example.com", n % t.users.max(1)))
     });
     run!("native POST /v1/users", |t, n| {
-        let body = json!({"customer_ref": format!("N{}{n}", t.tag), "email": format!("n{n}@example.com")}).to_string();
-        t.send(Method::POST, "/v1/users", Some(("application/json", body))).await
+        let body = json!({"customer_ref": format!("N{}{n}", t.tag), "email": format!("n{n}@example.com")});
+        Call::send(Method::POST, "/v1/users", json, body.to_string())
     });
     run!("native PATCH /v1/users/{id}", |t, n| {
         let body = json!({"given_name": format!("P{n}")}).to_string();
-        t.send(Method::PATCH, &format!("/v1/users/{}", t.id(n)), Some(("application/merge-patch+json", body))).await
+        Call::send(Method::PATCH, &format!("/v1/users/{}", t.id(n)), "application/merge-patch+json", body)
     });
-    run!("convercus POST /users", |t, n| {
-        let body = json!({"emailAddress": format!("c{n}@example.com"), "givenName": "C", "zipCode": 22222}).to_string();
-        t.send(Method::POST, "/users", Some(("application/json", body))).await
+    run!("convercus POST /users", |_t, n| {
+        let body = json!({"emailAddress": format!("c{n}@example.com"), "givenName": "C", "zipCode": 22222});
+        Call::send(Method::POST, "/users", json, body.to_string())
     });
-    run!("convercus GET /users/{id}", |t, n| t.send(Method::GET, &format!("/users/{}/", t.id(n)), None).await);
+    run!("convercus GET /users/{id}", |t, n| Call::get(format!("/users/{}/", t.id(n))));
     run!("realpay GET by Email", |t, n| {
-        let path =
-            format!("/v1/realpay/BENCH/maintain/omni/users?Product=X&Email=seed{}@example.com", n % t.users.max(1));
-        t.send(Method::GET, &path, None).await
+        Call::get(format!(
+            "/v1/realpay/BENCH/maintain/omni/users?Product=X&Email=seed{}@example.com",
+            n % t.users.max(1)
+        ))
     });
-    run!("duengage POST JSON", |t, n| {
-        t.send(Method::POST, "/onceoffpayment", Some(("application/json", duengage_json(&t.tag, n)))).await
-    });
+    run!("duengage POST JSON", |t, n| Call::send(Method::POST, "/onceoffpayment", json, duengage_json(&t.tag, n)));
     run!("duengage POST JSV", |t, n| {
-        t.send(Method::POST, "/onceoffpayment.jsv", Some(("text/jsv", duengage_jsv(&t.tag, n)))).await
+        Call::send(Method::POST, "/onceoffpayment.jsv", "text/jsv", duengage_jsv(&t.tag, n))
     });
     // Batches go one at a time: each is a thousand users with contracts.
-    {
+    if wanted("realpay POST 1000 users with contracts") {
         let t = target.clone();
         let before = server.cpu_seconds();
-        let outcome = load::run(1, duration.max(Duration::from_secs(2)), move |n| {
-            let t = t.clone();
-            async move {
-                let tag = format!("{}{n}x", t.tag);
-                let items: Vec<Value> = (0..1000).map(|i| batch_item(&tag, i)).collect();
-                let body = json!({"UserPostRequest": items}).to_string();
-                t.send(Method::POST, "/v1/realpay/BENCH/maintain/omni/users", Some(("application/json", body))).await
-            }
+        let outcome = load::run(&endpoint, 1, duration.max(Duration::from_secs(2)), move |n| {
+            let tag = format!("{}{n}x", t.tag);
+            let items: Vec<Value> = (0..1000).map(|i| batch_item(&tag, i)).collect();
+            let body = json!({"UserPostRequest": items}).to_string();
+            Call::send(Method::POST, "/v1/realpay/BENCH/maintain/omni/users", json, body)
         })
         .await;
         let row = Row::new("realpay POST 1000 users with contracts", &outcome, server.cpu_seconds() - before);
@@ -315,10 +287,18 @@ async fn run_on(
         rows.push(row);
     }
     let peak_rss_mib = server.memory_mib("VmHWM");
-    let http = rows.first().map_or(0.0, |r| r.per_second);
+    let http = rows.iter().find(|r| r.name.starts_with("http ceiling")).map_or(0.0, |r| r.per_second);
     server.stop().await;
 
     let store = open_store(database).await?;
+    // The creates answered 201 are there: the first, the middle and the last.
+    if let Some(created) = rows.iter().find(|r| r.name == "native POST /v1/users") {
+        for n in [0, created.requests / 2, created.requests.saturating_sub(1)] {
+            let filter = UserFilter { customer_ref: Some(format!("N{}{n}", target.tag)), ..UserFilter::default() };
+            let found = store.list_users(merchant_id, &filter, PageRequest { after: None, limit: 1 }).await?;
+            anyhow::ensure!(found.len() == 1, "native POST {n} answered 201 but its user is not stored");
+        }
+    }
     let mut ceilings = vec![Ceiling { name: "http: GET /healthz".to_owned(), per_second: http }];
     ceilings.extend(store_ceilings(store, merchant_id, &target.ids, duration, concurrency).await);
     let rate = |name: &str| ceilings.iter().find(|c| c.name == name).map_or(0.0, |c| c.per_second);

@@ -10,6 +10,7 @@ use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
 /// A running server, killed when dropped.
+#[derive(Debug)]
 pub struct Server {
     child: Child,
     pub url: String,

@@ -124,6 +124,8 @@ impl From<StoreError> for ConvercusError {
             StoreError::VersionMismatch => {
                 ConvercusError::new(StatusCode::PRECONDITION_FAILED, "the user was changed; read it again")
             }
+            // The same answer as a key found revoked when the request came in.
+            StoreError::KeyRevoked => AuthFailure::Auth(AuthError::Invalid).into(),
             StoreError::Other(cause) => {
                 // Logged once here; the client learns nothing of it.
                 tracing::error!(error = %cause, "request failed");

@@ -42,7 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_user))
         .routes(routes!(get_user, replace_user, patch_user, delete_user))
         .routes(routes!(get_user_slash))
-        .route_layer(axum::middleware::from_fn(clientele_http::limit_head::<ConvercusError>))
+        .route_layer(axum::middleware::from_fn(clientele_http::guard::<ConvercusError>))
 }
 
 fn user_id(id: &str) -> Result<UserId, ConvercusError> {

@@ -125,6 +125,8 @@ impl From<StoreError> for ServiceStackError {
             StoreError::VersionMismatch => {
                 ServiceStackError::new(StatusCode::CONFLICT, "Conflict", "Changed meanwhile; retry.")
             }
+            // The same answer as a key found revoked when the request came in.
+            StoreError::KeyRevoked => AuthFailure::Auth(AuthError::Invalid).into(),
             StoreError::Other(cause) => {
                 tracing::error!(error = %cause, "request failed");
                 ServiceStackError::new(

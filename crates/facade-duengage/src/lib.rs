@@ -44,18 +44,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(once_off_payment))
         .routes(routes!(once_off_payment_json))
         .routes(routes!(once_off_payment_jsv))
-        .route_layer(axum::middleware::from_fn(limit_head));
+        .route_layer(axum::middleware::from_fn(guard));
     let page = OpenApiRouter::new()
         .routes(routes!(page::public_page))
         .route_layer(axum::middleware::from_fn(page::limit_head));
     service.merge(page)
 }
 
-/// Refuses an oversize request head in ServiceStack's format, JSON or JSV as asked.
-async fn limit_head(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// Refuses an oversize request head and runs the request inside a credential fence, both in
+/// ServiceStack's format, JSON or JSV as asked.
+async fn guard(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let format = Format::of_answer(request.uri(), request.headers());
     match clientele_http::check_head(request.uri(), request.headers()) {
-        Ok(()) => next.run(request).await,
-        Err(error) => ServiceStackError::from(error).answer(Format::of_answer(request.uri(), request.headers())),
+        Ok(()) => clientele_http::fenced(request, next, |error| ServiceStackError::from(error).answer(format)).await,
+        Err(error) => ServiceStackError::from(error).answer(format),
     }
 }
 

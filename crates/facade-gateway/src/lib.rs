@@ -27,7 +27,7 @@ use clientele_store::{StoreError, StoredResponse, Unique};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_user))
-        .route_layer(axum::middleware::from_fn(clientele_http::limit_head::<GatewayError>))
+        .route_layer(axum::middleware::from_fn(clientele_http::guard::<GatewayError>))
 }
 
 /// One error: a key (a field's PascalCase name, or an exception's) and its messages.
@@ -126,6 +126,10 @@ impl From<HeadError> for GatewayError {
 
 impl From<StoreError> for GatewayError {
     fn from(error: StoreError) -> Self {
+        if let StoreError::KeyRevoked = error {
+            // The same answer as a key found revoked when the request came in.
+            return AuthFailure::Auth(AuthError::Invalid).into();
+        }
         if let StoreError::Other(cause) = &error {
             tracing::error!(error = %cause, "request failed");
         }

@@ -44,7 +44,7 @@ const CONCURRENT_EDITS: usize = 32;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(post_users, put_users, get_users))
-        .route_layer(axum::middleware::from_fn(clientele_http::limit_head::<RealPayError>))
+        .route_layer(axum::middleware::from_fn(clientele_http::guard::<RealPayError>))
 }
 
 const POST_NAME: &str = "MaintainOmniUsers.Post";

@@ -248,6 +248,8 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(rule) => ApiError::Conflict(rule.to_string()),
             StoreError::VersionMismatch => ApiError::PreconditionFailed,
+            // The same answer as a key found revoked when the request came in.
+            StoreError::KeyRevoked => AuthError::Invalid.into(),
             StoreError::Other(cause) => ApiError::Internal(cause.to_string()),
         }
     }

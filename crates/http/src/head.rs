@@ -1,12 +1,13 @@
-//! Limits on a request's head: the URI (its path and query string) and the header section.
-//! Each surface puts [`limit_head`] (or its own middleware around [`check_head`]) on its
-//! routes, so an oversize head is refused in that surface's own format, before any
-//! credential is looked at or anything is read or written.
+//! What every surface puts around its routes ([`guard`], or its own middleware around
+//! [`check_head`] and [`fenced`]): limits on a request's head, the URI (its path and query
+//! string) and the header section, refused in that surface's own format before any
+//! credential is looked at or anything is read or written; and the credential fence.
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use clientele_store::{StoreError, fence};
 
 /// The longest request URI (path and query string) accepted, in bytes.
 pub const URI_LIMIT: usize = 8 * 1024;
@@ -45,12 +46,31 @@ pub fn check_head(uri: &Uri, headers: &HeaderMap) -> Result<(), HeadError> {
     Ok(())
 }
 
-/// Middleware for a surface's routes: refuses an oversize head as the surface's error `E`.
-pub async fn limit_head<E: From<HeadError> + IntoResponse>(request: Request, next: Next) -> Response {
+/// Middleware for a surface's routes, answering in the surface's error `E`: refuses an
+/// oversize head, then runs the request inside a credential fence ([`fenced`]).
+pub async fn guard<E>(request: Request, next: Next) -> Response
+where
+    E: From<HeadError> + From<StoreError> + IntoResponse,
+{
     match check_head(request.uri(), request.headers()) {
-        Ok(()) => next.run(request).await,
+        Ok(()) => fenced(request, next, |error| E::from(error).into_response()).await,
         Err(error) => E::from(error).into_response(),
     }
+}
+
+/// Runs a request inside a credential fence (see [`clientele_store::fence`]): a key taken
+/// from the cache is checked by the request's own transactions, or, when it ran none, here
+/// before its answer leaves. A key found revoked (or a failure to check it) is answered
+/// with `refuse`, in the surface's format.
+pub async fn fenced(request: Request, next: Next, refuse: impl FnOnce(StoreError) -> Response) -> Response {
+    fence::scope(async move {
+        let response = next.run(request).await;
+        match fence::confirm().await {
+            Ok(()) => response,
+            Err(error) => refuse(error),
+        }
+    })
+    .await
 }
 
 #[cfg(test)]

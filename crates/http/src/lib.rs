@@ -26,7 +26,7 @@ use clientele_store::StoreMetrics;
 pub use auth::{AuthFailure, Caller, RateLimit, authenticate, charge, credential, etag, if_match};
 pub use error::{ApiError, Problem};
 pub use extract::{BodyError, Json, JsonBody, Query, body_rejection, decode_json, is_json, parse_urlencoded};
-pub use head::{HEADERS_LIMIT, HeadError, URI_LIMIT, check_head, limit_head};
+pub use head::{HEADERS_LIMIT, HeadError, URI_LIMIT, check_head, fenced, guard};
 pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED, idempotency_request, respond, stored_response};
 pub use openapi::ApiDoc;
 
@@ -65,8 +65,7 @@ pub fn app(
 ) -> Router {
     let metrics = Arc::new(middleware::Metrics::new(store_metrics));
     let state = AppState { registry, limiter: auth::Limiter::new(settings.rate_limit), metrics };
-    let native =
-        routes::router().merge(ops::router()).route_layer(axum::middleware::from_fn(head::limit_head::<ApiError>));
+    let native = routes::router().merge(ops::router()).route_layer(axum::middleware::from_fn(head::guard::<ApiError>));
     let api = surfaces.into_iter().fold(native, OpenApiRouter::merge);
     let (api, openapi) = api.split_for_parts();
     let openapi = openapi::complete(openapi);

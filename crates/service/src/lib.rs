@@ -3,6 +3,7 @@
 
 mod access;
 mod contracts;
+mod keys;
 mod payments;
 mod registry;
 mod tokens;

@@ -8,6 +8,7 @@ use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, ValueType};
 use clientele_store::{Store, StoreError};
 
+use crate::keys::{KeyCache, KeyRef};
 use crate::tokens::Tokens;
 use crate::{AccessToken, AuthError, Principal, TokenSettings};
 
@@ -24,13 +25,15 @@ pub struct IssuedKey {
 pub struct Registry {
     store: Arc<dyn Store>,
     tokens: Arc<Tokens>,
+    keys: Arc<KeyCache>,
 }
 
 impl Registry {
     /// Wraps `store`, loading (or on an empty database creating) the token signing key.
     pub async fn new(store: Arc<dyn Store>, tokens: TokenSettings) -> Result<Self, StoreError> {
         let tokens = Arc::new(Tokens::load(store.as_ref(), tokens).await?);
-        Ok(Registry { store, tokens })
+        let keys = KeyCache::new(store.as_ref());
+        Ok(Registry { store, tokens, keys })
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -59,22 +62,35 @@ impl Registry {
         Ok(issued)
     }
 
+    /// Revokes a key. This process forgets it before answering; other processes learn of it
+    /// as their store allows (see [`clientele_store::fence`]).
     pub async fn revoke_key(&self, merchant: MerchantId, id: ApiKeyId) -> Result<ApiKey, StoreError> {
-        self.store.revoke_api_key(merchant, id, crate::now()).await
+        let revoked = self.store.revoke_api_key(merchant, id, crate::now()).await?;
+        clientele_store::RevocationWatch::revoked(self.keys.as_ref(), revoked.id);
+        Ok(revoked)
     }
 
     // --- authentication -----------------------------------------------------------------
 
     /// Identifies the caller behind a credential: an API key, or an access token obtained
-    /// for one. Either way the key must exist and not be revoked.
+    /// for one. Either way the key must exist and not be revoked: a key row from the
+    /// process's cache is checked as the `keys` module explains, any other is read now.
     pub async fn authenticate(&self, credential: &str) -> Result<Principal, AuthError> {
-        let key = match ApiKeySecret::recognise(credential) {
-            Some(secret) => self.store.api_key_by_digest(&secret.digest()).await,
-            None => {
-                let id = self.tokens.verify(self.store.as_ref(), credential).await?;
-                self.store.api_key(id).await
-            }
+        let reference = match ApiKeySecret::recognise(credential) {
+            Some(secret) => KeyRef::Digest(secret.digest()),
+            None => KeyRef::Id(self.tokens.verify(self.store.as_ref(), credential).await?),
         };
+        if let Some(key) = self.keys.get(&reference, &self.store) {
+            return Ok(Principal { key_id: key.id, owner: key.owner });
+        }
+        let generation = self.keys.generation();
+        let key = match &reference {
+            KeyRef::Digest(digest) => self.store.api_key_by_digest(digest).await,
+            KeyRef::Id(id) => self.store.api_key(*id).await,
+        };
+        if let Ok(key) = &key {
+            self.keys.put(key, generation);
+        }
         match key {
             Ok(key) if key.is_active() => Ok(Principal { key_id: key.id, owner: key.owner }),
             Ok(_) | Err(StoreError::NotFound) => Err(AuthError::Invalid),

@@ -11,10 +11,11 @@ mod users;
 
 use std::future::Future;
 use std::str::FromStr as _;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use time::{Duration, OffsetDateTime};
 
 use clientele_domain::contract::{Contract, ContractId, ContractNumber};
@@ -25,8 +26,8 @@ use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PublicAccessGu
 use clientele_domain::property::{PropertyDefinition, PropertyId};
 use clientele_domain::user::{Origin, User, UserChange, UserId};
 use clientele_store::{
-    IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PaymentFilter, Store, StoreError, StoreMetrics,
-    UserFilter, Violation, invariants,
+    IdempotencyClaim, IdempotentAnswer, KeyFreshness, NewUserRecord, PageRequest, PaymentFilter, RevocationWatch,
+    Store, StoreError, StoreMetrics, UserFilter, Violation, invariants,
 };
 
 use crate::rows::store_error;
@@ -35,11 +36,60 @@ const BACKEND: &str = "postgres";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The channel on which a revocation is announced to every process, with the key's id.
+const REVOCATIONS: &str = "clientele_key_revoked";
+
 /// The PostgreSQL store. Open it with [`PgStore::connect`].
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
     metrics: StoreMetrics,
+    listener: Arc<Listener>,
+}
+
+/// The task that listens for revocations; it stops when the last clone of the store goes.
+#[derive(Debug, Default)]
+struct Listener(Mutex<Option<tokio::task::AbortHandle>>);
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Ok(mut task) = self.0.lock()
+            && let Some(task) = task.take()
+        {
+            task.abort();
+        }
+    }
+}
+
+/// Listens on [`REVOCATIONS`] and tells `watch`, reconnecting after a second when the
+/// connection is lost. Every loss is reported (`listening(false)`) before anything else, so
+/// a revocation announced while nobody listened cannot leave a stale row trusted.
+async fn listen_for_revocations(pool: PgPool, watch: Arc<dyn RevocationWatch>) {
+    while !pool.is_closed() {
+        match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => match listener.listen(REVOCATIONS).await {
+                Ok(()) => {
+                    watch.listening(true);
+                    // `None` or an error: the connection is gone.
+                    while let Ok(Some(notice)) = listener.try_recv().await {
+                        match notice.payload().parse::<ApiKeyId>() {
+                            Ok(key) => watch.revoked(key),
+                            Err(_) => {
+                                tracing::warn!("an unreadable revocation notice; trusting no cached key row");
+                                watch.listening(false);
+                                watch.listening(true);
+                            }
+                        }
+                    }
+                    watch.listening(false);
+                    tracing::warn!("lost the revocation listener; keys are read for every request until it is back");
+                }
+                Err(error) => tracing::warn!(error = %error, "could not listen for revocations"),
+            },
+            Err(error) => tracing::warn!(error = %error, "could not connect to listen for revocations"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -65,7 +115,7 @@ impl PgStore {
             .await
             .map_err(StoreError::other)?;
         MIGRATOR.run(&pool).await.map_err(StoreError::other)?;
-        Ok(PgStore { pool, metrics })
+        Ok(PgStore { pool, metrics, listener: Arc::default() })
     }
 
     /// Applies pending migrations to the database at `url` and returns how many ran.
@@ -138,6 +188,18 @@ async fn insert_api_key<'c>(executor: impl sqlx::PgExecutor<'c>, key: &ApiKey) -
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         BACKEND
+    }
+
+    /// Every revocation is announced with `NOTIFY` in its own transaction; one task per
+    /// store listens and tells `watch`. A second call replaces the first watch.
+    fn watch_revocations(&self, watch: Arc<dyn RevocationWatch>) -> KeyFreshness {
+        let task = tokio::spawn(listen_for_revocations(self.pool.clone(), watch)).abort_handle();
+        if let Ok(mut slot) = self.listener.0.lock()
+            && let Some(previous) = slot.replace(task)
+        {
+            previous.abort();
+        }
+        KeyFreshness::Announced
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -247,9 +309,18 @@ impl Store for PgStore {
             rows::API_KEY_COLUMNS
         );
         self.timed("revoke_api_key", async {
-            let row =
-                sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_uuid()).bind(at).fetch_one(&self.pool).await;
-            map_one(row, rows::api_key)
+            // The announcement goes out when the revocation commits, and only then.
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_uuid()).bind(at).fetch_one(&mut *tx).await;
+            let key = map_one(row, rows::api_key)?;
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(REVOCATIONS)
+                .bind(key.id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            tx.commit().await.map_err(store_error)?;
+            Ok(key)
         })
         .await
     }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension as _, params};
 use time::{Duration, OffsetDateTime};
 
 use clientele_domain::contract::{Contract, ContractId, ContractNumber};
@@ -25,8 +25,8 @@ use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PublicAccessGu
 use clientele_domain::property::{PropertyDefinition, PropertyId};
 use clientele_domain::user::{Origin, User, UserChange, UserId};
 use clientele_store::{
-    IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PaymentFilter, Store, StoreError, StoreMetrics,
-    UserFilter, Violation, invariants,
+    IdempotencyClaim, IdempotentAnswer, KeyFreshness, NewUserRecord, PageRequest, PaymentFilter, RevocationWatch,
+    Store, StoreError, StoreMetrics, UserFilter, Violation, invariants,
 };
 
 use crate::pool::ReaderPool;
@@ -107,6 +107,23 @@ impl SqliteStore {
     }
 }
 
+/// Checks, inside the open transaction, that the fenced key of the request (see
+/// [`fence`](clientele_store::fence))
+/// is still active. Nothing to check when the request's key was read from the database.
+pub(crate) fn check_fence(conn: &Connection, key: Option<ApiKeyId>) -> Result<(), StoreError> {
+    let Some(key) = key else {
+        return Ok(());
+    };
+    let active: Option<bool> = conn
+        .prepare_cached("SELECT revoked_at IS NULL FROM api_keys WHERE id = ?1")
+        .and_then(|mut statement| statement.query_row([key.to_string()], |row| row.get(0)).optional())
+        .map_err(StoreError::other)?;
+    match active {
+        Some(true) => Ok(()),
+        Some(false) | None => Err(StoreError::KeyRevoked),
+    }
+}
+
 /// Runs a query expected to return exactly one row.
 fn one<T>(
     conn: &Connection,
@@ -162,6 +179,12 @@ fn insert_api_key(conn: &Connection, key: &ApiKey) -> Result<(), StoreError> {
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         BACKEND
+    }
+
+    /// Every read and write transaction checks the request's fenced key itself: a key row
+    /// from a cache needs nothing else, whichever process revoked it.
+    fn watch_revocations(&self, _watch: std::sync::Arc<dyn RevocationWatch>) -> KeyFreshness {
+        KeyFreshness::Fenced
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
-use clientele_store::StoreError;
+use clientele_store::{StoreError, fence};
 
 /// How many idle connections the pool keeps; more may be open while more readers run.
 const MAX_IDLE: usize = 16;
@@ -26,7 +26,8 @@ impl ReaderPool {
         ReaderPool { path, idle: Mutex::new(Vec::new()) }
     }
 
-    /// Runs `read` on a pooled connection.
+    /// Runs `read` on a pooled connection, after checking the request's fenced key (see
+    /// [`fence`]) in the same snapshot.
     pub(crate) fn with<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let conn = match self.idle.lock().map(|mut idle| idle.pop()) {
             Ok(Some(conn)) => conn,
@@ -35,9 +36,11 @@ impl ReaderPool {
         // One read transaction for the whole read: its statements see one snapshot (a user
         // and its custom values agree), and the WAL read lock, a pair of fcntl calls on the
         // shared-memory file, is taken once instead of once per statement.
+        let key = fence::armed();
         let result = match statement(&conn, "BEGIN") {
             Ok(()) => {
-                let result = read(&conn);
+                let result = crate::check_fence(&conn, key).and_then(|()| read(&conn));
+                fence::passed(&result);
                 match statement(&conn, "COMMIT") {
                     Ok(()) => result,
                     Err(error) => return Err(StoreError::other(error)),

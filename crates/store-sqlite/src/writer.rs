@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use clientele_store::StoreError;
+use clientele_store::{StoreError, fence};
 
 /// The most writes committed in one transaction.
 const MAX_GROUP: usize = 256;
@@ -39,8 +39,21 @@ impl Writer {
         Ok(Writer { jobs })
     }
 
-    /// Runs `work` in the writer's transaction and answers once it is committed.
+    /// Runs `work` in the writer's transaction and answers once it is committed. The
+    /// request's fenced key (see [`fence`]) is checked first, in the write's own savepoint: a
+    /// key revoked a moment ago writes nothing.
     pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let key = fence::armed();
+        let result = self.run(move |conn| crate::check_fence(conn, key).and_then(|()| work(conn))).await;
+        fence::passed(&result);
+        result
+    }
+
+    async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,

@@ -44,6 +44,10 @@ pub enum StoreError {
     /// The row changed since it was read (optimistic concurrency); nothing was written.
     #[error("the row was changed by another write")]
     VersionMismatch,
+    /// The request's API key, taken from a cache, turned out revoked when its transaction
+    /// checked it (see [`fence`](crate::fence)); nothing was read or written.
+    #[error("the API key was revoked")]
+    KeyRevoked,
     /// The database failed; the detail is for the log, never for a client.
     #[error("storage failure: {0}")]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),

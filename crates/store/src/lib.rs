@@ -6,6 +6,7 @@
 //! out who is calling (an API key by its digest or id) and the platform's own merchant list.
 
 mod error;
+pub mod fence;
 pub mod invariants;
 mod metrics;
 mod records;
@@ -24,6 +25,7 @@ use clientele_domain::user::{Origin, User, UserChange, UserId};
 use time::{Duration, OffsetDateTime};
 
 pub use error::{StoreError, Unique};
+pub use fence::{KeyFreshness, RevocationWatch};
 pub use invariants::Violation;
 pub use metrics::StoreMetrics;
 pub use records::{
@@ -36,6 +38,10 @@ pub use records::{
 pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// Which backend this is (`sqlite`, `postgres`), for logs and metrics.
     fn backend(&self) -> &'static str;
+
+    /// How a process's cache of key rows is kept honest (see [`fence`]). A backend that
+    /// answers [`KeyFreshness::Announced`] starts telling `watch` about every revocation.
+    fn watch_revocations(&self, watch: std::sync::Arc<dyn RevocationWatch>) -> KeyFreshness;
 
     /// Answers when the database is reachable and usable.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -1,7 +1,12 @@
 //! The store conformance suite, on the backend under test.
 
-use clientele_store::StoreMetrics;
-use clientele_store::conformance;
+use std::sync::Arc;
+
+use clientele_domain::DisplayName;
+use clientele_domain::credential::ApiKeyId;
+use clientele_domain::merchant::MerchantNumber;
+use clientele_service::{Registry, TokenSettings};
+use clientele_store::{KeyFreshness, RevocationWatch, Store, StoreError, StoreMetrics, conformance, fence};
 
 use crate::harness::TestDb;
 
@@ -59,4 +64,78 @@ async fn migrations_can_run_again_on_an_up_to_date_database() {
     assert_eq!(clientele_server::migrate(&db.settings()).await.unwrap(), 0);
     // And the server opens it as it is.
     clientele_server::open_store(&db.settings(), StoreMetrics::default()).await.unwrap();
+}
+
+/// Records what a store announces about revocations.
+struct Recorder(tokio::sync::mpsc::UnboundedSender<Option<ApiKeyId>>);
+
+impl RevocationWatch for Recorder {
+    fn revoked(&self, key: ApiKeyId) {
+        let _ = self.0.send(Some(key));
+    }
+    fn listening(&self, live: bool) {
+        if live {
+            let _ = self.0.send(None);
+        }
+    }
+}
+
+/// The two ways a process's cached key row stays honest when another process revokes the
+/// key: a fenced store (SQLite) refuses the key inside every transaction, reading or
+/// writing, and writes nothing; an announcing store (PostgreSQL) tells its watch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_revoked_by_another_process_is_fenced_or_announced() {
+    let db = TestDb::new().await;
+    let revoker = clientele_server::open_store(&db.settings(), StoreMetrics::default()).await.unwrap();
+    let other = clientele_server::open_store(&db.settings(), StoreMetrics::default()).await.unwrap();
+    let (sender, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let freshness = other.watch_revocations(Arc::new(Recorder(sender)));
+    let registry = Registry::new(Arc::clone(&revoker), TokenSettings::default()).await.unwrap();
+    let number = MerchantNumber::parse("number", "FENCE").unwrap();
+    let (merchant, issued) =
+        registry.create_merchant(number, DisplayName::parse("name", "Fenced").unwrap()).await.unwrap();
+    let key = issued.key.id;
+
+    match freshness {
+        KeyFreshness::Fenced => {
+            assert!(!db.is_postgres());
+            let read = |store: Arc<dyn Store>| {
+                fence::scope(async move {
+                    assert!(fence::arm(key, Arc::clone(&store)));
+                    store.merchant(merchant.id).await
+                })
+            };
+            assert_eq!(read(Arc::clone(&other)).await.unwrap().id, merchant.id);
+            registry.revoke_key(merchant.id, key).await.unwrap();
+            assert!(matches!(read(Arc::clone(&other)).await, Err(StoreError::KeyRevoked)));
+            let store = Arc::clone(&other);
+            let write = fence::scope(async move {
+                assert!(fence::arm(key, Arc::clone(&store)));
+                store.set_strict_sa_id(merchant.id, true).await
+            });
+            assert!(matches!(write.await, Err(StoreError::KeyRevoked)));
+            assert!(!other.merchant(merchant.id).await.unwrap().strict_sa_id, "the fenced write wrote nothing");
+            // A request that ran no transaction is confirmed at its end.
+            let store = Arc::clone(&other);
+            let confirmed = fence::scope(async move {
+                assert!(fence::arm(key, store));
+                fence::confirm().await
+            });
+            assert!(matches!(confirmed.await, Err(StoreError::KeyRevoked)));
+        }
+        KeyFreshness::Announced => {
+            assert!(db.is_postgres());
+            let wait = std::time::Duration::from_secs(10);
+            assert_eq!(tokio::time::timeout(wait, heard.recv()).await.unwrap(), Some(None), "listening");
+            registry.revoke_key(merchant.id, key).await.unwrap();
+            loop {
+                match tokio::time::timeout(wait, heard.recv()).await.unwrap() {
+                    Some(Some(revoked)) if revoked == key => break,
+                    // Other tests revoke keys in the same database.
+                    Some(_) => {}
+                    None => panic!("the watch was dropped"),
+                }
+            }
+        }
+    }
 }

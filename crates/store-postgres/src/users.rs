@@ -1,7 +1,5 @@
 //! Users and idempotency keys on PostgreSQL.
 
-use std::collections::HashMap;
-
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row as _};
@@ -332,49 +330,41 @@ pub(crate) async fn erase(
         .map_err(store_error)
 }
 
-async fn with_properties(
-    conn: &mut PgConnection,
-    merchant: MerchantId,
-    mut users: Vec<User>,
-) -> Result<Vec<User>, StoreError> {
-    if users.is_empty() {
-        return Ok(users);
+/// A user's custom values as a JSON array of `[property id, name, value]`, or NULL when it
+/// has none: read in the same statement as the user, so one round trip and one snapshot
+/// give a user and its values together.
+const PROPERTIES_COLUMN: &str = "(SELECT json_agg(json_build_array(up.property_id, pd.name, up.value))::text \
+     FROM user_properties up \
+     JOIN property_definitions pd ON pd.merchant_id = up.merchant_id AND pd.id = up.property_id \
+     WHERE up.merchant_id = users.merchant_id AND up.user_id = users.id) AS custom_properties";
+
+/// A user read with [`PROPERTIES_COLUMN`].
+fn user_with_properties(row: &PgRow) -> sqlx::Result<User> {
+    let mut found = user(row)?;
+    let values: Option<String> = row.try_get("custom_properties")?;
+    if let Some(values) = values {
+        let triples: Vec<(Uuid, String, String)> =
+            serde_json::from_str(&values).map_err(|_| decode("custom_properties", "not a list of values"))?;
+        let mut values: Vec<CustomPropertyValue> = triples
+            .into_iter()
+            .map(|(id, name, value)| CustomPropertyValue {
+                id: PropertyId::from_uuid(id),
+                name: PropertyName::from_stored(name),
+                value,
+            })
+            .collect();
+        values.sort_by_key(|v| v.id);
+        found.fields.custom_properties = values;
     }
-    let ids: Vec<Uuid> = users.iter().map(|u| u.id.as_uuid()).collect();
-    let rows = sqlx::query(
-        "SELECT up.user_id, up.property_id, pd.name, up.value
-         FROM user_properties up
-         JOIN property_definitions pd ON pd.merchant_id = up.merchant_id AND pd.id = up.property_id
-         WHERE up.merchant_id = $1 AND up.user_id = ANY($2)",
-    )
-    .bind(merchant.as_uuid())
-    .bind(ids)
-    .fetch_all(conn)
-    .await
-    .map_err(store_error)?;
-    let mut by_user: HashMap<Uuid, Vec<CustomPropertyValue>> = HashMap::new();
-    for row in rows {
-        let value = CustomPropertyValue {
-            id: PropertyId::from_uuid(row.try_get("property_id").map_err(store_error)?),
-            name: PropertyName::from_stored(row.try_get("name").map_err(store_error)?),
-            value: row.try_get("value").map_err(store_error)?,
-        };
-        by_user.entry(row.try_get("user_id").map_err(store_error)?).or_default().push(value);
-    }
-    for user in &mut users {
-        if let Some(mut values) = by_user.remove(&user.id.as_uuid()) {
-            values.sort_by_key(|v| v.id);
-            user.fields.custom_properties = values;
-        }
-    }
-    Ok(users)
+    Ok(found)
 }
 
 pub(crate) async fn get(conn: &mut PgConnection, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE merchant_id = $1 AND id = $2 AND erased_at IS NULL");
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, {PROPERTIES_COLUMN} FROM users WHERE merchant_id = $1 AND id = $2 AND erased_at IS NULL"
+    );
     let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_uuid()).fetch_one(&mut *conn).await;
-    let found = row.and_then(|row| user(&row)).map_err(store_error)?;
-    with_properties(conn, merchant, vec![found]).await?.pop().ok_or(StoreError::NotFound)
+    row.and_then(|row| user_with_properties(&row)).map_err(store_error)
 }
 
 pub(crate) async fn list(
@@ -383,7 +373,9 @@ pub(crate) async fn list(
     filter: &UserFilter,
     page: PageRequest,
 ) -> Result<Vec<User>, StoreError> {
-    let mut query = QueryBuilder::<Postgres>::new(format!("SELECT {USER_COLUMNS} FROM users WHERE merchant_id = "));
+    let mut query = QueryBuilder::<Postgres>::new(format!(
+        "SELECT {USER_COLUMNS}, {PROPERTIES_COLUMN} FROM users WHERE merchant_id = "
+    ));
     query.push_bind(merchant.as_uuid()).push(" AND erased_at IS NULL");
     if let Some(email) = &filter.email_lookup {
         query.push(" AND email_lower = ").push_bind(email.clone());
@@ -414,8 +406,7 @@ pub(crate) async fn list(
     }
     query.push(" ORDER BY id LIMIT ").push_bind(i64::from(page.limit));
     let rows = query.build().fetch_all(&mut *conn).await.map_err(store_error)?;
-    let users = rows.iter().map(user).collect::<sqlx::Result<Vec<_>>>().map_err(store_error)?;
-    with_properties(conn, merchant, users).await
+    rows.iter().map(user_with_properties).collect::<sqlx::Result<Vec<_>>>().map_err(store_error)
 }
 
 pub(crate) async fn claim(

@@ -19,11 +19,19 @@ pub struct ServiceStackError {
     pub code: String,
     pub message: String,
     pub errors: Vec<FieldError>,
+    /// Seconds for `Retry-After` (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ServiceStackError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        ServiceStackError { status, code: code.to_owned(), message: message.into(), errors: Vec::new() }
+        ServiceStackError {
+            status,
+            code: code.to_owned(),
+            message: message.into(),
+            errors: Vec::new(),
+            retry_after: None,
+        }
     }
 
     pub fn invalid(errors: ValidationErrors) -> Self {
@@ -34,6 +42,7 @@ impl ServiceStackError {
             code: first.0.to_owned(),
             message: first.1,
             errors: errors.0,
+            retry_after: None,
         }
     }
 
@@ -50,7 +59,11 @@ impl ServiceStackError {
         if !errors.is_empty() {
             status.insert("Errors".to_owned(), Value::Array(errors));
         }
-        format.answer(self.status, &json!({"ResponseStatus": status}))
+        let mut response = format.answer(self.status, &json!({"ResponseStatus": status}));
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -163,11 +176,14 @@ impl From<AuthFailure> for ServiceStackError {
             AuthFailure::Auth(_) => {
                 ServiceStackError::new(StatusCode::UNAUTHORIZED, "Unauthorized", "Not Authenticated")
             }
-            AuthFailure::RateLimited { retry_after_seconds } => ServiceStackError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyRequests",
-                format!("Too many requests; retry in {retry_after_seconds} s."),
-            ),
+            AuthFailure::RateLimited { retry_after_seconds } => ServiceStackError {
+                retry_after: Some(retry_after_seconds),
+                ..ServiceStackError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TooManyRequests",
+                    format!("Too many requests; retry in {retry_after_seconds} s."),
+                )
+            },
         }
     }
 }

@@ -53,17 +53,28 @@ pub struct GatewayAnswer {
 pub struct GatewayError {
     status: StatusCode,
     errors: Vec<KeyedError>,
+    /// Seconds for `Retry-After` (429).
+    retry_after: Option<u64>,
 }
 
 impl GatewayError {
     fn keyed(status: StatusCode, key: &str, message: impl Into<String>) -> Self {
-        GatewayError { status, errors: vec![KeyedError { key: key.to_owned(), value: vec![message.into()] }] }
+        GatewayError {
+            status,
+            errors: vec![KeyedError { key: key.to_owned(), value: vec![message.into()] }],
+            retry_after: None,
+        }
     }
 }
 
 impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(GatewayAnswer { is_success: false, errors: self.errors })).into_response()
+        let mut response =
+            (self.status, axum::Json(GatewayAnswer { is_success: false, errors: self.errors })).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -86,7 +97,7 @@ fn field_errors(errors: ValidationErrors) -> GatewayError {
             None => keyed.push(KeyedError { key, value: vec![message] }),
         }
     }
-    GatewayError { status: StatusCode::BAD_REQUEST, errors: keyed }
+    GatewayError { status: StatusCode::BAD_REQUEST, errors: keyed, retry_after: None }
 }
 
 /// `contactInfo.zipCode` → `ContactInfo.ZipCode`.
@@ -144,11 +155,14 @@ impl From<AuthFailure> for GatewayError {
             AuthFailure::Auth(error) => {
                 GatewayError::keyed(StatusCode::UNAUTHORIZED, "Unauthorized", error.to_string())
             }
-            AuthFailure::RateLimited { retry_after_seconds } => GatewayError::keyed(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyRequests",
-                format!("Rate limit reached; retry in {retry_after_seconds} s."),
-            ),
+            AuthFailure::RateLimited { retry_after_seconds } => GatewayError {
+                retry_after: Some(retry_after_seconds),
+                ..GatewayError::keyed(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TooManyRequests",
+                    format!("Rate limit reached; retry in {retry_after_seconds} s."),
+                )
+            },
         }
     }
 }

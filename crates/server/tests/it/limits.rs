@@ -63,3 +63,33 @@ async fn a_key_over_its_rate_limit_is_told_when_to_retry() {
     assert_eq!(write.status(), 429);
     assert!(app.store().list_interaction_points(app.a.merchant.id).await.unwrap().is_empty());
 }
+
+/// Every surface tells a limited caller when to retry, in its own format.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_surface_answers_429_with_retry_after() {
+    let calls: [(Method, &str, Option<serde_json::Value>); 5] = [
+        (Method::GET, "/v1/merchant", None),
+        (Method::GET, "/users/0192f5c4-0000-7000-8000-000000000000", None),
+        (Method::GET, "/v1/realpay/MERCHANT-A/maintain/omni/users?Product=DEBIT&Email=nobody%40example.com", None),
+        (Method::POST, "/api/v1/create-user", Some(json!({"customerId": "Z1"}))),
+        (Method::POST, "/onceoffpayment", Some(json!({"Segment": "s"}))),
+    ];
+    for (method, path, body) in calls {
+        let mut settings = default_settings();
+        settings.http.rate_limit = Some(RateLimit { per_second: NonZeroU32::MIN, burst: NonZeroU32::MIN });
+        let app = TestApp::spawn_with(settings).await;
+        let send = || {
+            let request = app.request(method.clone(), path, &app.a.admin_key).header("interaction-id", "till-1");
+            match &body {
+                Some(body) => request.json(body),
+                None => request,
+            }
+        };
+        send().send().await.unwrap();
+        let limited = send().send().await.unwrap();
+        assert_eq!(limited.status(), 429, "{path}");
+        let retry_after: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=2).contains(&retry_after), "{path}: {retry_after}");
+        assert!(!limited.bytes().await.unwrap().is_empty(), "{path}: an answer in the surface's format");
+    }
+}

@@ -192,8 +192,14 @@ impl Store for PgStore {
 
     /// Every revocation is announced with `NOTIFY` in its own transaction; one task per
     /// store listens and tells `watch`. A second call replaces the first watch.
+    /// Without a Tokio runtime to listen on, `watch` never hears it is listening, and so
+    /// nothing is cached.
     fn watch_revocations(&self, watch: Arc<dyn RevocationWatch>) -> KeyFreshness {
-        let task = tokio::spawn(listen_for_revocations(self.pool.clone(), watch)).abort_handle();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!("no runtime to listen for revocations on; keys are read for every request");
+            return KeyFreshness::Announced;
+        };
+        let task = runtime.spawn(listen_for_revocations(self.pool.clone(), watch)).abort_handle();
         if let Ok(mut slot) = self.listener.0.lock()
             && let Some(previous) = slot.replace(task)
         {

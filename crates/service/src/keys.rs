@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
-use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest};
+use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner};
 use clientele_store::{KeyFreshness, RevocationWatch, Store, fence};
 
 /// Past this many rows the cache starts again from empty: a bound on memory, not a policy.
@@ -57,9 +57,9 @@ impl KeyCache {
         cache
     }
 
-    /// The cached row for `key`, if one may be used by this request. On a fenced store
-    /// this arms the request's fence with it.
-    pub(crate) fn get(&self, key: &KeyRef, store: &Arc<dyn Store>) -> Option<ApiKey> {
+    /// Who the cached row for `key` names, if it may be used by this request. On a fenced
+    /// store this arms the request's fence with it.
+    pub(crate) fn get(&self, key: &KeyRef, store: &Arc<dyn Store>) -> Option<(ApiKeyId, KeyOwner)> {
         let freshness = *self.freshness.get()?;
         let usable = match freshness {
             KeyFreshness::Fenced => fence::in_scope(),
@@ -68,17 +68,17 @@ impl KeyCache {
         if !usable {
             return None;
         }
-        let row = {
+        let found = {
             let rows = self.rows.read().ok()?;
             let id = match key {
                 KeyRef::Id(id) => *id,
                 KeyRef::Digest(digest) => *rows.by_digest.get(digest)?,
             };
-            rows.by_id.get(&id)?.clone()
+            rows.by_id.get(&id).map(|row| (row.id, row.owner))?
         };
         match freshness {
-            KeyFreshness::Fenced => fence::arm(row.id, Arc::clone(store)).then_some(row),
-            KeyFreshness::Announced => Some(row),
+            KeyFreshness::Fenced => fence::arm(found.0, Arc::clone(store)).then_some(found),
+            KeyFreshness::Announced => Some(found),
         }
     }
 

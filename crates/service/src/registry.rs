@@ -6,7 +6,7 @@ use clientele_domain::credential::{ApiKey, ApiKeyId, ApiKeySecret, KeyOwner};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, ValueType};
-use clientele_store::{Store, StoreError};
+use clientele_store::{RevocationWatch as _, Store, StoreError};
 
 use crate::keys::{KeyCache, KeyRef};
 use crate::tokens::Tokens;
@@ -66,7 +66,7 @@ impl Registry {
     /// as their store allows (see [`clientele_store::fence`]).
     pub async fn revoke_key(&self, merchant: MerchantId, id: ApiKeyId) -> Result<ApiKey, StoreError> {
         let revoked = self.store.revoke_api_key(merchant, id, crate::now()).await?;
-        clientele_store::RevocationWatch::revoked(self.keys.as_ref(), revoked.id);
+        self.keys.revoked(revoked.id);
         Ok(revoked)
     }
 
@@ -80,8 +80,8 @@ impl Registry {
             Some(secret) => KeyRef::Digest(secret.digest()),
             None => KeyRef::Id(self.tokens.verify(self.store.as_ref(), credential).await?),
         };
-        if let Some(key) = self.keys.get(&reference, &self.store) {
-            return Ok(Principal { key_id: key.id, owner: key.owner });
+        if let Some((key_id, owner)) = self.keys.get(&reference, &self.store) {
+            return Ok(Principal { key_id, owner });
         }
         let generation = self.keys.generation();
         let key = match &reference {

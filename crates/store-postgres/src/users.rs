@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use clientele_domain::interaction_point::InteractionPointId;
 use clientele_domain::merchant::MerchantId;
-use clientele_domain::property::{CustomPropertyValue, PropertyId, PropertyName};
 use clientele_domain::user::{
     Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber, PersonName,
     Phone, Place, PostalCode, User, UserFields, UserId,
@@ -343,18 +342,8 @@ fn user_with_properties(row: &PgRow) -> sqlx::Result<User> {
     let mut found = user(row)?;
     let values: Option<String> = row.try_get("custom_properties")?;
     if let Some(values) = values {
-        let triples: Vec<(Uuid, String, String)> =
-            serde_json::from_str(&values).map_err(|_| decode("custom_properties", "not a list of values"))?;
-        let mut values: Vec<CustomPropertyValue> = triples
-            .into_iter()
-            .map(|(id, name, value)| CustomPropertyValue {
-                id: PropertyId::from_uuid(id),
-                name: PropertyName::from_stored(name),
-                value,
-            })
-            .collect();
-        values.sort_by_key(|v| v.id);
-        found.fields.custom_properties = values;
+        found.fields.custom_properties = clientele_store::custom_values_from_json(&values)
+            .ok_or_else(|| decode("custom_properties", "not a list of values"))?;
     }
     Ok(found)
 }

@@ -7,7 +7,6 @@ use time::{Duration, OffsetDateTime};
 
 use clientele_domain::interaction_point::InteractionPointId;
 use clientele_domain::merchant::MerchantId;
-use clientele_domain::property::{CustomPropertyValue, PropertyId, PropertyName};
 use clientele_domain::user::{
     Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber, PersonName,
     Phone, Place, PostalCode, User, UserFields, UserId, parse_date,
@@ -309,18 +308,8 @@ const PROPERTIES_INDEX: usize = 22;
 fn user_with_properties(row: &Row<'_>) -> rusqlite::Result<User> {
     let mut found = user(row)?;
     let values: String = row.get(PROPERTIES_INDEX)?;
-    let triples: Vec<(uuid::Uuid, String, String)> =
-        serde_json::from_str(&values).map_err(|_| conversion(PROPERTIES_INDEX, "not a list of values"))?;
-    let mut values: Vec<CustomPropertyValue> = triples
-        .into_iter()
-        .map(|(id, name, value)| CustomPropertyValue {
-            id: PropertyId::from_uuid(id),
-            name: PropertyName::from_stored(name),
-            value,
-        })
-        .collect();
-    values.sort_by_key(|v| v.id);
-    found.fields.custom_properties = values;
+    found.fields.custom_properties = clientele_store::custom_values_from_json(&values)
+        .ok_or_else(|| conversion(PROPERTIES_INDEX, "not a list of values"))?;
     Ok(found)
 }
 

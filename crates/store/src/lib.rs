@@ -30,7 +30,7 @@ pub use invariants::Violation;
 pub use metrics::StoreMetrics;
 pub use records::{
     IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PaymentFilter, PhoneLookup, StoredResponse,
-    UserFilter,
+    UserFilter, custom_values_from_json,
 };
 
 /// Everything Clientele keeps. Both implementations pass the same conformance suite.

@@ -3,6 +3,7 @@
 use time::OffsetDateTime;
 
 use clientele_domain::contract::Contract;
+use clientele_domain::property::{CustomPropertyValue, PropertyId, PropertyName};
 use clientele_domain::user::{User, UserId};
 
 /// Which users a list returns. Every filter given must match.
@@ -100,4 +101,37 @@ pub struct PaymentFilter {
     /// Requests after this one, in id order.
     pub after: Option<clientele_domain::payment::PaymentRequestId>,
     pub limit: u32,
+}
+
+/// A user's custom values from the JSON array of `[property id, name, value]` both stores
+/// read in the same statement as the user, in order of property id. `None` when the text is
+/// not such an array.
+pub fn custom_values_from_json(text: &str) -> Option<Vec<CustomPropertyValue>> {
+    let triples: Vec<(uuid::Uuid, String, String)> = serde_json::from_str(text).ok()?;
+    let mut values: Vec<CustomPropertyValue> = triples
+        .into_iter()
+        .map(|(id, name, value)| CustomPropertyValue {
+            id: PropertyId::from_uuid(id),
+            name: PropertyName::from_stored(name),
+            value,
+        })
+        .collect();
+    values.sort_by_key(|v| v.id);
+    Some(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_values_are_read_in_order_of_property_id_and_bad_text_is_none() {
+        let (a, b) = ("00000000-0000-7000-8000-000000000001", "00000000-0000-7000-8000-000000000002");
+        let values = custom_values_from_json(&format!(r#"[["{b}","tier","gold"],["{a}","since","2020"]]"#)).unwrap();
+        let read: Vec<_> = values.iter().map(|v| (v.id.to_string(), v.name.as_str(), v.value.as_str())).collect();
+        assert_eq!(read, vec![(a.to_owned(), "since", "2020"), (b.to_owned(), "tier", "gold")]);
+        assert_eq!(custom_values_from_json("[]"), Some(Vec::new()));
+        assert_eq!(custom_values_from_json(r#"[["not-a-uuid","n","v"]]"#), None);
+        assert_eq!(custom_values_from_json("{}"), None);
+    }
 }

@@ -87,6 +87,19 @@ impl SqliteStore {
         result
     }
 
+    /// A read that is one statement checking the fence itself (see
+    /// [`ReaderPool::with_statement`]).
+    fn read_statement<T>(
+        &self,
+        operation: &'static str,
+        read: impl FnOnce(&Connection, &pool::StatementFence) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let started = Instant::now();
+        let result = self.readers.with_statement(read);
+        self.observe(operation, &result, started);
+        result
+    }
+
     async fn write<T: Send + 'static>(
         &self,
         operation: &'static str,
@@ -445,7 +458,7 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
-        self.read("user", |conn| users::get(conn, merchant, id))
+        self.read_statement("user", |conn, fence| users::get(conn, fence, merchant, id))
     }
 
     async fn update_user(
@@ -485,7 +498,7 @@ impl Store for SqliteStore {
         filter: &UserFilter,
         page: PageRequest,
     ) -> Result<Vec<User>, StoreError> {
-        self.read("list_users", |conn| users::list(conn, merchant, filter, page))
+        self.read_statement("list_users", |conn, fence| users::list(conn, fence, merchant, filter, page))
     }
 
     async fn claim_idempotency_key(

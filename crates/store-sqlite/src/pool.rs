@@ -5,10 +5,11 @@
 //! lookups that finish in microseconds, far less than the cost of handing them to another
 //! thread and back.
 
+use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Row};
 
 use clientele_store::{StoreError, fence};
 
@@ -26,13 +27,25 @@ impl ReaderPool {
         ReaderPool { path, idle: Mutex::new(Vec::new()) }
     }
 
+    fn take(&self) -> Result<Connection, StoreError> {
+        match self.idle.lock().map(|mut idle| idle.pop()) {
+            Ok(Some(conn)) => Ok(conn),
+            _ => crate::connect::reader(&self.path).map_err(StoreError::other),
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < MAX_IDLE
+        {
+            idle.push(conn);
+        }
+    }
+
     /// Runs `read` on a pooled connection, after checking the request's fenced key (see
     /// [`fence`]) in the same snapshot.
     pub(crate) fn with<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let conn = match self.idle.lock().map(|mut idle| idle.pop()) {
-            Ok(Some(conn)) => conn,
-            _ => crate::connect::reader(&self.path).map_err(StoreError::other)?,
-        };
+        let conn = self.take()?;
         // One read transaction for the whole read: its statements see one snapshot (a user
         // and its custom values agree), and the WAL read lock, a pair of fcntl calls on the
         // shared-memory file, is taken once instead of once per statement.
@@ -48,15 +61,92 @@ impl ReaderPool {
             }
             Err(error) => Err(StoreError::other(error)),
         };
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < MAX_IDLE
-        {
-            idle.push(conn);
-        }
+        self.give_back(conn);
+        result
+    }
+
+    /// Runs `read`, which is one statement, on a pooled connection. SQLite runs a lone
+    /// statement in a read transaction of its own, so it needs no `BEGIN` and `COMMIT`
+    /// around it, and the statement checks the request's fenced key itself, as one of its
+    /// columns ([`fence_column`]), in its own snapshot. That is three statements fewer
+    /// than [`ReaderPool::with`] for the reads that are most frequent.
+    ///
+    /// When no row carried the column (nothing was found), the key is checked once more
+    /// after the statement: a revocation is for good, so a key active then was active when
+    /// the statement ran.
+    pub(crate) fn with_statement<T>(
+        &self,
+        read: impl FnOnce(&Connection, &StatementFence) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.take()?;
+        let key = fence::armed();
+        let checked = StatementFence { key: key.map(|key| key.to_string()), seen: Cell::new(None) };
+        let result = read(&conn, &checked);
+        let result = match (key, checked.seen.get(), result) {
+            (None, _, result) | (Some(_), Some(true), result) => result,
+            (Some(_), Some(false), _) => Err(StoreError::KeyRevoked),
+            (Some(_), None, Err(StoreError::Other(error))) => Err(StoreError::Other(error)),
+            (Some(key), None, result) => crate::check_fence(&conn, Some(key)).and(result),
+        };
+        fence::passed(&result);
+        self.give_back(conn);
         result
     }
 }
 
+/// The request's fenced key, as a single-statement read ([`ReaderPool::with_statement`])
+/// binds it and learns of it.
+#[derive(Debug)]
+pub(crate) struct StatementFence {
+    key: Option<String>,
+    seen: Cell<Option<bool>>,
+}
+
+impl StatementFence {
+    /// The value of the parameter that [`fence_column`] names: the fenced key's id, or
+    /// NULL when no key is fenced.
+    pub(crate) fn key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
+    /// Records the [`fence_column`] of a row, at `idx`.
+    pub(crate) fn saw(&self, row: &Row<'_>, idx: usize) -> rusqlite::Result<()> {
+        let active: bool = row.get(idx)?;
+        if !active {
+            self.seen.set(Some(false));
+        } else if self.seen.get().is_none() {
+            self.seen.set(Some(true));
+        }
+        Ok(())
+    }
+}
+
+/// The column by which a single statement checks the request's fenced key, bound to
+/// parameter `?param` ([`StatementFence::key`]): true when no key is fenced or the key is
+/// active. SQLite evaluates it once per execution of the statement.
+pub(crate) fn fence_column(param: usize) -> String {
+    format!("(?{param} IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?{param} AND revoked_at IS NULL))")
+}
+
 fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use clientele_domain::credential::ApiKeyId;
+
+    use super::*;
+
+    #[test]
+    fn a_row_of_a_revoked_key_outweighs_rows_of_an_active_one() {
+        let conn = Connection::open_in_memory().unwrap();
+        let checked = StatementFence { key: Some(ApiKeyId::generate().to_string()), seen: Cell::new(None) };
+        let mut statement = conn.prepare("SELECT column1 FROM (VALUES (1), (0), (1))").unwrap();
+        let mut rows = statement.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            checked.saw(row, 0).unwrap();
+        }
+        assert_eq!(checked.seen.get(), Some(false));
+    }
 }

@@ -14,12 +14,15 @@ use clientele_domain::user::{
 use clientele_domain::user::{ChangeKind, Origin, Surface, UserChange};
 use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter};
 
+use crate::pool::{StatementFence, fence_column};
 use crate::rows::{micros, time_at, uuid_at};
 use crate::{all, execute, one};
 
-const USER_COLUMNS: &str = "id, customer_ref, given_name, family_name, email, phone, phone_e164, birth_date, \
-     gender, country, national_id, passport_number, street, suburb, city, region, postal_code, loyalty_points, \
-     version, created_at, updated_at, phone_national";
+/// Qualified, for the lookups that join the users table to one of its indexes.
+const USER_COLUMNS: &str = "users.id, users.customer_ref, users.given_name, users.family_name, users.email, \
+     users.phone, users.phone_e164, users.birth_date, users.gender, users.country, users.national_id, \
+     users.passport_number, users.street, users.suburb, users.city, users.region, users.postal_code, \
+     users.loyalty_points, users.version, users.created_at, users.updated_at, users.phone_national";
 
 fn conversion(idx: usize, message: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, message.to_owned().into())
@@ -313,24 +316,45 @@ fn user_with_properties(row: &Row<'_>) -> rusqlite::Result<User> {
     Ok(found)
 }
 
+/// The [`fence_column`] of a user read: the column after [`PROPERTIES_COLUMN`].
+const FENCE_INDEX: usize = PROPERTIES_INDEX + 1;
+
 static GET_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
-        "SELECT {USER_COLUMNS}, {PROPERTIES_COLUMN} FROM users WHERE merchant_id = ?1 AND id = ?2 AND erased_at IS NULL"
+        "SELECT {USER_COLUMNS}, {PROPERTIES_COLUMN}, {} FROM users
+         WHERE merchant_id = ?1 AND id = ?2 AND erased_at IS NULL",
+        fence_column(3)
     )
 });
 
-pub(crate) fn get(conn: &Connection, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
-    one(conn, &GET_SQL, params![merchant.to_string(), id.to_string()], user_with_properties)
+/// A user, in one statement (see [`ReaderPool::with_statement`](crate::pool::ReaderPool::with_statement)).
+pub(crate) fn get(
+    conn: &Connection,
+    fence: &StatementFence,
+    merchant: MerchantId,
+    id: UserId,
+) -> Result<User, StoreError> {
+    one(conn, &GET_SQL, params![merchant.to_string(), id.to_string(), fence.key()], |row| {
+        fence.saw(row, FENCE_INDEX)?;
+        user_with_properties(row)
+    })
 }
 
+/// A page of users, in one statement (see [`ReaderPool::with_statement`](crate::pool::ReaderPool::with_statement)).
+///
+/// A lookup by e-mail, customer reference or national id is driven by that column's index:
+/// its entries for one value come in id order, so the page is read from the index and each
+/// user by its primary key, with no temporary table and (but for national ids, whose index
+/// also orders by country) no sort. Other filters are subqueries on their own index: SQLite
+/// would otherwise walk the primary key to honour `ORDER BY id`, reading every user of the
+/// merchant.
 pub(crate) fn list(
     conn: &Connection,
+    fence: &StatementFence,
     merchant: MerchantId,
     filter: &UserFilter,
     page: PageRequest,
 ) -> Result<Vec<User>, StoreError> {
-    let mut sql =
-        format!("SELECT {USER_COLUMNS}, {PROPERTIES_COLUMN} FROM users WHERE merchant_id = ?1 AND erased_at IS NULL");
     let mut values = vec![Value::Text(merchant.to_string())];
     // The last `?` of a clause is its new parameter (`?1`, the merchant, may come before it).
     let mut condition = |sql: &mut String, clause: &str, value: Value| {
@@ -339,16 +363,41 @@ pub(crate) fn list(
         let (head, tail) = clause.split_at(at);
         sql.push_str(&format!("{head}{}{tail}", values.len()));
     };
-    // Each filter is a subquery on its own index: SQLite would otherwise walk the primary
-    // key to honour ORDER BY id, reading every user of the merchant.
-    let by = |column: &str| format!(" AND id IN (SELECT id FROM users WHERE merchant_id = ?1 AND {column} = ?)");
-    if let Some(email) = &filter.email_lookup {
-        condition(&mut sql, &by("email_lower"), Value::Text(email.clone()));
+    let keys = [
+        ("email_lower", filter.email_lookup.as_ref()),
+        ("customer_ref", filter.customer_ref.as_ref()),
+        ("national_id", filter.national_id.as_ref()),
+    ];
+    let driver = keys.iter().find_map(|(column, value)| value.map(|value| (*column, value)));
+    let mut sql = String::new();
+    let order = match driver {
+        // CROSS JOIN keeps the index first: SQLite does not reorder it.
+        Some((column, value)) => {
+            condition(
+                &mut sql,
+                &format!(
+                    " FROM users AS k CROSS JOIN users ON users.merchant_id = k.merchant_id AND users.id = k.id
+                     WHERE k.merchant_id = ?1 AND k.{column} = ?"
+                ),
+                Value::Text(value.clone()),
+            );
+            "k.id"
+        }
+        None => {
+            sql.push_str(" FROM users WHERE users.merchant_id = ?1");
+            "users.id"
+        }
+    };
+    sql.push_str(" AND users.erased_at IS NULL");
+    for (column, value) in keys.iter().filter(|(column, _)| Some(*column) != driver.map(|(c, _)| c)) {
+        if let Some(value) = value {
+            condition(&mut sql, &format!(" AND users.{column} = ?"), Value::Text((*value).clone()));
+        }
     }
     if let Some(phone) = &filter.phone {
         condition(
             &mut sql,
-            " AND id IN (SELECT id FROM users WHERE merchant_id = ?1 AND phone = ?",
+            " AND users.id IN (SELECT id FROM users WHERE merchant_id = ?1 AND phone = ?",
             Value::Text(phone.given.clone()),
         );
         condition(
@@ -362,30 +411,29 @@ pub(crate) fn list(
             opt(phone.national.as_deref().or(Some(&phone.given))),
         );
     }
-    if let Some(customer_ref) = &filter.customer_ref {
-        condition(&mut sql, &by("customer_ref"), Value::Text(customer_ref.clone()));
-    }
-    if let Some(national_id) = &filter.national_id {
-        condition(&mut sql, &by("national_id"), Value::Text(national_id.clone()));
-    }
     if let Some(country) = &filter.country {
-        condition(&mut sql, " AND country = ?", Value::Text(country.clone()));
+        condition(&mut sql, " AND users.country = ?", Value::Text(country.clone()));
     }
     if let Some(after) = filter.created_after {
-        condition(
-            &mut sql,
-            " AND id IN (SELECT id FROM users WHERE merchant_id = ?1 AND created_at >= ?)",
-            Value::Integer(micros(after)),
-        );
+        let clause = match driver {
+            Some(_) => " AND users.created_at >= ?",
+            None => " AND users.id IN (SELECT id FROM users WHERE merchant_id = ?1 AND created_at >= ?)",
+        };
+        condition(&mut sql, clause, Value::Integer(micros(after)));
     }
     if let Some(before) = filter.created_before {
-        condition(&mut sql, " AND created_at < ?", Value::Integer(micros(before)));
+        condition(&mut sql, " AND users.created_at < ?", Value::Integer(micros(before)));
     }
     if let Some(after) = page.after {
-        condition(&mut sql, " AND id > ?", Value::Text(after.to_string()));
+        condition(&mut sql, &format!(" AND {order} > ?"), Value::Text(after.to_string()));
     }
-    condition(&mut sql, " ORDER BY id LIMIT ?", Value::Integer(i64::from(page.limit)));
-    all(conn, &sql, params_from_iter(values), user_with_properties)
+    condition(&mut sql, &format!(" ORDER BY {order} LIMIT ?"), Value::Integer(i64::from(page.limit)));
+    values.push(opt(fence.key()));
+    let sql = format!("SELECT {USER_COLUMNS}, {PROPERTIES_COLUMN}, {}{sql}", fence_column(values.len()));
+    all(conn, &sql, params_from_iter(values), |row| {
+        fence.saw(row, FENCE_INDEX)?;
+        user_with_properties(row)
+    })
 }
 
 fn response(row: &Row<'_>) -> rusqlite::Result<StoredResponse> {

@@ -5,8 +5,11 @@ use std::sync::Arc;
 use clientele_domain::DisplayName;
 use clientele_domain::credential::ApiKeyId;
 use clientele_domain::merchant::MerchantNumber;
+use clientele_domain::user::{Email, Origin, User, UserFields, UserId};
 use clientele_service::{Registry, TokenSettings};
-use clientele_store::{KeyFreshness, RevocationWatch, Store, StoreError, StoreMetrics, conformance, fence};
+use clientele_store::{
+    KeyFreshness, PageRequest, RevocationWatch, Store, StoreError, StoreMetrics, UserFilter, conformance, fence,
+};
 
 use crate::harness::TestDb;
 
@@ -106,8 +109,32 @@ async fn a_key_revoked_by_another_process_is_fenced_or_announced() {
                 })
             };
             assert_eq!(read(Arc::clone(&other)).await.unwrap().id, merchant.id);
+            let fields =
+                UserFields { email: Email::parse("email", "fenced@example.com").ok(), ..UserFields::default() };
+            let user = User::new(fields, time::OffsetDateTime::now_utc());
+            revoker.create_user(merchant.id, &user, None, &Origin::native(), None).await.unwrap();
+            // The reads that are one statement check the key as a column of it; those that
+            // find nothing check it after.
+            let users = |store: Arc<dyn Store>, id: UserId, email: &'static str| {
+                fence::scope(async move {
+                    assert!(fence::arm(key, Arc::clone(&store)));
+                    let one = store.user(merchant.id, id).await.map(|u| u.id);
+                    let filter = UserFilter { email_lookup: Some(email.to_owned()), ..UserFilter::default() };
+                    let page = store.list_users(merchant.id, &filter, PageRequest { after: None, limit: 10 }).await;
+                    (one, page.map(|users| users.len()))
+                })
+            };
+            let (found, listed) = users(Arc::clone(&other), user.id, "fenced@example.com").await;
+            assert_eq!((found.unwrap(), listed.unwrap()), (user.id, 1));
+            let (missing, empty) = users(Arc::clone(&other), UserId::generate(), "nobody@example.com").await;
+            assert!(matches!((missing, empty), (Err(StoreError::NotFound), Ok(0))));
             registry.revoke_key(merchant.id, key).await.unwrap();
             assert!(matches!(read(Arc::clone(&other)).await, Err(StoreError::KeyRevoked)));
+            for (id, email) in [(user.id, "fenced@example.com"), (UserId::generate(), "nobody@example.com")] {
+                let (one, page) = users(Arc::clone(&other), id, email).await;
+                assert!(matches!(one, Err(StoreError::KeyRevoked)), "{one:?}");
+                assert!(matches!(page, Err(StoreError::KeyRevoked)), "{page:?}");
+            }
             let store = Arc::clone(&other);
             let write = fence::scope(async move {
                 assert!(fence::arm(key, Arc::clone(&store)));

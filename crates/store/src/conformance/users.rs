@@ -213,6 +213,30 @@ pub(super) async fn listing(store: Arc<dyn Store>) {
     assert_eq!(filter(UserFilter { phone: Some(national), ..Default::default() }).await, 7);
     let range = UserFilter { created_after: Some(at(102)), created_before: Some(at(105)), ..Default::default() };
     assert_eq!(filter(range).await, 3);
+    // Filters combine with a lookup.
+    let email = || Some("u0@example.com".to_owned());
+    assert_eq!(
+        filter(UserFilter { email_lookup: email(), customer_ref: Some("R3".into()), ..Default::default() }).await,
+        1
+    );
+    assert_eq!(
+        filter(UserFilter { email_lookup: email(), customer_ref: Some("R4".into()), ..Default::default() }).await,
+        0
+    );
+    assert_eq!(
+        filter(UserFilter { email_lookup: email(), created_after: Some(at(103)), ..Default::default() }).await,
+        2
+    );
+    let phone = PhoneLookup { given: "082 764 8862".into(), e164: None, national: None };
+    let by_both = UserFilter { email_lookup: Some("u1@example.com".into()), phone: Some(phone), ..Default::default() };
+    assert_eq!(filter(by_both).await, 2);
+    // A lookup pages in id order, as the whole list does.
+    let lookup = UserFilter { email_lookup: email(), ..Default::default() };
+    let first = store.list_users(a.id, &lookup, PageRequest { after: None, limit: 2 }).await.unwrap();
+    let after = first.last().map(|u| u.id);
+    let rest = store.list_users(a.id, &lookup, PageRequest { after, limit: 2 }).await.unwrap();
+    let paged: Vec<_> = first.iter().chain(&rest).map(|u| u.id).collect();
+    assert_eq!(paged, [0, 3, 6].map(|n: usize| created[n].id));
 
     let mut seen = Vec::new();
     let mut after = None;

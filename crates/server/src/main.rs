@@ -10,6 +10,12 @@ use clientele_server::cli::{Cli, Command, LogFormat};
 use clientele_service::Registry;
 use clientele_store::StoreMetrics;
 
+/// A request allocates and frees many small values (headers, rows, JSON) across threads;
+/// mimalloc serves them from per-thread pages, where the system allocator takes locks and
+/// consolidates.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn init_logs(cli: &Cli) {
     let filter = EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);

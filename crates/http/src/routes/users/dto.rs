@@ -369,41 +369,46 @@ impl UserPatchBody {
 
 /// A user's address.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct AddressView {
-    street: Option<String>,
-    suburb: Option<String>,
-    city: Option<String>,
-    region: Option<String>,
-    postal_code: Option<String>,
+pub(crate) struct AddressView<'a> {
+    street: Option<&'a str>,
+    suburb: Option<&'a str>,
+    city: Option<&'a str>,
+    region: Option<&'a str>,
+    postal_code: Option<&'a str>,
 }
 
 /// A custom property value, with the definition's name.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct CustomPropertyView {
-    id: String,
-    name: String,
-    value: String,
+pub(crate) struct CustomPropertyView<'a> {
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_text")]
+    id: clientele_domain::property::PropertyId,
+    name: &'a str,
+    value: &'a str,
 }
 
 /// A user.
+// It borrows the user's text rather than copying it.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct UserView {
-    id: String,
-    customer_ref: Option<String>,
-    given_name: Option<String>,
-    family_name: Option<String>,
-    email: Option<String>,
+pub(crate) struct UserView<'a> {
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_text")]
+    id: clientele_domain::user::UserId,
+    customer_ref: Option<&'a str>,
+    given_name: Option<&'a str>,
+    family_name: Option<&'a str>,
+    email: Option<&'a str>,
     /// As given.
-    phone: Option<String>,
+    phone: Option<&'a str>,
     /// The phone number in E.164, where it is a valid number (read-only).
-    phone_e164: Option<String>,
+    phone_e164: Option<&'a str>,
     birth_date: Option<String>,
     gender: Option<&'static str>,
-    country: Option<String>,
-    national_id: Option<String>,
-    passport_number: Option<String>,
-    address: AddressView,
-    custom_properties: Vec<CustomPropertyView>,
+    country: Option<&'a str>,
+    national_id: Option<&'a str>,
+    passport_number: Option<&'a str>,
+    address: AddressView<'a>,
+    custom_properties: Vec<CustomPropertyView<'a>>,
     /// The loyalty balance (read-only).
     loyalty_points: i64,
     /// Increases with every change; also the `ETag` (read-only).
@@ -412,24 +417,29 @@ pub(crate) struct UserView {
     updated_at: String,
 }
 
-fn text<T>(value: &Option<T>, as_str: fn(&T) -> &str) -> Option<String> {
-    value.as_ref().map(|v| as_str(v).to_owned())
+/// Writes an id as its text, without an intermediate string.
+fn as_text<S: serde::Serializer>(value: &impl std::fmt::Display, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
 }
 
-impl From<&User> for UserView {
-    fn from(user: &User) -> Self {
+fn text<T>(value: &Option<T>, as_str: fn(&T) -> &str) -> Option<&str> {
+    value.as_ref().map(as_str)
+}
+
+impl<'a> From<&'a User> for UserView<'a> {
+    fn from(user: &'a User) -> Self {
         let f = &user.fields;
         UserView {
-            id: user.id.to_string(),
+            id: user.id,
             customer_ref: text(&f.customer_ref, CustomerRef::as_str),
             given_name: text(&f.given_name, PersonName::as_str),
             family_name: text(&f.family_name, PersonName::as_str),
             email: text(&f.email, Email::as_str),
             phone: text(&f.phone, Phone::as_str),
-            phone_e164: f.phone.as_ref().and_then(Phone::e164).map(str::to_owned),
+            phone_e164: f.phone.as_ref().and_then(Phone::e164),
             birth_date: f.birth_date.map(BirthDate::to_iso),
             gender: f.gender.map(Gender::code),
-            country: f.country.map(|c| c.as_str().to_owned()),
+            country: f.country.as_ref().map(CountryCode::as_str),
             national_id: text(&f.national_id, NationalId::as_str),
             passport_number: text(&f.passport_number, PassportNumber::as_str),
             address: AddressView {
@@ -442,11 +452,7 @@ impl From<&User> for UserView {
             custom_properties: f
                 .custom_properties
                 .iter()
-                .map(|p| CustomPropertyView {
-                    id: p.id.to_string(),
-                    name: p.name.as_str().to_owned(),
-                    value: p.value.clone(),
-                })
+                .map(|p| CustomPropertyView { id: p.id, name: p.name.as_str(), value: &p.value })
                 .collect(),
             loyalty_points: user.loyalty_points,
             version: user.version,

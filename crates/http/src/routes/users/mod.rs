@@ -4,7 +4,7 @@ mod dto;
 
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_TYPE, ETAG, LOCATION};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -73,6 +73,17 @@ fn render(status: StatusCode, user: &User) -> StoredResponse {
         headers,
         body: serde_json::to_vec(&UserView::from(user)).unwrap_or_default(),
     }
+}
+
+/// A user read, as its answer: the same as [`render`] gives, built without the detour
+/// through a stored answer's text headers.
+fn answer(user: &User) -> Response {
+    let body = serde_json::to_vec(&UserView::from(user)).unwrap_or_default();
+    let mut response = ([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+    if let Ok(tag) = HeaderValue::try_from(crate::etag(user.version)) {
+        response.headers_mut().insert(ETAG, tag);
+    }
+    response
 }
 
 fn idempotency(
@@ -166,7 +177,7 @@ async fn get_user(
 ) -> Result<Response, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
     let user = state.registry.user(merchant, user_id(&id)?).await?;
-    Ok(crate::idempotency::stored_response(render(StatusCode::OK, &user)))
+    Ok(answer(&user))
 }
 
 /// Replace a user: every writable field is set from the body; fields not sent are cleared.
@@ -365,14 +376,14 @@ async fn list_users(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Query(query): Query<ListQuery>,
-) -> Result<axum::Json<Page<UserView>>, ApiError> {
+) -> Result<Response, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
     let (filter, page) = query.parse()?;
     let mut users = state.registry.list_users(merchant, &filter, PageRequest { limit: page.limit + 1, ..page }).await?;
     let more = users.len() > page.limit as usize;
     users.truncate(page.limit as usize);
     let next_cursor = if more { users.last().map(|u| encode_cursor(u.id)) } else { None };
-    Ok(axum::Json(Page::new(users.iter().map(UserView::from).collect(), next_cursor)))
+    Ok(axum::Json(Page::new(users.iter().map(UserView::from).collect(), next_cursor)).into_response())
 }
 
 /// One recorded change of a user.

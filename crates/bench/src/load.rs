@@ -26,6 +26,19 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Nothing yet, to [`Outcome::add`] slices to.
+    pub fn empty() -> Outcome {
+        Outcome { requests: 0, errors: 0, elapsed: Duration::ZERO, latencies: histogram() }
+    }
+
+    /// Adds a slice of the same load: its requests, errors, time and latencies.
+    pub fn add(&mut self, slice: &Outcome) {
+        self.requests += slice.requests;
+        self.errors += slice.errors;
+        self.elapsed += slice.elapsed;
+        let _ = self.latencies.add(&slice.latencies);
+    }
+
     pub fn per_second(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
     }
@@ -112,16 +125,32 @@ async fn connect(address: &str) -> Option<SendRequest<Full<Bytes>>> {
     Some(sender)
 }
 
-/// Sends the calls `call` makes (given a sequence number) from `concurrency` workers, each
-/// on its own connection, back to back for `duration`.
-pub async fn run<F>(endpoint: &Endpoint, concurrency: usize, duration: Duration, call: F) -> Outcome
-where
-    F: Fn(u64) -> Call + Send + Sync + 'static,
-{
-    let connections: Arc<Vec<tokio::sync::Mutex<Connection>>> =
-        Arc::new((0..concurrency).map(|_| tokio::sync::Mutex::new(Connection { sender: None })).collect());
+/// What a scenario sends: the call for each sequence number.
+pub type Calls = Arc<dyn Fn(u64) -> Call + Send + Sync>;
+
+/// The keep-alive connections of a load's workers, one each, kept from one run to the next.
+#[derive(Clone)]
+pub struct Connections(Arc<Vec<tokio::sync::Mutex<Connection>>>);
+
+impl Connections {
+    pub fn new(concurrency: usize) -> Connections {
+        Connections(Arc::new((0..concurrency).map(|_| tokio::sync::Mutex::new(Connection { sender: None })).collect()))
+    }
+}
+
+/// Sends the calls `call` makes (given a sequence number, from `first` on) from one worker
+/// per connection, back to back for `duration`.
+pub async fn run(
+    endpoint: &Endpoint,
+    connections: &Connections,
+    duration: Duration,
+    first: u64,
+    call: Calls,
+) -> Outcome {
+    let concurrency = connections.0.len();
+    let connections = Arc::clone(&connections.0);
     let endpoint = Arc::new(endpoint.clone());
-    run_in_process(concurrency, duration, move |worker, n| {
+    run_from(concurrency, duration, first, move |worker, n| {
         let (connections, endpoint, request) = (Arc::clone(&connections), Arc::clone(&endpoint), call(n));
         async move {
             match connections.get(worker) {
@@ -141,8 +170,16 @@ where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = bool> + Send,
 {
+    run_from(concurrency, duration, 0, work).await
+}
+
+async fn run_from<F, Fut>(concurrency: usize, duration: Duration, first: u64, work: F) -> Outcome
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send,
+{
     let work = Arc::new(work);
-    let sequence = Arc::new(AtomicU64::new(0));
+    let sequence = Arc::new(AtomicU64::new(first));
     let errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + duration;

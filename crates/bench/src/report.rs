@@ -18,7 +18,9 @@ pub struct Row {
     pub errors: u64,
     /// Server CPU seconds spent per 1000 requests.
     pub cpu_seconds_per_1000: f64,
-    /// The ceiling this scenario is compared with, and its rate.
+    /// The HTTP ceiling (`GET /healthz`) measured in slices between this scenario's slices.
+    pub http_alongside_per_second: Option<f64>,
+    /// The lower of the ceilings this scenario is compared with, and the share of it reached.
     pub ceiling: Option<String>,
     pub fraction_of_ceiling: Option<f64>,
 }
@@ -34,6 +36,7 @@ impl Row {
             p999_ms: outcome.quantile_ms(0.999),
             errors: outcome.errors,
             cpu_seconds_per_1000: cpu_seconds * 1000.0 / (outcome.requests.max(1) as f64),
+            http_alongside_per_second: None,
             ceiling: None,
             fraction_of_ceiling: None,
         }
@@ -83,15 +86,17 @@ impl Report {
             self.idle_rss_mib,
             self.peak_rss_mib
         );
-        text.push_str("| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU s / 1000 | of ceiling |\n");
-        text.push_str("|---|---:|---:|---:|---:|---:|---:|---|\n");
+        text.push_str(
+            "| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU s / 1000 | HTTP ceiling alongside | of ceiling |\n",
+        );
+        text.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for row in &self.scenarios {
             let ceiling = match (&row.ceiling, row.fraction_of_ceiling) {
                 (Some(name), Some(fraction)) => format!("{:.0}% of {name}", fraction * 100.0),
                 _ => String::new(),
             };
             text.push_str(&format!(
-                "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.3} | {} |\n",
+                "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.3} | {} | {} |\n",
                 row.name,
                 row.per_second,
                 row.p50_ms,
@@ -99,6 +104,7 @@ impl Report {
                 row.p999_ms,
                 row.errors,
                 row.cpu_seconds_per_1000,
+                row.http_alongside_per_second.map(|rate| format!("{rate:.0}")).unwrap_or_default(),
                 ceiling
             ));
         }

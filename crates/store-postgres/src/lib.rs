@@ -6,6 +6,7 @@
 
 mod contracts;
 mod payments;
+mod pool;
 mod rows;
 mod users;
 
@@ -15,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_trait::async_trait;
+use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use time::{Duration, OffsetDateTime};
 
@@ -42,7 +44,10 @@ const REVOCATIONS: &str = "clientele_key_revoked";
 /// The PostgreSQL store. Open it with [`PgStore::connect`].
 #[derive(Debug, Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pool: pool::Pool,
+    /// sqlx's pool, of one connection, for what sqlx wants a pool for: migrations and the
+    /// revocation listener.
+    service: PgPool,
     metrics: StoreMetrics,
     listener: Arc<Listener>,
 }
@@ -105,17 +110,16 @@ impl PgStore {
     /// Connects with a pool of up to `max_connections` and applies pending migrations
     /// (under PostgreSQL's advisory lock, so processes starting together take turns).
     pub async fn connect(url: &str, max_connections: u32, metrics: StoreMetrics) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            // No ping before every query (sqlx's default): that is one more round trip per
-            // query. A connection that broke fails the one query it runs instead.
-            .test_before_acquire(false)
+        let options = options(url)?;
+        let service = PgPoolOptions::new()
+            .max_connections(1)
             .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect_with(options(url)?)
+            .connect_with(options.clone())
             .await
             .map_err(StoreError::other)?;
-        MIGRATOR.run(&pool).await.map_err(StoreError::other)?;
-        Ok(PgStore { pool, metrics, listener: Arc::default() })
+        MIGRATOR.run(&service).await.map_err(StoreError::other)?;
+        let pool = pool::Pool::new(options, max_connections)?;
+        Ok(PgStore { pool, service, metrics, listener: Arc::default() })
     }
 
     /// Applies pending migrations to the database at `url` and returns how many ran.
@@ -199,7 +203,7 @@ impl Store for PgStore {
             tracing::warn!("no runtime to listen for revocations on; keys are read for every request");
             return KeyFreshness::Announced;
         };
-        let task = runtime.spawn(listen_for_revocations(self.pool.clone(), watch)).abort_handle();
+        let task = runtime.spawn(listen_for_revocations(self.service.clone(), watch)).abort_handle();
         if let Ok(mut slot) = self.listener.0.lock()
             && let Some(previous) = slot.replace(task)
         {
@@ -209,97 +213,132 @@ impl Store for PgStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.timed("ping", async { sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(store_error) })
-            .await
+        self.timed(
+            "ping",
+            self.pool
+                .with(async |conn| sqlx::query("SELECT 1").execute(&mut *conn).await.map(drop).map_err(store_error)),
+        )
+        .await
     }
 
     async fn check_invariants(&self) -> Result<Vec<Violation>, StoreError> {
-        self.timed("check_invariants", async {
-            let mut violations = Vec::new();
-            for invariant in invariants::invariants() {
-                let rows: i64 = sqlx::query_scalar(&invariant.sql).fetch_one(&self.pool).await.map_err(store_error)?;
-                if rows != 0 {
-                    violations.push(Violation { name: invariant.name, rule: invariant.rule, rows });
+        self.timed(
+            "check_invariants",
+            self.pool.with(async |conn| {
+                let mut violations = Vec::new();
+                for invariant in invariants::invariants() {
+                    let rows: i64 =
+                        sqlx::query_scalar(&invariant.sql).fetch_one(&mut *conn).await.map_err(store_error)?;
+                    if rows != 0 {
+                        violations.push(Violation { name: invariant.name, rule: invariant.rule, rows });
+                    }
                 }
-            }
-            Ok(violations)
-        })
+                Ok(violations)
+            }),
+        )
         .await
     }
 
     async fn create_merchant(&self, merchant: &Merchant, first_key: &ApiKey) -> Result<(), StoreError> {
-        self.timed("create_merchant", async {
-            let mut tx = self.pool.begin().await.map_err(store_error)?;
-            sqlx::query("INSERT INTO merchants (id, number, name, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(merchant.id.as_uuid())
-                .bind(merchant.number.as_str())
-                .bind(merchant.name.as_str())
-                .bind(merchant.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            insert_api_key(&mut *tx, first_key).await?;
-            tx.commit().await.map_err(store_error)
-        })
+        self.timed(
+            "create_merchant",
+            self.pool.with(async |conn| {
+                let mut tx = conn.begin().await.map_err(store_error)?;
+                sqlx::query("INSERT INTO merchants (id, number, name, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(merchant.id.as_uuid())
+                    .bind(merchant.number.as_str())
+                    .bind(merchant.name.as_str())
+                    .bind(merchant.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                insert_api_key(&mut *tx, first_key).await?;
+                tx.commit().await.map_err(store_error)
+            }),
+        )
         .await
     }
 
     async fn merchant(&self, id: MerchantId) -> Result<Merchant, StoreError> {
         let sql = format!("SELECT {} FROM merchants WHERE id = $1", rows::MERCHANT_COLUMNS);
-        self.timed("merchant", async {
-            map_one(sqlx::query(&sql).bind(id.as_uuid()).fetch_one(&self.pool).await, rows::merchant)
-        })
+        self.timed(
+            "merchant",
+            self.pool.with(async |conn| {
+                map_one(sqlx::query(&sql).bind(id.as_uuid()).fetch_one(&mut *conn).await, rows::merchant)
+            }),
+        )
         .await
     }
 
     async fn merchant_by_number(&self, number: &MerchantNumber) -> Result<Merchant, StoreError> {
         let sql = format!("SELECT {} FROM merchants WHERE number = $1", rows::MERCHANT_COLUMNS);
-        self.timed("merchant_by_number", async {
-            map_one(sqlx::query(&sql).bind(number.as_str()).fetch_one(&self.pool).await, rows::merchant)
-        })
+        self.timed(
+            "merchant_by_number",
+            self.pool.with(async |conn| {
+                map_one(sqlx::query(&sql).bind(number.as_str()).fetch_one(&mut *conn).await, rows::merchant)
+            }),
+        )
         .await
     }
 
     async fn set_strict_sa_id(&self, merchant: MerchantId, strict: bool) -> Result<Merchant, StoreError> {
         let sql = format!("UPDATE merchants SET strict_sa_id = $2 WHERE id = $1 RETURNING {}", rows::MERCHANT_COLUMNS);
-        self.timed("set_strict_sa_id", async {
-            map_one(sqlx::query(&sql).bind(merchant.as_uuid()).bind(strict).fetch_one(&self.pool).await, rows::merchant)
-        })
+        self.timed(
+            "set_strict_sa_id",
+            self.pool.with(async |conn| {
+                map_one(
+                    sqlx::query(&sql).bind(merchant.as_uuid()).bind(strict).fetch_one(&mut *conn).await,
+                    rows::merchant,
+                )
+            }),
+        )
         .await
     }
 
     async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
         let sql = format!("SELECT {} FROM merchants ORDER BY created_at, id", rows::MERCHANT_COLUMNS);
-        self.timed("list_merchants", async { map_all(sqlx::query(&sql).fetch_all(&self.pool).await, rows::merchant) })
-            .await
+        self.timed(
+            "list_merchants",
+            self.pool.with(async |conn| map_all(sqlx::query(&sql).fetch_all(&mut *conn).await, rows::merchant)),
+        )
+        .await
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
-        self.timed("create_api_key", insert_api_key(&self.pool, key)).await
+        self.timed("create_api_key", self.pool.with(async |conn| insert_api_key(conn, key).await)).await
     }
 
     async fn api_key_by_digest(&self, digest: &KeyDigest) -> Result<ApiKey, StoreError> {
         let sql = format!("SELECT {} FROM api_keys WHERE digest = $1", rows::API_KEY_COLUMNS);
-        self.timed("api_key_by_digest", async {
-            map_one(sqlx::query(&sql).bind(digest.as_str()).fetch_one(&self.pool).await, rows::api_key)
-        })
+        self.timed(
+            "api_key_by_digest",
+            self.pool.with(async |conn| {
+                map_one(sqlx::query(&sql).bind(digest.as_str()).fetch_one(&mut *conn).await, rows::api_key)
+            }),
+        )
         .await
     }
 
     async fn api_key(&self, id: ApiKeyId) -> Result<ApiKey, StoreError> {
         let sql = format!("SELECT {} FROM api_keys WHERE id = $1", rows::API_KEY_COLUMNS);
-        self.timed("api_key", async {
-            map_one(sqlx::query(&sql).bind(id.as_uuid()).fetch_one(&self.pool).await, rows::api_key)
-        })
+        self.timed(
+            "api_key",
+            self.pool.with(async |conn| {
+                map_one(sqlx::query(&sql).bind(id.as_uuid()).fetch_one(&mut *conn).await, rows::api_key)
+            }),
+        )
         .await
     }
 
     async fn list_api_keys(&self, merchant: MerchantId) -> Result<Vec<ApiKey>, StoreError> {
         let sql =
             format!("SELECT {} FROM api_keys WHERE merchant_id = $1 ORDER BY created_at, id", rows::API_KEY_COLUMNS);
-        self.timed("list_api_keys", async {
-            map_all(sqlx::query(&sql).bind(merchant.as_uuid()).fetch_all(&self.pool).await, rows::api_key)
-        })
+        self.timed(
+            "list_api_keys",
+            self.pool.with(async |conn| {
+                map_all(sqlx::query(&sql).bind(merchant.as_uuid()).fetch_all(&mut *conn).await, rows::api_key)
+            }),
+        )
         .await
     }
 
@@ -314,63 +353,77 @@ impl Store for PgStore {
              WHERE merchant_id = $1 AND id = $2 RETURNING {}",
             rows::API_KEY_COLUMNS
         );
-        self.timed("revoke_api_key", async {
-            // The announcement goes out when the revocation commits, and only then.
-            let mut tx = self.pool.begin().await.map_err(store_error)?;
-            let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_uuid()).bind(at).fetch_one(&mut *tx).await;
-            let key = map_one(row, rows::api_key)?;
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(REVOCATIONS)
-                .bind(key.id.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            tx.commit().await.map_err(store_error)?;
-            Ok(key)
-        })
+        self.timed(
+            "revoke_api_key",
+            self.pool.with(async |conn| {
+                // The announcement goes out when the revocation commits, and only then.
+                let mut tx = conn.begin().await.map_err(store_error)?;
+                let row =
+                    sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_uuid()).bind(at).fetch_one(&mut *tx).await;
+                let key = map_one(row, rows::api_key)?;
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(REVOCATIONS)
+                    .bind(key.id.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                tx.commit().await.map_err(store_error)?;
+                Ok(key)
+            }),
+        )
         .await
     }
 
     async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
-        self.timed("signing_keys", async {
-            let rows = sqlx::query("SELECT kid, secret, created_at FROM signing_keys ORDER BY created_at DESC, kid")
-                .fetch_all(&self.pool)
-                .await;
-            map_all(rows, rows::signing_key)
-        })
+        self.timed(
+            "signing_keys",
+            self.pool.with(async |conn| {
+                let rows =
+                    sqlx::query("SELECT kid, secret, created_at FROM signing_keys ORDER BY created_at DESC, kid")
+                        .fetch_all(&mut *conn)
+                        .await;
+                map_all(rows, rows::signing_key)
+            }),
+        )
         .await
     }
 
     async fn add_signing_key(&self, key: &SigningKey) -> Result<(), StoreError> {
-        self.timed("add_signing_key", async {
-            sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3)")
-                .bind(&key.kid)
-                .bind(&key.secret)
-                .bind(key.created_at)
-                .execute(&self.pool)
-                .await
-                .map(drop)
-                .map_err(store_error)
-        })
+        self.timed(
+            "add_signing_key",
+            self.pool.with(async |conn| {
+                sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3)")
+                    .bind(&key.kid)
+                    .bind(&key.secret)
+                    .bind(key.created_at)
+                    .execute(&mut *conn)
+                    .await
+                    .map(drop)
+                    .map_err(store_error)
+            }),
+        )
         .await
     }
 
     async fn create_interaction_point(&self, merchant: MerchantId, point: &InteractionPoint) -> Result<(), StoreError> {
-        self.timed("create_interaction_point", async {
-            sqlx::query(
-                "INSERT INTO interaction_points (merchant_id, id, name, active, created_at)
+        self.timed(
+            "create_interaction_point",
+            self.pool.with(async |conn| {
+                sqlx::query(
+                    "INSERT INTO interaction_points (merchant_id, id, name, active, created_at)
                  VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(merchant.as_uuid())
-            .bind(point.id.as_str())
-            .bind(point.name.as_str())
-            .bind(point.active)
-            .bind(point.created_at)
-            .execute(&self.pool)
-            .await
-            .map(drop)
-            .map_err(store_error)
-        })
+                )
+                .bind(merchant.as_uuid())
+                .bind(point.id.as_str())
+                .bind(point.name.as_str())
+                .bind(point.active)
+                .bind(point.created_at)
+                .execute(&mut *conn)
+                .await
+                .map(drop)
+                .map_err(store_error)
+            }),
+        )
         .await
     }
 
@@ -383,10 +436,13 @@ impl Store for PgStore {
             "SELECT {} FROM interaction_points WHERE merchant_id = $1 AND id = $2",
             rows::INTERACTION_POINT_COLUMNS
         );
-        self.timed("interaction_point", async {
-            let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_str()).fetch_one(&self.pool).await;
-            map_one(row, rows::interaction_point)
-        })
+        self.timed(
+            "interaction_point",
+            self.pool.with(async |conn| {
+                let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_str()).fetch_one(&mut *conn).await;
+                map_one(row, rows::interaction_point)
+            }),
+        )
         .await
     }
 
@@ -395,9 +451,12 @@ impl Store for PgStore {
             "SELECT {} FROM interaction_points WHERE merchant_id = $1 ORDER BY id",
             rows::INTERACTION_POINT_COLUMNS
         );
-        self.timed("list_interaction_points", async {
-            map_all(sqlx::query(&sql).bind(merchant.as_uuid()).fetch_all(&self.pool).await, rows::interaction_point)
-        })
+        self.timed(
+            "list_interaction_points",
+            self.pool.with(async |conn| {
+                map_all(sqlx::query(&sql).bind(merchant.as_uuid()).fetch_all(&mut *conn).await, rows::interaction_point)
+            }),
+        )
         .await
     }
 
@@ -410,30 +469,36 @@ impl Store for PgStore {
             "UPDATE interaction_points SET active = false WHERE merchant_id = $1 AND id = $2 RETURNING {}",
             rows::INTERACTION_POINT_COLUMNS
         );
-        self.timed("deactivate_interaction_point", async {
-            let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_str()).fetch_one(&self.pool).await;
-            map_one(row, rows::interaction_point)
-        })
+        self.timed(
+            "deactivate_interaction_point",
+            self.pool.with(async |conn| {
+                let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_str()).fetch_one(&mut *conn).await;
+                map_one(row, rows::interaction_point)
+            }),
+        )
         .await
     }
 
     async fn create_property(&self, merchant: MerchantId, property: &PropertyDefinition) -> Result<(), StoreError> {
-        self.timed("create_property", async {
-            sqlx::query(
-                "INSERT INTO property_definitions (merchant_id, id, name, value_type, active, created_at)
+        self.timed(
+            "create_property",
+            self.pool.with(async |conn| {
+                sqlx::query(
+                    "INSERT INTO property_definitions (merchant_id, id, name, value_type, active, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(merchant.as_uuid())
-            .bind(property.id.as_uuid())
-            .bind(property.name.as_str())
-            .bind(property.value_type.as_str())
-            .bind(property.active)
-            .bind(property.created_at)
-            .execute(&self.pool)
-            .await
-            .map(drop)
-            .map_err(store_error)
-        })
+                )
+                .bind(merchant.as_uuid())
+                .bind(property.id.as_uuid())
+                .bind(property.name.as_str())
+                .bind(property.value_type.as_str())
+                .bind(property.active)
+                .bind(property.created_at)
+                .execute(&mut *conn)
+                .await
+                .map(drop)
+                .map_err(store_error)
+            }),
+        )
         .await
     }
 
@@ -442,9 +507,12 @@ impl Store for PgStore {
             "SELECT {} FROM property_definitions WHERE merchant_id = $1 ORDER BY created_at, id",
             rows::PROPERTY_COLUMNS
         );
-        self.timed("list_properties", async {
-            map_all(sqlx::query(&sql).bind(merchant.as_uuid()).fetch_all(&self.pool).await, rows::property)
-        })
+        self.timed(
+            "list_properties",
+            self.pool.with(async |conn| {
+                map_all(sqlx::query(&sql).bind(merchant.as_uuid()).fetch_all(&mut *conn).await, rows::property)
+            }),
+        )
         .await
     }
 
@@ -457,10 +525,13 @@ impl Store for PgStore {
             "UPDATE property_definitions SET active = false WHERE merchant_id = $1 AND id = $2 RETURNING {}",
             rows::PROPERTY_COLUMNS
         );
-        self.timed("deactivate_property", async {
-            let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_uuid()).fetch_one(&self.pool).await;
-            map_one(row, rows::property)
-        })
+        self.timed(
+            "deactivate_property",
+            self.pool.with(async |conn| {
+                let row = sqlx::query(&sql).bind(merchant.as_uuid()).bind(id.as_uuid()).fetch_one(&mut *conn).await;
+                map_one(row, rows::property)
+            }),
+        )
         .await
     }
 
@@ -472,31 +543,29 @@ impl Store for PgStore {
         origin: &Origin,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
-        self.timed("create_user", async {
-            if contract.is_none() && answer.is_none() && users::creates_in_one_statement(user) {
-                // One statement is atomic by itself: no BEGIN and COMMIT round trips.
-                let mut conn = self.pool.acquire().await.map_err(store_error)?;
-                return users::create(&mut conn, merchant, user, origin).await;
-            }
-            let mut tx = self.pool.begin().await.map_err(store_error)?;
-            users::create(&mut tx, merchant, user, origin).await?;
-            if let Some(contract) = contract {
-                contracts::insert(&mut tx, merchant, contract).await?;
-            }
-            if let Some(answer) = answer {
-                users::complete(&mut tx, merchant, answer).await?;
-            }
-            tx.commit().await.map_err(store_error)
-        })
+        self.timed(
+            "create_user",
+            self.pool.with(async |conn| {
+                if contract.is_none() && answer.is_none() && users::creates_in_one_statement(user) {
+                    // One statement is atomic by itself: no BEGIN and COMMIT round trips.
+                    return users::create(conn, merchant, user, origin).await;
+                }
+                let mut tx = conn.begin().await.map_err(store_error)?;
+                users::create(&mut tx, merchant, user, origin).await?;
+                if let Some(contract) = contract {
+                    contracts::insert(&mut tx, merchant, contract).await?;
+                }
+                if let Some(answer) = answer {
+                    users::complete(&mut tx, merchant, answer).await?;
+                }
+                tx.commit().await.map_err(store_error)
+            }),
+        )
         .await
     }
 
     async fn user(&self, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
-        self.timed("user", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            users::get(&mut conn, merchant, id).await
-        })
-        .await
+        self.timed("user", self.pool.with(async |conn| users::get(conn, merchant, id).await)).await
     }
 
     async fn update_user(
@@ -507,11 +576,14 @@ impl Store for PgStore {
         origin: &Origin,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
-        self.timed("update_user", async {
-            let mut tx = self.pool.begin().await.map_err(store_error)?;
-            users::update(&mut tx, merchant, user, expected_version, origin, answer).await?;
-            tx.commit().await.map_err(store_error)
-        })
+        self.timed(
+            "update_user",
+            self.pool.with(async |conn| {
+                let mut tx = conn.begin().await.map_err(store_error)?;
+                users::update(&mut tx, merchant, user, expected_version, origin, answer).await?;
+                tx.commit().await.map_err(store_error)
+            }),
+        )
         .await
     }
 
@@ -523,20 +595,19 @@ impl Store for PgStore {
         origin: &Origin,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.timed("erase_user", async {
-            let mut tx = self.pool.begin().await.map_err(store_error)?;
-            users::erase(&mut tx, merchant, id, expected_version, origin, at).await?;
-            tx.commit().await.map_err(store_error)
-        })
+        self.timed(
+            "erase_user",
+            self.pool.with(async |conn| {
+                let mut tx = conn.begin().await.map_err(store_error)?;
+                users::erase(&mut tx, merchant, id, expected_version, origin, at).await?;
+                tx.commit().await.map_err(store_error)
+            }),
+        )
         .await
     }
 
     async fn user_changes(&self, merchant: MerchantId, id: UserId) -> Result<Vec<UserChange>, StoreError> {
-        self.timed("user_changes", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            users::changes(&mut conn, merchant, id).await
-        })
-        .await
+        self.timed("user_changes", self.pool.with(async |conn| users::changes(conn, merchant, id).await)).await
     }
 
     async fn list_users(
@@ -545,11 +616,7 @@ impl Store for PgStore {
         filter: &UserFilter,
         page: PageRequest,
     ) -> Result<Vec<User>, StoreError> {
-        self.timed("list_users", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            users::list(&mut conn, merchant, filter, page).await
-        })
-        .await
+        self.timed("list_users", self.pool.with(async |conn| users::list(conn, merchant, filter, page).await)).await
     }
 
     async fn claim_idempotency_key(
@@ -561,21 +628,21 @@ impl Store for PgStore {
         lease: Duration,
         retention: Duration,
     ) -> Result<IdempotencyClaim, StoreError> {
-        self.timed("claim_idempotency_key", async {
-            let mut tx = self.pool.begin().await.map_err(store_error)?;
-            let claim = users::claim(&mut tx, merchant, key, fingerprint, now, lease, retention).await?;
-            tx.commit().await.map_err(store_error)?;
-            Ok(claim)
-        })
+        self.timed(
+            "claim_idempotency_key",
+            self.pool.with(async |conn| {
+                let mut tx = conn.begin().await.map_err(store_error)?;
+                let claim = users::claim(&mut tx, merchant, key, fingerprint, now, lease, retention).await?;
+                tx.commit().await.map_err(store_error)?;
+                Ok(claim)
+            }),
+        )
         .await
     }
 
     async fn release_idempotency_key(&self, merchant: MerchantId, key: &str) -> Result<(), StoreError> {
-        self.timed("release_idempotency_key", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            users::release(&mut conn, merchant, key).await
-        })
-        .await
+        self.timed("release_idempotency_key", self.pool.with(async |conn| users::release(conn, merchant, key).await))
+            .await
     }
 
     async fn complete_idempotency_key(
@@ -583,10 +650,10 @@ impl Store for PgStore {
         merchant: MerchantId,
         answer: &IdempotentAnswer,
     ) -> Result<(), StoreError> {
-        self.timed("complete_idempotency_key", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            users::complete(&mut conn, merchant, answer).await
-        })
+        self.timed(
+            "complete_idempotency_key",
+            self.pool.with(async |conn| users::complete(conn, merchant, answer).await),
+        )
         .await
     }
 
@@ -596,59 +663,52 @@ impl Store for PgStore {
         items: &[NewUserRecord],
         origin: &Origin,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        self.timed("create_users", async {
-            // One transaction, one savepoint per item: a failing item is rolled back alone.
-            let mut tx = self.pool.begin().await.map_err(store_error)?;
-            let mut results = Vec::with_capacity(items.len());
-            for item in items {
-                sqlx::query("SAVEPOINT item").execute(&mut *tx).await.map_err(store_error)?;
-                let mut result = users::create(&mut tx, merchant, &item.user, origin).await;
-                if let (Ok(()), Some(contract)) = (&result, &item.contract) {
-                    result = contracts::insert(&mut tx, merchant, contract).await;
+        self.timed(
+            "create_users",
+            self.pool.with(async |conn| {
+                // One transaction, one savepoint per item: a failing item is rolled back alone.
+                let mut tx = conn.begin().await.map_err(store_error)?;
+                let mut results = Vec::with_capacity(items.len());
+                for item in items {
+                    sqlx::query("SAVEPOINT item").execute(&mut *tx).await.map_err(store_error)?;
+                    let mut result = users::create(&mut tx, merchant, &item.user, origin).await;
+                    if let (Ok(()), Some(contract)) = (&result, &item.contract) {
+                        result = contracts::insert(&mut tx, merchant, contract).await;
+                    }
+                    let end = if result.is_ok() { "RELEASE SAVEPOINT item" } else { "ROLLBACK TO SAVEPOINT item" };
+                    sqlx::query(end).execute(&mut *tx).await.map_err(store_error)?;
+                    if let Err(StoreError::Other(error)) = result {
+                        return Err(StoreError::Other(error));
+                    }
+                    results.push(result);
                 }
-                let end = if result.is_ok() { "RELEASE SAVEPOINT item" } else { "ROLLBACK TO SAVEPOINT item" };
-                sqlx::query(end).execute(&mut *tx).await.map_err(store_error)?;
-                if let Err(StoreError::Other(error)) = result {
-                    return Err(StoreError::Other(error));
-                }
-                results.push(result);
-            }
-            tx.commit().await.map_err(store_error)?;
-            Ok(results)
-        })
+                tx.commit().await.map_err(store_error)?;
+                Ok(results)
+            }),
+        )
         .await
     }
 
     async fn create_contract(&self, merchant: MerchantId, contract: &Contract) -> Result<(), StoreError> {
-        self.timed("create_contract", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            contracts::insert(&mut conn, merchant, contract).await
-        })
-        .await
+        self.timed("create_contract", self.pool.with(async |conn| contracts::insert(conn, merchant, contract).await))
+            .await
     }
 
     async fn contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, StoreError> {
-        self.timed("contract", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            contracts::get(&mut conn, merchant, id).await
-        })
-        .await
+        self.timed("contract", self.pool.with(async |conn| contracts::get(conn, merchant, id).await)).await
     }
 
     async fn contract_by_number(&self, merchant: MerchantId, number: &ContractNumber) -> Result<Contract, StoreError> {
-        self.timed("contract_by_number", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            contracts::by_number(&mut conn, merchant, number.as_str()).await
-        })
+        self.timed(
+            "contract_by_number",
+            self.pool.with(async |conn| contracts::by_number(conn, merchant, number.as_str()).await),
+        )
         .await
     }
 
     async fn contracts_of_user(&self, merchant: MerchantId, user: UserId) -> Result<Vec<Contract>, StoreError> {
-        self.timed("contracts_of_user", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            contracts::of_user(&mut conn, merchant, user).await
-        })
-        .await
+        self.timed("contracts_of_user", self.pool.with(async |conn| contracts::of_user(conn, merchant, user).await))
+            .await
     }
 
     async fn update_contract(
@@ -657,18 +717,18 @@ impl Store for PgStore {
         contract: &Contract,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        self.timed("update_contract", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            contracts::update(&mut conn, merchant, contract, expected_version).await
-        })
+        self.timed(
+            "update_contract",
+            self.pool.with(async |conn| contracts::update(conn, merchant, contract, expected_version).await),
+        )
         .await
     }
 
     async fn next_call_sequence(&self, merchant: MerchantId) -> Result<i64, StoreError> {
-        self.timed("next_call_sequence", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            contracts::next_call_sequence(&mut conn, merchant).await
-        })
+        self.timed(
+            "next_call_sequence",
+            self.pool.with(async |conn| contracts::next_call_sequence(conn, merchant).await),
+        )
         .await
     }
 
@@ -680,26 +740,25 @@ impl Store for PgStore {
         origin: &Origin,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
-        self.timed("create_payment_request", async {
-            let mut tx = self.pool.begin().await.map_err(store_error)?;
-            if let Some(user) = new_user {
-                users::create(&mut tx, merchant, user, origin).await?;
-            }
-            payments::create(&mut tx, merchant, request).await?;
-            if let Some(answer) = answer {
-                users::complete(&mut tx, merchant, answer).await?;
-            }
-            tx.commit().await.map_err(store_error)
-        })
+        self.timed(
+            "create_payment_request",
+            self.pool.with(async |conn| {
+                let mut tx = conn.begin().await.map_err(store_error)?;
+                if let Some(user) = new_user {
+                    users::create(&mut tx, merchant, user, origin).await?;
+                }
+                payments::create(&mut tx, merchant, request).await?;
+                if let Some(answer) = answer {
+                    users::complete(&mut tx, merchant, answer).await?;
+                }
+                tx.commit().await.map_err(store_error)
+            }),
+        )
         .await
     }
 
     async fn payment_request(&self, merchant: MerchantId, id: PaymentRequestId) -> Result<PaymentRequest, StoreError> {
-        self.timed("payment_request", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            payments::get(&mut conn, merchant, id).await
-        })
-        .await
+        self.timed("payment_request", self.pool.with(async |conn| payments::get(conn, merchant, id).await)).await
     }
 
     async fn payment_request_by_invoice(
@@ -707,19 +766,15 @@ impl Store for PgStore {
         merchant: MerchantId,
         invoice: &str,
     ) -> Result<PaymentRequest, StoreError> {
-        self.timed("payment_request_by_invoice", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            payments::by_invoice(&mut conn, merchant, invoice).await
-        })
+        self.timed(
+            "payment_request_by_invoice",
+            self.pool.with(async |conn| payments::by_invoice(conn, merchant, invoice).await),
+        )
         .await
     }
 
     async fn resolve_public_link(&self, guid: PublicAccessGuid) -> Result<(MerchantId, PaymentRequestId), StoreError> {
-        self.timed("resolve_public_link", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            payments::resolve(&mut conn, guid).await
-        })
-        .await
+        self.timed("resolve_public_link", self.pool.with(async |conn| payments::resolve(conn, guid).await)).await
     }
 
     async fn list_payment_requests(
@@ -727,11 +782,8 @@ impl Store for PgStore {
         merchant: MerchantId,
         filter: &PaymentFilter,
     ) -> Result<Vec<PaymentRequest>, StoreError> {
-        self.timed("list_payment_requests", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            payments::list(&mut conn, merchant, filter).await
-        })
-        .await
+        self.timed("list_payment_requests", self.pool.with(async |conn| payments::list(conn, merchant, filter).await))
+            .await
     }
 
     async fn update_payment_request(
@@ -740,10 +792,10 @@ impl Store for PgStore {
         request: &PaymentRequest,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        self.timed("update_payment_request", async {
-            let mut conn = self.pool.acquire().await.map_err(store_error)?;
-            payments::update(&mut conn, merchant, request, expected_version).await
-        })
+        self.timed(
+            "update_payment_request",
+            self.pool.with(async |conn| payments::update(conn, merchant, request, expected_version).await),
+        )
         .await
     }
 }

@@ -29,7 +29,8 @@ pub struct Cli {
         global = true, hide_env_values = true, value_parser = secret)]
     pub database_url: SecretString,
 
-    /// PostgreSQL connections per server process.
+    /// PostgreSQL connections per server process for requests, opened as needed; one more
+    /// applies migrations and listens for revoked keys.
     #[arg(long, env = "CLIENTELE_PG_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub pg_max_connections: u32,
 

@@ -579,8 +579,13 @@ impl Store for PgStore {
         self.timed(
             "update_user",
             self.pool.with(async |conn| {
+                let Some(answer) = answer else {
+                    // One statement is atomic by itself: no BEGIN and COMMIT round trips.
+                    return users::update(conn, merchant, user, expected_version, origin).await;
+                };
                 let mut tx = conn.begin().await.map_err(store_error)?;
-                users::update(&mut tx, merchant, user, expected_version, origin, answer).await?;
+                users::update(&mut tx, merchant, user, expected_version, origin).await?;
+                users::complete(&mut tx, merchant, answer).await?;
                 tx.commit().await.map_err(store_error)
             }),
         )

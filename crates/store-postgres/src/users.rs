@@ -98,17 +98,6 @@ fn bind_fields<'q>(query: Query<'q, Postgres, PgArguments>, user: &'q User) -> Q
         .bind(f.phone.as_ref().and_then(Phone::national))
 }
 
-/// Replaces a user's custom property values with its own.
-async fn write_properties(conn: &mut PgConnection, merchant: MerchantId, user: &User) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM user_properties WHERE merchant_id = $1 AND user_id = $2")
-        .bind(merchant.as_uuid())
-        .bind(user.id.as_uuid())
-        .execute(&mut *conn)
-        .await
-        .map_err(store_error)?;
-    insert_properties(conn, merchant, user).await
-}
-
 /// Stores a user's custom property values (a new user has none yet).
 async fn insert_properties(conn: &mut PgConnection, merchant: MerchantId, user: &User) -> Result<(), StoreError> {
     if user.fields.custom_properties.is_empty() {
@@ -263,33 +252,54 @@ async fn missing_or_changed(conn: &mut PgConnection, merchant: MerchantId, id: U
     }
 }
 
+/// Updates a user at `expected_version`, replaces its custom values with its own and records
+/// the change, in one statement: values it no longer has are deleted and the ones it has are
+/// upserted, which touch different rows, so the statement's parts cannot meet. With an
+/// idempotent answer to keep, the caller's transaction holds the statement and the answer.
 pub(crate) async fn update(
     conn: &mut PgConnection,
     merchant: MerchantId,
     user: &User,
     expected_version: i64,
     origin: &Origin,
-    answer: Option<&IdempotentAnswer>,
 ) -> Result<(), StoreError> {
     let query = sqlx::query(
-        "UPDATE users SET customer_ref = $3, given_name = $4, family_name = $5, email = $6, email_lower = $7,
-             phone = $8, phone_e164 = $9, birth_date = $10, gender = $11, country = $12, national_id = $13,
-             passport_number = $14, street = $15, suburb = $16, city = $17, region = $18, postal_code = $19,
-             version = $20, updated_at = $21, phone_national = $22
-         WHERE merchant_id = $1 AND id = $2 AND version = $23 AND erased_at IS NULL",
+        "WITH updated AS (
+             UPDATE users SET customer_ref = $3, given_name = $4, family_name = $5, email = $6, email_lower = $7,
+                 phone = $8, phone_e164 = $9, birth_date = $10, gender = $11, country = $12, national_id = $13,
+                 passport_number = $14, street = $15, suburb = $16, city = $17, region = $18, postal_code = $19,
+                 version = $20, updated_at = $21, phone_national = $22
+             WHERE merchant_id = $1 AND id = $2 AND version = $23 AND erased_at IS NULL
+             RETURNING merchant_id, id, version, updated_at),
+         cleared AS (
+             DELETE FROM user_properties up USING updated
+             WHERE up.merchant_id = updated.merchant_id AND up.user_id = updated.id
+                 AND up.property_id <> ALL ($24::uuid[])),
+         written AS (
+             INSERT INTO user_properties (merchant_id, user_id, property_id, value)
+             SELECT updated.merchant_id, updated.id, v.property_id, v.value
+             FROM updated, UNNEST($24::uuid[], $25::text[]) AS v (property_id, value)
+             ON CONFLICT (merchant_id, user_id, property_id) DO UPDATE SET value = EXCLUDED.value)
+         INSERT INTO user_changes (merchant_id, user_id, version, change, surface, interaction_point_id, changed_at)
+         SELECT merchant_id, id, version, $26, $27, $28, updated_at FROM updated",
     )
     .bind(merchant.as_uuid())
     .bind(user.id.as_uuid());
-    let updated = bind_fields(query, user).bind(expected_version).execute(&mut *conn).await.map_err(store_error)?;
+    let values = &user.fields.custom_properties;
+    let updated = bind_fields(query, user)
+        .bind(expected_version)
+        .bind(values.iter().map(|v| v.id.as_uuid()).collect::<Vec<Uuid>>())
+        .bind(values.iter().map(|v| v.value.as_str()).collect::<Vec<&str>>())
+        .bind(ChangeKind::Updated.as_str())
+        .bind(origin.surface.as_str())
+        .bind(origin.interaction_point.as_ref().map(InteractionPointId::as_str))
+        .execute(&mut *conn)
+        .await
+        .map_err(store_error)?;
     if updated.rows_affected() == 0 {
         return Err(missing_or_changed(conn, merchant, user.id).await);
     }
-    write_properties(conn, merchant, user).await?;
-    record(conn, merchant, user.id, user.version, ChangeKind::Updated, origin, user.updated_at).await?;
-    match answer {
-        Some(answer) => complete(conn, merchant, answer).await,
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 pub(crate) async fn erase(

@@ -6,7 +6,7 @@ use time::Duration;
 
 use clientele_domain::interaction_point::InteractionPointId;
 use clientele_domain::merchant::MerchantId;
-use clientele_domain::property::CustomPropertyValue;
+use clientele_domain::property::{CustomPropertyValue, PropertyDefinition};
 use clientele_domain::user::{
     Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PersonName, Phone, Place,
     PostalCode, User, UserFields, UserId,
@@ -144,6 +144,32 @@ pub(super) async fn versions(store: Arc<dyn Store>) {
     assert_eq!(history.len(), 2, "refused writes record nothing");
     assert_eq!((history[0].kind, &history[0].origin), (ChangeKind::Created, &origin()));
     assert_eq!((history[1].kind, &history[1].origin, history[1].at), (ChangeKind::Updated, &till, at(5)));
+
+    // An update replaces the custom values whole: one changed, one dropped, one added; a
+    // refused update leaves them as they were.
+    let value = |definition: &PropertyDefinition, value: &str| CustomPropertyValue {
+        id: definition.id,
+        name: definition.name.clone(),
+        value: value.to_owned(),
+    };
+    let (size, tier, colour) = (property("size", 1), property("tier", 2), property("colour", 3));
+    for definition in [&size, &tier, &colour] {
+        store.create_property(a.id, definition).await.unwrap();
+    }
+    let mut valued = changed.fields.clone();
+    valued.custom_properties = vec![value(&size, "9"), value(&tier, "gold")];
+    let valued = changed.replaced(valued, at(9));
+    store.update_user(a.id, &valued, 2, &origin(), None).await.unwrap();
+    assert_eq!(store.user(a.id, jack.id).await.unwrap(), valued);
+    let mut revalued = valued.fields.clone();
+    revalued.custom_properties = vec![value(&tier, "silver"), value(&colour, "red")];
+    let revalued = valued.replaced(revalued, at(10));
+    store.update_user(a.id, &revalued, 3, &origin(), None).await.unwrap();
+    assert_eq!(store.user(a.id, jack.id).await.unwrap(), revalued);
+    let stale = store.update_user(a.id, &valued.replaced(valued.fields.clone(), at(11)), 3, &origin(), None).await;
+    assert!(matches!(stale, Err(StoreError::VersionMismatch)), "{stale:?}");
+    assert_eq!(store.user(a.id, jack.id).await.unwrap(), revalued);
+    assert_eq!(store.user_changes(a.id, jack.id).await.unwrap().len(), 4);
 }
 
 pub(super) async fn erasure(store: Arc<dyn Store>) {

@@ -748,6 +748,10 @@ impl Store for PgStore {
         self.timed(
             "create_payment_request",
             self.pool.with(async |conn| {
+                if new_user.is_none() && answer.is_none() {
+                    // One statement is atomic by itself: no BEGIN and COMMIT round trips.
+                    return payments::create(conn, merchant, request).await;
+                }
                 let mut tx = conn.begin().await.map_err(store_error)?;
                 if let Some(user) = new_user {
                     users::create(&mut tx, merchant, user, origin).await?;

@@ -79,18 +79,21 @@ fn bind_all<'q>(
         .bind(r.updated_at)
 }
 
+/// Inserts a payment request and its public link, in one statement.
 pub(crate) async fn create(
     conn: &mut PgConnection,
     merchant: MerchantId,
     r: &PaymentRequest,
 ) -> Result<(), StoreError> {
     let placeholders = (1..=19).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
-    let sql = format!("INSERT INTO payment_requests (merchant_id, {COLUMNS}) VALUES ({placeholders})");
-    bind_all(sqlx::query(&sql), merchant, r).execute(&mut *conn).await.map_err(store_error)?;
-    sqlx::query("INSERT INTO public_links (guid, merchant_id, payment_request_id) VALUES ($1, $2, $3)")
+    let sql = format!(
+        "WITH created AS (
+             INSERT INTO payment_requests (merchant_id, {COLUMNS}) VALUES ({placeholders})
+             RETURNING merchant_id, id)
+         INSERT INTO public_links (guid, merchant_id, payment_request_id) SELECT $20, merchant_id, id FROM created"
+    );
+    bind_all(sqlx::query(&sql), merchant, r)
         .bind(r.public_access_guid.as_uuid())
-        .bind(merchant.as_uuid())
-        .bind(r.id.as_uuid())
         .execute(conn)
         .await
         .map(drop)

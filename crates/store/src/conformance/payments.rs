@@ -42,6 +42,11 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.resolve_public_link(first.public_access_guid).await.unwrap(), (a.id, first.id));
     assert!(matches!(store.resolve_public_link(PublicAccessGuid::generate()).await, Err(StoreError::NotFound)));
     assert!(matches!(store.payment_request(b.id, first.id).await, Err(StoreError::NotFound)));
+    // A refused request leaves no public link behind.
+    let again = PaymentRequest::new(existing.id, terms("INV-1"), at(10));
+    let refused = store.create_payment_request(a.id, &again, None, &origin(), None).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(Unique::InvoiceNumber))), "{refused:?}");
+    assert!(matches!(store.resolve_public_link(again.public_access_guid).await, Err(StoreError::NotFound)));
 
     // With a new user, in one transaction: a clash on either writes neither.
     let newcomer = user("R2", "two@example.com", 2);

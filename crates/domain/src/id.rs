@@ -20,6 +20,12 @@ macro_rules! uuid_id {
             pub fn as_uuid(&self) -> uuid::Uuid {
                 self.0
             }
+
+            /// The id's text (as [`Display`](std::fmt::Display) writes it), without a
+            /// heap allocation: for binding it to a query.
+            pub fn text(&self) -> $crate::id::IdText {
+                $crate::id::IdText::of(self.0)
+            }
         }
 
         impl std::fmt::Display for $name {
@@ -39,3 +45,37 @@ macro_rules! uuid_id {
 }
 
 pub(crate) use uuid_id;
+
+/// An id's hyphenated lower-case text, held inline.
+#[derive(Clone, Copy)]
+pub struct IdText([u8; uuid::fmt::Hyphenated::LENGTH]);
+
+impl IdText {
+    pub(crate) fn of(id: uuid::Uuid) -> IdText {
+        let mut text = [0; uuid::fmt::Hyphenated::LENGTH];
+        id.hyphenated().encode_lower(&mut text);
+        IdText(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // `encode_lower` wrote hex digits and hyphens only.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for IdText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::user::UserId;
+
+    #[test]
+    fn an_id_text_is_its_display() {
+        let id = UserId::generate();
+        assert_eq!(id.text().as_str(), id.to_string());
+    }
+}

@@ -19,4 +19,5 @@ pub mod property;
 pub mod user;
 
 pub use error::{FieldError, ValidationErrors, Violation};
+pub use id::IdText;
 pub use text::{DisplayName, LOOKUP_MAX, bounded_text, lookup_text, may_be_stored};

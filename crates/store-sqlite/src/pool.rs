@@ -11,6 +11,7 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, Row};
 
+use clientele_domain::IdText;
 use clientele_store::{StoreError, fence};
 
 /// How many idle connections the pool keeps; more may be open while more readers run.
@@ -80,7 +81,7 @@ impl ReaderPool {
     ) -> Result<T, StoreError> {
         let conn = self.take()?;
         let key = fence::armed();
-        let checked = StatementFence { key: key.map(|key| key.to_string()), seen: Cell::new(None) };
+        let checked = StatementFence { key: key.map(|key| key.text()), seen: Cell::new(None) };
         let result = read(&conn, &checked);
         let result = match (key, checked.seen.get(), result) {
             (None, _, result) | (Some(_), Some(true), result) => result,
@@ -98,7 +99,7 @@ impl ReaderPool {
 /// binds it and learns of it.
 #[derive(Debug)]
 pub(crate) struct StatementFence {
-    key: Option<String>,
+    key: Option<IdText>,
     seen: Cell<Option<bool>>,
 }
 
@@ -106,7 +107,7 @@ impl StatementFence {
     /// The value of the parameter that [`fence_column`] names: the fenced key's id, or
     /// NULL when no key is fenced.
     pub(crate) fn key(&self) -> Option<&str> {
-        self.key.as_deref()
+        self.key.as_ref().map(IdText::as_str)
     }
 
     /// Records the [`fence_column`] of a row, at `idx`.
@@ -141,7 +142,7 @@ mod tests {
     #[test]
     fn a_row_of_a_revoked_key_outweighs_rows_of_an_active_one() {
         let conn = Connection::open_in_memory().unwrap();
-        let checked = StatementFence { key: Some(ApiKeyId::generate().to_string()), seen: Cell::new(None) };
+        let checked = StatementFence { key: Some(ApiKeyId::generate().text()), seen: Cell::new(None) };
         let mut statement = conn.prepare("SELECT column1 FROM (VALUES (1), (0), (1))").unwrap();
         let mut rows = statement.query([]).unwrap();
         while let Some(row) = rows.next().unwrap() {

@@ -13,8 +13,15 @@ use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, V
 use clientele_store::{StoreError, Unique};
 
 pub(crate) fn micros(at: OffsetDateTime) -> i64 {
-    // i64 microseconds reach past the year 292,000: the cast cannot truncate a real time.
-    (at.unix_timestamp_nanos() / 1_000) as i64
+    // i64 microseconds reach past the year 292,000: a real time cannot overflow them.
+    at.unix_timestamp() * 1_000_000 + i64::from(at.microsecond())
+}
+
+/// The time `value` microseconds after the Unix epoch (in 64-bit arithmetic: the 128-bit
+/// nanoseconds of `from_unix_timestamp_nanos` cost more than the rest of decoding a time).
+fn time_from_micros(value: i64) -> Result<OffsetDateTime, time::error::ComponentRange> {
+    let micros = u32::try_from(value.rem_euclid(1_000_000)).unwrap_or_default();
+    OffsetDateTime::from_unix_timestamp(value.div_euclid(1_000_000))?.replace_microsecond(micros)
 }
 
 fn conversion(idx: usize, error: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
@@ -22,20 +29,16 @@ fn conversion(idx: usize, error: impl std::error::Error + Send + Sync + 'static)
 }
 
 pub(crate) fn time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
-    let value: i64 = row.get(idx)?;
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000).map_err(|e| conversion(idx, e))
+    time_from_micros(row.get(idx)?).map_err(|e| conversion(idx, e))
 }
 
 fn optional_time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
     let value: Option<i64> = row.get(idx)?;
-    value
-        .map(|v| OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000).map_err(|e| conversion(idx, e)))
-        .transpose()
+    value.map(|v| time_from_micros(v).map_err(|e| conversion(idx, e))).transpose()
 }
 
 pub(crate) fn uuid_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
-    let value: String = row.get(idx)?;
-    Uuid::parse_str(&value).map_err(|e| conversion(idx, e))
+    Uuid::parse_str(row.get_ref(idx)?.as_str()?).map_err(|e| conversion(idx, e))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,4 +150,26 @@ fn unique_rule(message: &str) -> Option<Unique> {
         "payment_requests.merchant_id, payment_requests.invoice_number" => Unique::InvoiceNumber,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn times_are_stored_as_microseconds_and_read_back() {
+        for at in [
+            datetime!(2026-12-02 04:09:40.123456 UTC),
+            datetime!(1970-01-01 00:00:00 UTC),
+            datetime!(1969-12-31 23:59:59.5 UTC),
+            datetime!(1900-02-28 12:00:00.000001 UTC),
+        ] {
+            assert_eq!(micros(at), (at.unix_timestamp_nanos() / 1_000) as i64);
+            assert_eq!(time_from_micros(micros(at)).unwrap(), at);
+        }
+        assert_eq!(micros(datetime!(2026-12-02 04:09:40.1234567 UTC)), 1_796_184_580_123_456);
+        assert!(time_from_micros(i64::MAX).is_err());
+    }
 }

@@ -35,9 +35,10 @@ fn text<T>(row: &Row<'_>, idx: usize, build: fn(String) -> T) -> rusqlite::Resul
 /// A user row, without its custom property values.
 fn user(row: &Row<'_>) -> rusqlite::Result<User> {
     let phone: Option<String> = row.get(5)?;
-    let birth_date: Option<String> = row.get(7)?;
-    let gender: Option<String> = row.get(8)?;
-    let country: Option<String> = row.get(9)?;
+    // Columns that are parsed rather than kept are read in place, not copied out.
+    let birth_date = row.get_ref(7)?.as_str_or_null()?;
+    let gender = row.get_ref(8)?.as_str_or_null()?;
+    let country = row.get_ref(9)?.as_str_or_null()?;
     let fields = UserFields {
         customer_ref: text(row, 1, CustomerRef::from_stored)?,
         given_name: text(row, 2, PersonName::from_stored)?,
@@ -47,12 +48,10 @@ fn user(row: &Row<'_>) -> rusqlite::Result<User> {
             .map(|given| Ok::<_, rusqlite::Error>(Phone::from_stored(given, row.get(6)?, row.get(21)?)))
             .transpose()?,
         birth_date: birth_date
-            .map(|d| parse_date("birth_date", &d).map(BirthDate::from_stored).map_err(|_| conversion(7, "birth_date")))
+            .map(|d| parse_date("birth_date", d).map(BirthDate::from_stored).map_err(|_| conversion(7, "birth_date")))
             .transpose()?,
-        gender: gender.map(|g| Gender::parse("gender", &g).map_err(|_| conversion(8, "gender"))).transpose()?,
-        country: country
-            .map(|c| CountryCode::parse("country", &c).map_err(|_| conversion(9, "country")))
-            .transpose()?,
+        gender: gender.map(|g| Gender::parse("gender", g).map_err(|_| conversion(8, "gender"))).transpose()?,
+        country: country.map(|c| CountryCode::parse("country", c).map_err(|_| conversion(9, "country"))).transpose()?,
         national_id: text(row, 10, NationalId::from_stored)?,
         passport_number: text(row, 11, PassportNumber::from_stored)?,
         address: Address {
@@ -310,8 +309,8 @@ const PROPERTIES_INDEX: usize = 22;
 /// A user read with [`PROPERTIES_COLUMN`].
 fn user_with_properties(row: &Row<'_>) -> rusqlite::Result<User> {
     let mut found = user(row)?;
-    let values: String = row.get(PROPERTIES_INDEX)?;
-    found.fields.custom_properties = clientele_store::custom_values_from_json(&values)
+    let values = row.get_ref(PROPERTIES_INDEX)?.as_str()?;
+    found.fields.custom_properties = clientele_store::custom_values_from_json(values)
         .ok_or_else(|| conversion(PROPERTIES_INDEX, "not a list of values"))?;
     Ok(found)
 }
@@ -334,7 +333,7 @@ pub(crate) fn get(
     merchant: MerchantId,
     id: UserId,
 ) -> Result<User, StoreError> {
-    one(conn, &GET_SQL, params![merchant.to_string(), id.to_string(), fence.key()], |row| {
+    one(conn, &GET_SQL, params![merchant.text().as_str(), id.text().as_str(), fence.key()], |row| {
         fence.saw(row, FENCE_INDEX)?;
         user_with_properties(row)
     })

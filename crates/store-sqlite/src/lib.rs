@@ -128,7 +128,7 @@ pub(crate) fn check_fence(conn: &Connection, key: Option<ApiKeyId>) -> Result<()
         return Ok(());
     };
     let active: Option<bool> = conn
-        .prepare_cached("SELECT revoked_at IS NULL FROM api_keys WHERE id = ?1")
+        .prepare_cached("SELECT revoked_at IS NULL FROM api_keys INDEXED BY api_keys_revocation WHERE id = ?1")
         .and_then(|mut statement| statement.query_row([key.to_string()], |row| row.get(0)).optional())
         .map_err(StoreError::other)?;
     match active {

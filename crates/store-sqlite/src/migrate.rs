@@ -10,10 +10,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "user_changes", include_str!("../migrations/0003_user_changes.sql")),
     (4, "contracts", include_str!("../migrations/0004_contracts.sql")),
     (5, "payment_requests", include_str!("../migrations/0005_payment_requests.sql")),
+    (6, "read_shortcuts", include_str!("../migrations/0006_read_shortcuts.sql")),
 ];
 
 /// Applies the migrations `conn` has not seen yet; returns how many it applied.
 pub(crate) fn run(conn: &mut Connection) -> rusqlite::Result<usize> {
+    apply(conn, MIGRATIONS)
+}
+
+fn apply(conn: &mut Connection, migrations: &[(i64, &str, &str)]) -> rusqlite::Result<usize> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              version    INTEGER NOT NULL PRIMARY KEY,
@@ -22,7 +27,7 @@ pub(crate) fn run(conn: &mut Connection) -> rusqlite::Result<usize> {
          )",
     )?;
     let mut applied = 0;
-    for &(version, name, sql) in MIGRATIONS {
+    for &(version, name, sql) in migrations {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let done: bool =
             tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |row| {
@@ -37,4 +42,39 @@ pub(crate) fn run(conn: &mut Connection) -> rusqlite::Result<usize> {
         tx.commit()?;
     }
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database made before the custom-values mark is marked where it has values, so
+    /// no read of it misses them.
+    #[test]
+    fn users_with_values_from_before_the_mark_are_marked() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        apply(&mut conn, MIGRATIONS.get(..5).unwrap()).unwrap();
+        conn.execute_batch(
+            "INSERT INTO merchants (id, number, name, created_at) VALUES ('m', 'M', 'M', 0);
+             INSERT INTO property_definitions (merchant_id, id, name, value_type, active, created_at)
+                 VALUES ('m', 'p', 'size', 'string', 1, 0);
+             INSERT INTO users (merchant_id, id, version, created_at, updated_at) VALUES ('m', 'valued', 1, 0, 0);
+             INSERT INTO users (merchant_id, id, version, created_at, updated_at) VALUES ('m', 'bare', 1, 0, 0);
+             INSERT INTO user_properties (merchant_id, user_id, property_id, value) VALUES ('m', 'valued', 'p', '9');",
+        )
+        .unwrap();
+        let marked = |conn: &Connection| -> Vec<(String, bool)> {
+            let mut statement = conn.prepare("SELECT id, may_have_custom_values FROM users ORDER BY id").unwrap();
+            statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().map(Result::unwrap).collect()
+        };
+        assert_eq!(run(&mut conn).unwrap(), 1);
+        assert_eq!(marked(&conn), [("bare".to_owned(), false), ("valued".to_owned(), true)]);
+        // From then on the database marks a user itself, when a value of theirs is written.
+        conn.execute(
+            "INSERT INTO user_properties (merchant_id, user_id, property_id, value) VALUES ('m', 'bare', 'p', '1')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(marked(&conn), [("bare".to_owned(), true), ("valued".to_owned(), true)]);
+    }
 }

@@ -126,7 +126,10 @@ impl StatementFence {
 /// parameter `?param` ([`StatementFence::key`]): true when no key is fenced or the key is
 /// active. SQLite evaluates it once per execution of the statement.
 pub(crate) fn fence_column(param: usize) -> String {
-    format!("(?{param} IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?{param} AND revoked_at IS NULL))")
+    format!(
+        "(?{param} IS NULL OR EXISTS \
+         (SELECT 1 FROM api_keys INDEXED BY api_keys_revocation WHERE id = ?{param} AND revoked_at IS NULL))"
+    )
 }
 
 fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {

@@ -296,14 +296,15 @@ pub(crate) fn erase(
     .map(drop)
 }
 
-/// Attaches their custom property values to `users`.
 /// A user's custom values as a JSON array of `[property id, name, value]`: read in the same
 /// statement as the user, so a user costs one statement, not one for it and one for its
-/// values. It is the column after [`USER_COLUMNS`].
-const PROPERTIES_COLUMN: &str = "(SELECT json_group_array(json_array(up.property_id, pd.name, up.value)) \
+/// values, and not looked up at all for a user that never had any (the database marks a
+/// user when a value of theirs is written). It is the column after [`USER_COLUMNS`].
+const PROPERTIES_COLUMN: &str = "CASE WHEN users.may_have_custom_values = 0 THEN '[]' ELSE \
+     (SELECT json_group_array(json_array(up.property_id, pd.name, up.value)) \
      FROM user_properties up \
      JOIN property_definitions pd ON pd.merchant_id = up.merchant_id AND pd.id = up.property_id \
-     WHERE up.merchant_id = users.merchant_id AND up.user_id = users.id)";
+     WHERE up.merchant_id = users.merchant_id AND up.user_id = users.id) END";
 const PROPERTIES_INDEX: usize = 22;
 
 /// A user read with [`PROPERTIES_COLUMN`].

@@ -170,6 +170,14 @@ pub(super) async fn versions(store: Arc<dyn Store>) {
     assert!(matches!(stale, Err(StoreError::VersionMismatch)), "{stale:?}");
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), revalued);
     assert_eq!(store.user_changes(a.id, jack.id).await.unwrap().len(), 4);
+    // With every value dropped, the user reads without any, by id and in a list.
+    let mut cleared = revalued.fields.clone();
+    cleared.custom_properties = Vec::new();
+    let cleared = revalued.replaced(cleared, at(12));
+    store.update_user(a.id, &cleared, 4, &origin(), None).await.unwrap();
+    assert_eq!(store.user(a.id, jack.id).await.unwrap(), cleared);
+    let listed = store.list_users(a.id, &UserFilter::default(), PageRequest { after: None, limit: 10 }).await.unwrap();
+    assert_eq!(listed.iter().find(|u| u.id == jack.id), Some(&cleared));
 }
 
 pub(super) async fn erasure(store: Arc<dyn Store>) {

@@ -361,12 +361,20 @@ impl Store for SqliteStore {
         merchant: MerchantId,
         id: &InteractionPointId,
     ) -> Result<InteractionPoint, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM interaction_points WHERE merchant_id = ?1 AND id = ?2",
-            rows::INTERACTION_POINT_COLUMNS
-        );
-        self.read("interaction_point", |conn| {
-            one(conn, &sql, params![merchant.to_string(), id.as_str()], rows::interaction_point)
+        // Every Convercus request, and every payment request naming a till, looks its point
+        // up: one statement, checking the fence itself, like a user read.
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "SELECT {}, {} FROM interaction_points WHERE merchant_id = ?1 AND id = ?2",
+                rows::INTERACTION_POINT_COLUMNS,
+                pool::fence_column(3)
+            )
+        });
+        self.read_statement("interaction_point", |conn, fence| {
+            one(conn, &SQL, params![merchant.text().as_str(), id.as_str(), fence.key()], |row| {
+                fence.saw(row, rows::INTERACTION_POINT_FENCE_INDEX)?;
+                rows::interaction_point(row)
+            })
         })
     }
 

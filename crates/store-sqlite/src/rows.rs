@@ -94,6 +94,8 @@ pub(crate) fn signing_key(row: &Row<'_>) -> rusqlite::Result<SigningKey> {
 }
 
 pub(crate) const INTERACTION_POINT_COLUMNS: &str = "id, name, active, created_at";
+/// Where a single-statement read puts its fence column, after [`INTERACTION_POINT_COLUMNS`].
+pub(crate) const INTERACTION_POINT_FENCE_INDEX: usize = 4;
 
 pub(crate) fn interaction_point(row: &Row<'_>) -> rusqlite::Result<InteractionPoint> {
     Ok(InteractionPoint {

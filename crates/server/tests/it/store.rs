@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use clientele_domain::DisplayName;
 use clientele_domain::credential::ApiKeyId;
+use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::MerchantNumber;
 use clientele_domain::user::{Email, Origin, User, UserFields, UserId};
 use clientele_service::{Registry, TokenSettings};
@@ -128,8 +129,28 @@ async fn a_key_revoked_by_another_process_is_fenced_or_announced() {
             assert_eq!((found.unwrap(), listed.unwrap()), (user.id, 1));
             let (missing, empty) = users(Arc::clone(&other), UserId::generate(), "nobody@example.com").await;
             assert!(matches!((missing, empty), (Err(StoreError::NotFound), Ok(0))));
+            let till = InteractionPoint {
+                id: InteractionPointId::parse("id", "fenced-till").unwrap(),
+                name: DisplayName::parse("name", "Till").unwrap(),
+                active: true,
+                created_at: time::OffsetDateTime::now_utc(),
+            };
+            revoker.create_interaction_point(merchant.id, &till).await.unwrap();
+            let point = |store: Arc<dyn Store>, id: &'static str| {
+                fence::scope(async move {
+                    assert!(fence::arm(key, Arc::clone(&store)));
+                    let id = InteractionPointId::parse("id", id).unwrap();
+                    store.interaction_point(merchant.id, &id).await.map(|point| point.id)
+                })
+            };
+            assert_eq!(point(Arc::clone(&other), "fenced-till").await.unwrap(), till.id);
+            assert!(matches!(point(Arc::clone(&other), "no-till").await, Err(StoreError::NotFound)));
             registry.revoke_key(merchant.id, key).await.unwrap();
             assert!(matches!(read(Arc::clone(&other)).await, Err(StoreError::KeyRevoked)));
+            for id in ["fenced-till", "no-till"] {
+                let found = point(Arc::clone(&other), id).await;
+                assert!(matches!(found, Err(StoreError::KeyRevoked)), "{found:?}");
+            }
             for (id, email) in [(user.id, "fenced@example.com"), (UserId::generate(), "nobody@example.com")] {
                 let (one, page) = users(Arc::clone(&other), id, email).await;
                 assert!(matches!(one, Err(StoreError::KeyRevoked)), "{one:?}");

@@ -107,11 +107,9 @@ impl ApiKeySecret {
         // final size rather than collected a character at a time.
         // (It cannot fail: 32 bytes are 64 hex digits. Were it to, the slow way is still right.)
         let digest = Sha256::digest(self.0.as_bytes());
-        let mut text = [0u8; 64];
-        match hex::encode_to_slice(digest, &mut text).map(|()| std::str::from_utf8(&text)) {
-            Ok(Ok(text)) => KeyDigest(text.to_owned()),
-            _ => KeyDigest(hex::encode(digest)),
-        }
+        let mut buffer = [0u8; 64];
+        let text = hex::encode_to_slice(digest, &mut buffer).ok().and_then(|()| std::str::from_utf8(&buffer).ok());
+        KeyDigest(text.map_or_else(|| hex::encode(digest), str::to_owned))
     }
 
     /// The first characters, kept in clear so a person can tell their keys apart.

@@ -124,6 +124,10 @@ impl From<StoreError> for ConvercusError {
             StoreError::VersionMismatch => {
                 ConvercusError::new(StatusCode::PRECONDITION_FAILED, "the user was changed; read it again")
             }
+            StoreError::LeaseLost => ConvercusError::new(
+                StatusCode::CONFLICT,
+                "a request with this Idempotency-Key is still being processed",
+            ),
             // The same answer as a key found revoked when the request came in.
             StoreError::KeyRevoked => AuthFailure::Auth(AuthError::Invalid).into(),
             StoreError::Other(cause) => {

@@ -132,12 +132,13 @@ impl From<HeadError> for ServiceStackError {
 
 impl From<StoreError> for ServiceStackError {
     fn from(error: StoreError) -> Self {
-        match error {
+        match &error {
             StoreError::Conflict(rule) => ServiceStackError::new(StatusCode::CONFLICT, "Conflict", rule.to_string()),
             StoreError::NotFound => ServiceStackError::new(StatusCode::NOT_FOUND, "NotFound", "Not found."),
             StoreError::VersionMismatch => {
                 ServiceStackError::new(StatusCode::CONFLICT, "Conflict", "Changed meanwhile; retry.")
             }
+            StoreError::LeaseLost => ServiceStackError::new(StatusCode::CONFLICT, "Conflict", error.to_string()),
             // The same answer as a key found revoked when the request came in.
             StoreError::KeyRevoked => AuthFailure::Auth(AuthError::Invalid).into(),
             StoreError::Other(cause) => {

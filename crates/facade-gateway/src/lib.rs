@@ -141,6 +141,10 @@ impl From<StoreError> for GatewayError {
             // The same answer as a key found revoked when the request came in.
             return AuthFailure::Auth(AuthError::Invalid).into();
         }
+        if let StoreError::NotFound = error {
+            // A repeat of a create whose user was erased since: the user is gone.
+            return GatewayError::keyed(StatusCode::NOT_FOUND, "NotFound", "The user was not found.");
+        }
         if let StoreError::Other(cause) = &error {
             tracing::error!(error = %cause, "request failed");
         }

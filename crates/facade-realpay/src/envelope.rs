@@ -165,6 +165,7 @@ impl From<StoreError> for RealPayError {
             StoreError::NotFound => RealPayError::new(StatusCode::NOT_FOUND, "not found"),
             StoreError::Conflict(rule) => RealPayError::new(StatusCode::CONFLICT, rule.to_string()),
             StoreError::VersionMismatch => RealPayError::new(StatusCode::CONFLICT, "changed by another call; retry"),
+            StoreError::LeaseLost => RealPayError::new(StatusCode::CONFLICT, "the request is still being processed"),
             // The same answer as a key found revoked when the request came in.
             StoreError::KeyRevoked => AuthFailure::Auth(AuthError::Invalid).into(),
             StoreError::Other(cause) => {

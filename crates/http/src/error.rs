@@ -250,6 +250,9 @@ impl From<StoreError> for ApiError {
             StoreError::VersionMismatch => ApiError::PreconditionFailed,
             // The same answer as a key found revoked when the request came in.
             StoreError::KeyRevoked => AuthError::Invalid.into(),
+            StoreError::LeaseLost => ApiError::Conflict(
+                "a request with this Idempotency-Key is still being processed; retry later".to_owned(),
+            ),
             StoreError::Other(cause) => ApiError::Internal(cause.to_string()),
         }
     }

@@ -128,6 +128,12 @@ pub struct ServeArgs {
     /// Seconds in-flight requests get to finish after a shutdown signal.
     #[arg(long, env = "CLIENTELE_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
+
+    /// Seconds between sweeps that purge idempotency keys older than 24 hours, for every
+    /// merchant, in bounded batches (every server process sweeps; sweeps do not clash).
+    #[arg(long, env = "CLIENTELE_RETENTION_SWEEP_INTERVAL", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub retention_sweep_interval: u64,
 }
 
 impl ServeArgs {
@@ -144,6 +150,7 @@ impl ServeArgs {
             },
             tokens: TokenSettings { ttl: Duration::from_secs(self.token_ttl) },
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
+            retention_sweep: Duration::from_secs(self.retention_sweep_interval),
         }
     }
 }

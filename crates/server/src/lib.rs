@@ -36,6 +36,8 @@ pub struct ServeSettings {
     pub tokens: TokenSettings,
     /// After a shutdown signal, how long in-flight requests may take to finish.
     pub shutdown_grace: Duration,
+    /// How often expired idempotency keys are purged, for every merchant.
+    pub retention_sweep: Duration,
 }
 
 /// Opens (creating and migrating as needed) the store the URL names.
@@ -82,6 +84,10 @@ pub async fn launch(
         clientele_facade_gateway::router(),
         clientele_facade_duengage::router(),
     ];
+    // Every process sweeps: a sweep is a few bounded deletes that others' sweeps do not
+    // clash with, so no process has to be the one that does it.
+    let sweeper = tokio::spawn(registry.clone().run_retention(settings.retention_sweep));
+    let _sweeper = AbortOnDrop(sweeper);
     let app = clientele_http::app(registry, &settings.http, store_metrics, surfaces);
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signal = Arc::clone(&stopping);
@@ -99,6 +105,15 @@ pub async fn launch(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Stops a background task when the server it belongs to stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -6,6 +6,7 @@ mod contracts;
 mod keys;
 mod payments;
 mod registry;
+mod retention;
 mod tokens;
 mod users;
 
@@ -13,6 +14,7 @@ pub use access::{AccessError, AuthError, Principal};
 pub use contracts::{ContractError, NewUser};
 pub use payments::{Debtor, PaymentError, Requested};
 pub use registry::{IssuedKey, Registry};
+pub use retention::SWEEP_BATCH;
 pub use tokens::{AccessToken, TokenSettings};
 pub use users::{Answer, IDEMPOTENCY_RETENTION, IdempotencyRequest, UserError, WriteOptions};
 

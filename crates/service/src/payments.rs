@@ -5,8 +5,9 @@ use clientele_domain::merchant::{Merchant, MerchantId};
 use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PaymentStatus, PaymentTerms, PublicAccessGuid};
 use clientele_domain::property::CustomPropertyValue;
 use clientele_domain::user::{Change, Origin, User, UserFields, UserId, UserPatch};
-use clientele_store::{IdempotentAnswer, PageRequest, PaymentFilter, StoreError, StoredResponse, Unique, UserFilter};
+use clientele_store::{PageRequest, PaymentFilter, StoreError, StoredResponse, Unique, UserFilter};
 
+use crate::users::Claim;
 use crate::{Answer, Registry, UserError, WriteOptions};
 
 /// Why a payment request was refused.
@@ -22,7 +23,7 @@ pub enum PaymentError {
 
 impl From<StoreError> for PaymentError {
     fn from(error: StoreError) -> Self {
-        PaymentError::User(UserError::Store(error))
+        PaymentError::User(error.into())
     }
 }
 
@@ -75,14 +76,14 @@ impl Registry {
         render: impl Fn(&PaymentRequest, bool) -> StoredResponse,
     ) -> Result<Answer, PaymentError> {
         let origin = options.origin;
-        self.idempotently(merchant, options.idempotency, |key| async move {
-            let requested = self.create_payment(merchant, debtor, terms, origin, key.as_deref(), &render).await?;
-            let (response, written) = match &requested {
-                (Requested::Created(request), written) => (render(request, true), *written),
-                (Requested::Existing(request), written) => (render(request, false), *written),
+        self.idempotently(merchant, options.idempotency, |claim| async move {
+            let requested = self.create_payment(merchant, debtor, terms, origin, claim.as_ref(), &render).await?;
+            let (request, response, written) = match &requested {
+                (Requested::Created(request), written) => (request, render(request, true), *written),
+                (Requested::Existing(request), written) => (request, render(request, false), *written),
             };
-            if let (Some(key), false) = (key, written) {
-                let answer = IdempotentAnswer { key, response: response.clone() };
+            if let (Some(claim), false) = (claim, written) {
+                let answer = claim.answer(request.user_id, &response);
                 self.store().complete_idempotency_key(merchant, &answer).await?;
             }
             Ok(response)
@@ -97,7 +98,7 @@ impl Registry {
         debtor: Debtor,
         terms: PaymentTerms,
         origin: &Origin,
-        key: Option<&str>,
+        claim: Option<&Claim>,
         render: &impl Fn(&PaymentRequest, bool) -> StoredResponse,
     ) -> Result<(Requested, bool), PaymentError> {
         let found = self.find_debtor(merchant, &debtor).await?;
@@ -119,7 +120,7 @@ impl Registry {
             }
         };
         let request = PaymentRequest::new(user_id, terms.clone(), now);
-        let answer = key.map(|key| IdempotentAnswer { key: key.to_owned(), response: render(&request, true) });
+        let answer = claim.map(|claim| claim.answer(user_id, &render(&request, true)));
         match self.store().create_payment_request(merchant, &request, new_user.as_ref(), origin, answer.as_ref()).await
         {
             Ok(()) => {}

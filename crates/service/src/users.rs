@@ -11,7 +11,7 @@ use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::{CustomPropertyInput, CustomPropertyValue, resolve_properties};
 use clientele_domain::user::{Origin, User, UserChange, UserFields, UserId, UserPatch};
 use clientele_domain::{ValidationErrors, may_be_stored};
-use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter};
+use clientele_store::{IdempotencyClaim, IdempotentAnswer, Lease, PageRequest, StoreError, StoredResponse, UserFilter};
 
 use crate::Registry;
 
@@ -60,7 +60,7 @@ pub enum Answer {
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("the idempotency key was used for another request")]
     KeyReused,
     #[error("a request with this idempotency key is still being processed")]
@@ -68,6 +68,36 @@ pub enum UserError {
     /// A rule of the merchant's refused the user's fields (named as in the native API).
     #[error("invalid fields")]
     Invalid(ValidationErrors),
+}
+
+impl From<StoreError> for UserError {
+    /// A claim taken over while its request worked is the other request's now: this one
+    /// wrote nothing, and the key is being worked on.
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::LeaseLost => UserError::KeyInFlight,
+            error => UserError::Store(error),
+        }
+    }
+}
+
+/// A claimed idempotency key, held under its lease while the request works.
+#[derive(Debug, Clone)]
+pub(crate) struct Claim {
+    key: String,
+    lease: Lease,
+}
+
+impl Claim {
+    /// The answer completing this claim, holding `user` (whose erasure redacts it).
+    pub(crate) fn answer(&self, user: UserId, response: &StoredResponse) -> IdempotentAnswer {
+        IdempotentAnswer {
+            key: self.key.clone(),
+            lease: self.lease.clone(),
+            user: Some(user),
+            response: response.clone(),
+        }
+    }
 }
 
 impl Registry {
@@ -126,12 +156,12 @@ impl Registry {
     ) -> Result<Answer, UserError> {
         self.merchant_rules(merchant, &new.fields).await?;
         let origin = options.origin;
-        self.idempotently(merchant, options.idempotency, |key| async move {
+        self.idempotently(merchant, options.idempotency, |claim| async move {
             let now = crate::now();
             let user = User::new(new.fields, now);
             let contract = new.contract.map(|(number, terms)| Contract::new(user.id, number, terms, now));
             let response = render(&user, contract.as_ref());
-            let answer = key.map(|key| IdempotentAnswer { key, response: response.clone() });
+            let answer = claim.map(|claim| claim.answer(user.id, &response));
             self.store().create_user(merchant, &user, contract.as_ref(), origin, answer.as_ref()).await?;
             Ok(response)
         })
@@ -175,7 +205,7 @@ impl Registry {
         render: impl Fn(&User) -> StoredResponse,
     ) -> Result<Answer, UserError> {
         let WriteOptions { origin, if_version, idempotency } = options;
-        self.idempotently(merchant, idempotency, |key| async move {
+        self.idempotently(merchant, idempotency, |claim| async move {
             for _ in 0..UPDATE_ATTEMPTS {
                 let current = self.store().user(merchant, id).await?;
                 if if_version.is_some_and(|version| version != current.version) {
@@ -184,7 +214,7 @@ impl Registry {
                 let next = current.replaced(change(&current.fields), crate::now());
                 self.merchant_rules(merchant, &next.fields).await?;
                 let response = render(&next);
-                let answer = key.clone().map(|key| IdempotentAnswer { key, response: response.clone() });
+                let answer = claim.as_ref().map(|claim| claim.answer(next.id, &response));
                 match self.store().update_user(merchant, &next, current.version, origin, answer.as_ref()).await {
                     Err(StoreError::VersionMismatch) if if_version.is_none() => continue,
                     Err(error) => return Err(error.into()),
@@ -216,7 +246,8 @@ impl Registry {
 
     /// Runs `work` at most once per idempotency key: a repeat gets the first answer, a
     /// concurrent repeat waits for it, another request under the key is refused. A failed
-    /// `work` changed nothing and leaves the key unused.
+    /// `work` changed nothing and leaves the key unused. A repeat whose answer held a user
+    /// erased since is answered as that user is now: not found (each surface in its words).
     pub(crate) async fn idempotently<F, Fut, E>(
         &self,
         merchant: MerchantId,
@@ -224,7 +255,7 @@ impl Registry {
         work: F,
     ) -> Result<Answer, E>
     where
-        F: FnOnce(Option<String>) -> Fut,
+        F: FnOnce(Option<Claim>) -> Fut,
         Fut: Future<Output = Result<StoredResponse, E>>,
         E: From<UserError>,
     {
@@ -232,7 +263,7 @@ impl Registry {
             return work(None).await.map(Answer::Fresh);
         };
         let waited_since = Instant::now();
-        loop {
+        let claim = loop {
             let claim = self
                 .store()
                 .claim_idempotency_key(
@@ -246,19 +277,20 @@ impl Registry {
                 .await
                 .map_err(|e| E::from(UserError::Store(e)))?;
             match claim {
-                IdempotencyClaim::Claimed => break,
+                IdempotencyClaim::Claimed(lease) => break Claim { key: request.key.clone(), lease },
                 IdempotencyClaim::Replay(response) => return Ok(Answer::Replayed(response)),
+                IdempotencyClaim::Erased => return Err(UserError::Store(StoreError::NotFound).into()),
                 IdempotencyClaim::Mismatch => return Err(UserError::KeyReused.into()),
                 IdempotencyClaim::InFlight if waited_since.elapsed() < IN_FLIGHT_WAIT => {
                     tokio::time::sleep(StdDuration::from_millis(20)).await;
                 }
                 IdempotencyClaim::InFlight => return Err(UserError::KeyInFlight.into()),
             }
-        }
-        match work(Some(request.key.clone())).await {
+        };
+        match work(Some(claim.clone())).await {
             Ok(response) => Ok(Answer::Fresh(response)),
             Err(error) => {
-                if let Err(release) = self.store().release_idempotency_key(merchant, &request.key).await {
+                if let Err(release) = self.store().release_idempotency_key(merchant, &claim.key, &claim.lease).await {
                     tracing::warn!(error = %release, "could not release an idempotency key; it expires with its lease");
                 }
                 Err(error)

@@ -28,8 +28,8 @@ use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PublicAccessGu
 use clientele_domain::property::{PropertyDefinition, PropertyId};
 use clientele_domain::user::{Origin, User, UserChange, UserId};
 use clientele_store::{
-    IdempotencyClaim, IdempotentAnswer, KeyFreshness, NewUserRecord, PageRequest, PaymentFilter, RevocationWatch,
-    Store, StoreError, StoreMetrics, UserFilter, Violation, invariants,
+    IdempotencyClaim, IdempotentAnswer, KeyFreshness, Lease, NewUserRecord, PageRequest, PaymentFilter,
+    RevocationWatch, Store, StoreError, StoreMetrics, UserFilter, Violation, invariants,
 };
 
 use crate::rows::store_error;
@@ -645,9 +645,25 @@ impl Store for PgStore {
         .await
     }
 
-    async fn release_idempotency_key(&self, merchant: MerchantId, key: &str) -> Result<(), StoreError> {
-        self.timed("release_idempotency_key", self.pool.with(async |conn| users::release(conn, merchant, key).await))
-            .await
+    async fn release_idempotency_key(&self, merchant: MerchantId, key: &str, lease: &Lease) -> Result<(), StoreError> {
+        self.timed(
+            "release_idempotency_key",
+            self.pool.with(async |conn| users::release(conn, merchant, key, lease).await),
+        )
+        .await
+    }
+
+    async fn purge_idempotency_keys(
+        &self,
+        merchant: MerchantId,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        self.timed(
+            "purge_idempotency_keys",
+            self.pool.with(async |conn| users::purge(conn, merchant, before, limit).await),
+        )
+        .await
     }
 
     async fn complete_idempotency_key(

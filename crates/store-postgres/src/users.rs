@@ -13,7 +13,10 @@ use clientele_domain::user::{
     Phone, Place, PostalCode, User, UserFields, UserId,
 };
 use clientele_domain::user::{ChangeKind, Origin, Surface, UserChange};
-use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter};
+use clientele_store::personal;
+use clientele_store::{
+    Decision, IdempotencyClaim, IdempotentAnswer, KeyRow, Lease, PageRequest, StoreError, StoredResponse, UserFilter,
+};
 
 use crate::rows::store_error;
 
@@ -126,18 +129,20 @@ pub(crate) async fn complete(
 ) -> Result<(), StoreError> {
     let headers = answer.response.headers_text();
     let updated = sqlx::query(
-        "UPDATE idempotency_keys SET state = 'done', status = $3, headers = $4, body = $5
-         WHERE merchant_id = $1 AND key = $2",
+        "UPDATE idempotency_keys SET state = 'done', status = $3, headers = $4, body = $5, user_id = $6
+         WHERE merchant_id = $1 AND key = $2 AND state = 'in_flight' AND lease = $7",
     )
     .bind(merchant.as_uuid())
     .bind(&answer.key)
     .bind(i32::from(answer.response.status))
     .bind(headers)
     .bind(&answer.response.body)
+    .bind(answer.user.map(|u| u.as_uuid()))
+    .bind(answer.lease.as_str())
     .execute(conn)
     .await
     .map_err(store_error)?;
-    if updated.rows_affected() == 1 { Ok(()) } else { Err(StoreError::other("the idempotency key was not claimed")) }
+    if updated.rows_affected() == 1 { Ok(()) } else { Err(StoreError::LeaseLost) }
 }
 
 async fn record(
@@ -310,33 +315,28 @@ pub(crate) async fn erase(
     origin: &Origin,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let erased = sqlx::query(
-        "UPDATE users SET customer_ref = NULL, given_name = NULL, family_name = NULL, email = NULL,
-             email_lower = NULL, phone = NULL, phone_e164 = NULL, phone_national = NULL, birth_date = NULL, gender = NULL, country = NULL,
-             national_id = NULL, passport_number = NULL, street = NULL, suburb = NULL, city = NULL, region = NULL,
-             postal_code = NULL, loyalty_points = 0, version = version + 1, updated_at = $3, erased_at = $3
-         WHERE merchant_id = $1 AND id = $2 AND erased_at IS NULL AND ($4::bigint IS NULL OR version = $4)
-         RETURNING version",
-    )
-    .bind(merchant.as_uuid())
-    .bind(id.as_uuid())
-    .bind(at)
-    .bind(expected_version)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(store_error)?;
+    let erased = sqlx::query(&personal::postgres(&personal::erase_user_row()))
+        .bind(merchant.as_uuid())
+        .bind(id.as_uuid())
+        .bind(at)
+        .bind(expected_version)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(store_error)?;
     let Some(row) = erased else {
         return Err(missing_or_changed(conn, merchant, id).await);
     };
     let version: i64 = row.try_get("version").map_err(store_error)?;
     record(conn, merchant, id, version, ChangeKind::Erased, origin, at).await?;
-    sqlx::query("DELETE FROM user_properties WHERE merchant_id = $1 AND user_id = $2")
-        .bind(merchant.as_uuid())
-        .bind(id.as_uuid())
-        .execute(conn)
-        .await
-        .map(drop)
-        .map_err(store_error)
+    for statement in personal::erase_statements() {
+        sqlx::query(&personal::postgres(&statement))
+            .bind(merchant.as_uuid())
+            .bind(id.as_uuid())
+            .execute(&mut *conn)
+            .await
+            .map_err(store_error)?;
+    }
+    Ok(())
 }
 
 /// A user's custom values as a JSON array of `[property id, name, value]`, or NULL when it
@@ -418,72 +418,115 @@ pub(crate) async fn claim(
     retention: Duration,
 ) -> Result<IdempotencyClaim, StoreError> {
     let m = merchant.as_uuid();
-    sqlx::query("DELETE FROM idempotency_keys WHERE merchant_id = $1 AND created_at < $2")
-        .bind(m)
-        .bind(now - retention)
-        .execute(&mut *conn)
-        .await
-        .map_err(store_error)?;
+    let fresh = Lease::generate();
     let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (merchant_id, key, fingerprint, state, created_at, locked_until)
-         VALUES ($1, $2, $3, 'in_flight', $4, $5) ON CONFLICT (merchant_id, key) DO NOTHING",
+        "INSERT INTO idempotency_keys (merchant_id, key, fingerprint, state, created_at, locked_until, lease)
+         VALUES ($1, $2, $3, 'in_flight', $4, $5, $6) ON CONFLICT (merchant_id, key) DO NOTHING",
     )
     .bind(m)
     .bind(key)
     .bind(fingerprint)
     .bind(now)
     .bind(now + lease)
+    .bind(fresh.as_str())
     .execute(&mut *conn)
     .await
     .map_err(store_error)?;
     if inserted.rows_affected() == 1 {
-        return Ok(IdempotencyClaim::Claimed);
+        return Ok(IdempotencyClaim::Claimed(fresh));
     }
     let row = sqlx::query(
-        "SELECT fingerprint, state, status, headers, body, locked_until FROM idempotency_keys
+        "SELECT fingerprint, state, status, headers, body, created_at, locked_until FROM idempotency_keys
          WHERE merchant_id = $1 AND key = $2 FOR UPDATE",
     )
     .bind(m)
     .bind(key)
-    .fetch_one(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(store_error)?;
-    let get = |e: sqlx::Error| store_error(e);
-    let stored: String = row.try_get("fingerprint").map_err(get)?;
-    let state: String = row.try_get("state").map_err(get)?;
-    let locked_until: OffsetDateTime = row.try_get("locked_until").map_err(get)?;
-    if stored != fingerprint {
-        return Ok(IdempotencyClaim::Mismatch);
-    }
-    if state == "done" {
-        let status: Option<i32> = row.try_get("status").map_err(get)?;
-        let headers: Option<String> = row.try_get("headers").map_err(get)?;
-        let body: Option<Vec<u8>> = row.try_get("body").map_err(get)?;
-        return Ok(IdempotencyClaim::Replay(StoredResponse {
-            status: status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
-            headers: StoredResponse::headers_from_text(&headers.unwrap_or_default()),
-            body: body.unwrap_or_default(),
-        }));
-    }
-    if locked_until < now {
-        sqlx::query("UPDATE idempotency_keys SET locked_until = $3 WHERE merchant_id = $1 AND key = $2")
+    // Purged since the insert found it: the caller asks again.
+    let Some(row) = row else { return Ok(IdempotencyClaim::InFlight) };
+    let found = key_row(&row).map_err(store_error)?;
+    let decision = clientele_store::decide(Some(found), fingerprint, now, retention);
+    let written = match &decision {
+        Decision::Claim(held) => Some(
+            sqlx::query(
+                "UPDATE idempotency_keys SET fingerprint = $3, state = 'in_flight', status = NULL, headers = NULL,
+                 body = NULL, user_id = NULL, created_at = $4, locked_until = $5, lease = $6
+             WHERE merchant_id = $1 AND key = $2",
+            )
+            .bind(m)
+            .bind(key)
+            .bind(fingerprint)
+            .bind(now)
+            .bind(now + lease)
+            .bind(held.as_str()),
+        ),
+        Decision::TakeOver(held) => Some(
+            sqlx::query(
+                "UPDATE idempotency_keys SET locked_until = $3, lease = $4 WHERE merchant_id = $1 AND key = $2",
+            )
             .bind(m)
             .bind(key)
             .bind(now + lease)
-            .execute(&mut *conn)
-            .await
-            .map_err(store_error)?;
-        return Ok(IdempotencyClaim::Claimed);
+            .bind(held.as_str()),
+        ),
+        Decision::Answer(_) => None,
+    };
+    if let Some(query) = written {
+        query.execute(&mut *conn).await.map_err(store_error)?;
     }
-    Ok(IdempotencyClaim::InFlight)
+    Ok(decision.claim())
 }
 
-pub(crate) async fn release(conn: &mut PgConnection, merchant: MerchantId, key: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND state = 'in_flight'")
+fn key_row(row: &PgRow) -> sqlx::Result<KeyRow> {
+    let state: String = row.try_get("state")?;
+    let status: Option<i32> = row.try_get("status")?;
+    let headers: Option<String> = row.try_get("headers")?;
+    let body: Option<Vec<u8>> = row.try_get("body")?;
+    Ok(KeyRow {
+        fingerprint: row.try_get("fingerprint")?,
+        done: state == "done",
+        answer: body.map(|body| StoredResponse {
+            status: status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
+            headers: StoredResponse::headers_from_text(&headers.unwrap_or_default()),
+            body,
+        }),
+        created_at: row.try_get("created_at")?,
+        locked_until: row.try_get("locked_until")?,
+    })
+}
+
+pub(crate) async fn release(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    key: &str,
+    lease: &Lease,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND state = 'in_flight' AND lease = $3",
+    )
+    .bind(merchant.as_uuid())
+    .bind(key)
+    .bind(lease.as_str())
+    .execute(conn)
+    .await
+    .map(drop)
+    .map_err(store_error)
+}
+
+pub(crate) async fn purge(
+    conn: &mut PgConnection,
+    merchant: MerchantId,
+    before: OffsetDateTime,
+    limit: u32,
+) -> Result<u64, StoreError> {
+    let deleted = sqlx::query(&personal::postgres(clientele_store::PURGE_IDEMPOTENCY_KEYS))
         .bind(merchant.as_uuid())
-        .bind(key)
+        .bind(before)
+        .bind(i64::from(limit))
         .execute(conn)
         .await
-        .map(drop)
-        .map_err(store_error)
+        .map_err(store_error)?;
+    Ok(deleted.rows_affected())
 }

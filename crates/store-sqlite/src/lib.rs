@@ -25,8 +25,8 @@ use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PublicAccessGu
 use clientele_domain::property::{PropertyDefinition, PropertyId};
 use clientele_domain::user::{Origin, User, UserChange, UserId};
 use clientele_store::{
-    IdempotencyClaim, IdempotentAnswer, KeyFreshness, NewUserRecord, PageRequest, PaymentFilter, RevocationWatch,
-    Store, StoreError, StoreMetrics, UserFilter, Violation, invariants,
+    IdempotencyClaim, IdempotentAnswer, KeyFreshness, Lease, NewUserRecord, PageRequest, PaymentFilter,
+    RevocationWatch, Store, StoreError, StoreMetrics, UserFilter, Violation, invariants,
 };
 
 use crate::pool::ReaderPool;
@@ -525,9 +525,18 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn release_idempotency_key(&self, merchant: MerchantId, key: &str) -> Result<(), StoreError> {
-        let key = key.to_owned();
-        self.write("release_idempotency_key", move |conn| users::release(conn, merchant, &key)).await
+    async fn release_idempotency_key(&self, merchant: MerchantId, key: &str, lease: &Lease) -> Result<(), StoreError> {
+        let (key, lease) = (key.to_owned(), lease.clone());
+        self.write("release_idempotency_key", move |conn| users::release(conn, merchant, &key, &lease)).await
+    }
+
+    async fn purge_idempotency_keys(
+        &self,
+        merchant: MerchantId,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        self.write("purge_idempotency_keys", move |conn| users::purge(conn, merchant, before, limit)).await
     }
 
     async fn complete_idempotency_key(

@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "contracts", include_str!("../migrations/0004_contracts.sql")),
     (5, "payment_requests", include_str!("../migrations/0005_payment_requests.sql")),
     (6, "read_shortcuts", include_str!("../migrations/0006_read_shortcuts.sql")),
+    (7, "erasure", include_str!("../migrations/0007_erasure.sql")),
 ];
 
 /// Applies the migrations `conn` has not seen yet; returns how many it applied.
@@ -67,7 +68,7 @@ mod tests {
             let mut statement = conn.prepare("SELECT id, may_have_custom_values FROM users ORDER BY id").unwrap();
             statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().map(Result::unwrap).collect()
         };
-        assert_eq!(run(&mut conn).unwrap(), 1);
+        assert_eq!(run(&mut conn).unwrap(), MIGRATIONS.len() - 5);
         assert_eq!(marked(&conn), [("bare".to_owned(), false), ("valued".to_owned(), true)]);
         // From then on the database marks a user itself, when a value of theirs is written.
         conn.execute(
@@ -76,5 +77,53 @@ mod tests {
         )
         .unwrap();
         assert_eq!(marked(&conn), [("bare".to_owned(), true), ("valued".to_owned(), true)]);
+    }
+
+    /// Stored answers from before erasure could find them go, and the payment requests of
+    /// users erased before keep their free text no longer.
+    #[test]
+    fn migration_7_forgets_unlinked_answers_and_clears_erased_debtors_requests() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        apply(&mut conn, MIGRATIONS.get(..6).unwrap()).unwrap();
+        conn.execute_batch(
+            "INSERT INTO merchants (id, number, name, created_at) VALUES ('m', 'M', 'M', 0);
+             INSERT INTO users (merchant_id, id, version, created_at, updated_at, erased_at)
+                 VALUES ('m', 'gone', 2, 0, 0, 1);
+             INSERT INTO users (merchant_id, id, version, created_at, updated_at) VALUES ('m', 'here', 1, 0, 0);
+             INSERT INTO payment_requests (merchant_id, id, public_access_guid, user_id, invoice_number, segment,
+                 amount_outstanding, currency, channel, url_to_document, debt_meta, status, version, created_at,
+                 updated_at)
+             VALUES ('m', 'p1', 'g1', 'gone', 'I1', 'Retail', '1.00', 'ZAR', 'email', 'https://x.example/a',
+                     '{\"Name\":\"Jack\"}', 'created', 1, 0, 0),
+                    ('m', 'p2', 'g2', 'here', 'I2', 'Retail', '1.00', 'ZAR', 'email', NULL,
+                     '{\"Name\":\"Jill\"}', 'created', 1, 0, 0);
+             INSERT INTO idempotency_keys (merchant_id, key, fingerprint, state, status, headers, body, created_at,
+                 locked_until) VALUES ('m', 'done', 'f', 'done', 201, '', X'7B7D', 0, 0),
+                                      ('m', 'busy', 'f', 'in_flight', NULL, NULL, NULL, 0, 0);",
+        )
+        .unwrap();
+        assert_eq!(run(&mut conn).unwrap(), MIGRATIONS.len() - 6);
+        let keys: Vec<String> = conn
+            .prepare("SELECT key FROM idempotency_keys")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(keys, ["busy"]);
+        let requests: Vec<(String, String, Option<String>, String)> = conn
+            .prepare("SELECT id, segment, url_to_document, debt_meta FROM payment_requests ORDER BY id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            requests,
+            [
+                ("p1".to_owned(), String::new(), None, "{}".to_owned()),
+                ("p2".to_owned(), "Retail".to_owned(), None, r#"{"Name":"Jill"}"#.to_owned())
+            ]
+        );
     }
 }

@@ -12,7 +12,10 @@ use clientele_domain::user::{
     Phone, Place, PostalCode, User, UserFields, UserId, parse_date,
 };
 use clientele_domain::user::{ChangeKind, Origin, Surface, UserChange};
-use clientele_store::{IdempotencyClaim, IdempotentAnswer, PageRequest, StoreError, StoredResponse, UserFilter};
+use clientele_store::personal;
+use clientele_store::{
+    Decision, IdempotencyClaim, IdempotentAnswer, KeyRow, Lease, PageRequest, StoreError, StoredResponse, UserFilter,
+};
 
 use crate::pool::{StatementFence, fence_column};
 use crate::rows::{micros, time_at, uuid_at};
@@ -132,11 +135,19 @@ pub(crate) fn complete(conn: &Connection, merchant: MerchantId, answer: &Idempot
     let headers = answer.response.headers_text();
     let updated = execute(
         conn,
-        "UPDATE idempotency_keys SET state = 'done', status = ?3, headers = ?4, body = ?5
-         WHERE merchant_id = ?1 AND key = ?2",
-        params![merchant.to_string(), answer.key, answer.response.status, headers, answer.response.body],
+        "UPDATE idempotency_keys SET state = 'done', status = ?3, headers = ?4, body = ?5, user_id = ?6
+         WHERE merchant_id = ?1 AND key = ?2 AND state = 'in_flight' AND lease = ?7",
+        params![
+            merchant.to_string(),
+            answer.key,
+            answer.response.status,
+            headers,
+            answer.response.body,
+            answer.user.map(|u| u.to_string()),
+            answer.lease.as_str()
+        ],
     )?;
-    if updated == 1 { Ok(()) } else { Err(StoreError::other("the idempotency key was not claimed")) }
+    if updated == 1 { Ok(()) } else { Err(StoreError::LeaseLost) }
 }
 
 fn record(
@@ -271,15 +282,8 @@ pub(crate) fn erase(
     origin: &Origin,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let personal = "customer_ref, given_name, family_name, email, email_lower, phone, phone_e164, phone_national, \
-         birth_date, gender, country, national_id, passport_number, street, suburb, city, region, postal_code";
-    let cleared = personal.split(", ").map(|c| format!("{c} = NULL")).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "UPDATE users SET {cleared}, loyalty_points = 0, version = version + 1, updated_at = ?3, erased_at = ?3
-         WHERE merchant_id = ?1 AND id = ?2 AND erased_at IS NULL AND (?4 IS NULL OR version = ?4)
-         RETURNING version"
-    );
-    let erased = one(conn, &sql, params![merchant.to_string(), id.to_string(), micros(at), expected_version], |row| {
+    let (m, user) = (merchant.to_string(), id.to_string());
+    let erased = one(conn, &personal::erase_user_row(), params![m, user, micros(at), expected_version], |row| {
         row.get::<_, i64>(0)
     });
     let version = match erased {
@@ -288,12 +292,10 @@ pub(crate) fn erase(
         Err(error) => return Err(error),
     };
     record(conn, merchant, id, version, ChangeKind::Erased, origin, at)?;
-    execute(
-        conn,
-        "DELETE FROM user_properties WHERE merchant_id = ?1 AND user_id = ?2",
-        params![merchant.to_string(), id.to_string()],
-    )
-    .map(drop)
+    for statement in personal::erase_statements() {
+        execute(conn, &statement, params![m, user])?;
+    }
+    Ok(())
 }
 
 /// A user's custom values as a JSON array of `[property id, name, value]`: read in the same
@@ -456,48 +458,67 @@ pub(crate) fn claim(
     retention: Duration,
 ) -> Result<IdempotencyClaim, StoreError> {
     let m = merchant.to_string();
-    execute(
+    let found = one(
         conn,
-        "DELETE FROM idempotency_keys WHERE merchant_id = ?1 AND created_at < ?2",
-        params![m, micros(now - retention)],
-    )?;
-    let existing = one(
-        conn,
-        "SELECT fingerprint, state, status, headers, body, locked_until FROM idempotency_keys
+        "SELECT fingerprint, state, status, headers, body, created_at, locked_until FROM idempotency_keys
          WHERE merchant_id = ?1 AND key = ?2",
         params![m, key],
-        |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, response(row)?, row.get::<_, i64>(5)?)),
+        |row| {
+            Ok(KeyRow {
+                fingerprint: row.get(0)?,
+                done: row.get_ref(1)?.as_str()? == "done",
+                answer: if row.get_ref(4)?.data_type() == rusqlite::types::Type::Null {
+                    None
+                } else {
+                    Some(response(row)?)
+                },
+                created_at: time_at(row, 5)?,
+                locked_until: time_at(row, 6)?,
+            })
+        },
     );
-    match existing {
-        Err(StoreError::NotFound) => {
-            execute(
-                conn,
-                "INSERT INTO idempotency_keys (merchant_id, key, fingerprint, state, created_at, locked_until)
-                 VALUES (?1, ?2, ?3, 'in_flight', ?4, ?5)",
-                params![m, key, fingerprint, micros(now), micros(now + lease)],
-            )?;
-            Ok(IdempotencyClaim::Claimed)
-        }
-        Err(error) => Err(error),
-        Ok((stored, _, _, _)) if stored != fingerprint => Ok(IdempotencyClaim::Mismatch),
-        Ok((_, state, response, _)) if state == "done" => Ok(IdempotencyClaim::Replay(response)),
-        Ok((_, _, _, locked_until)) if locked_until < micros(now) => {
-            execute(
-                conn,
-                "UPDATE idempotency_keys SET locked_until = ?3 WHERE merchant_id = ?1 AND key = ?2",
-                params![m, key, micros(now + lease)],
-            )?;
-            Ok(IdempotencyClaim::Claimed)
-        }
-        Ok(_) => Ok(IdempotencyClaim::InFlight),
-    }
+    let found = match found {
+        Ok(row) => Some(row),
+        Err(StoreError::NotFound) => None,
+        Err(error) => return Err(error),
+    };
+    let decision = clientele_store::decide(found, fingerprint, now, retention);
+    match &decision {
+        Decision::Claim(held) => execute(
+            conn,
+            "INSERT INTO idempotency_keys (merchant_id, key, fingerprint, state, created_at, locked_until, lease)
+             VALUES (?1, ?2, ?3, 'in_flight', ?4, ?5, ?6)
+             ON CONFLICT (merchant_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, state = 'in_flight',
+                 status = NULL, headers = NULL, body = NULL, user_id = NULL, created_at = excluded.created_at,
+                 locked_until = excluded.locked_until, lease = excluded.lease",
+            params![m, key, fingerprint, micros(now), micros(now + lease), held.as_str()],
+        )?,
+        Decision::TakeOver(held) => execute(
+            conn,
+            "UPDATE idempotency_keys SET locked_until = ?3, lease = ?4 WHERE merchant_id = ?1 AND key = ?2",
+            params![m, key, micros(now + lease), held.as_str()],
+        )?,
+        Decision::Answer(_) => 0,
+    };
+    Ok(decision.claim())
 }
 
-pub(crate) fn release(conn: &Connection, merchant: MerchantId, key: &str) -> Result<(), StoreError> {
+pub(crate) fn release(conn: &Connection, merchant: MerchantId, key: &str, lease: &Lease) -> Result<(), StoreError> {
     execute(
         conn,
-        "DELETE FROM idempotency_keys WHERE merchant_id = ?1 AND key = ?2 AND state = 'in_flight'",
-        params![merchant.to_string(), key],
+        "DELETE FROM idempotency_keys WHERE merchant_id = ?1 AND key = ?2 AND state = 'in_flight' AND lease = ?3",
+        params![merchant.to_string(), key, lease.as_str()],
     )
     .map(drop)
+}
+
+pub(crate) fn purge(
+    conn: &Connection,
+    merchant: MerchantId,
+    before: OffsetDateTime,
+    limit: u32,
+) -> Result<u64, StoreError> {
+    let deleted =
+        execute(conn, clientele_store::PURGE_IDEMPOTENCY_KEYS, params![merchant.to_string(), micros(before), limit])?;
+    Ok(u64::try_from(deleted).unwrap_or(0))
 }

@@ -22,6 +22,7 @@ use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, V
 use crate::{Store, StoreError, Unique};
 
 mod contracts;
+mod idempotency;
 mod payments;
 mod users;
 
@@ -41,6 +42,9 @@ pub const CHECKS: &[&str] = &[
     "erasure_clears_a_user_and_frees_its_keys",
     "users_are_listed_by_filter_in_pages",
     "idempotency_keys_are_claimed_completed_replayed_and_released",
+    "a_lease_taken_over_belongs_to_the_new_request",
+    "idempotency_keys_are_kept_for_their_retention_and_purged_in_batches",
+    "erasure_redacts_the_stored_answers_that_hold_the_user",
     "contracts_round_trip_and_outlive_erasure",
     "batch_items_stand_alone",
     "call_sequences_increase_per_merchant",
@@ -63,7 +67,10 @@ pub async fn run(name: &str, store: Arc<dyn Store>) {
         "user_updates_check_the_version" => users::versions(store).await,
         "erasure_clears_a_user_and_frees_its_keys" => users::erasure(store).await,
         "users_are_listed_by_filter_in_pages" => users::listing(store).await,
-        "idempotency_keys_are_claimed_completed_replayed_and_released" => users::idempotency(store).await,
+        "idempotency_keys_are_claimed_completed_replayed_and_released" => idempotency::claims(store).await,
+        "a_lease_taken_over_belongs_to_the_new_request" => idempotency::leases(store).await,
+        "idempotency_keys_are_kept_for_their_retention_and_purged_in_batches" => idempotency::retention(store).await,
+        "erasure_redacts_the_stored_answers_that_hold_the_user" => idempotency::erased_answers(store).await,
         "contracts_round_trip_and_outlive_erasure" => contracts::round_trip(store).await,
         "batch_items_stand_alone" => contracts::batches(store).await,
         "call_sequences_increase_per_merchant" => contracts::call_sequences(store).await,

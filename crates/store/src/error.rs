@@ -48,6 +48,10 @@ pub enum StoreError {
     /// checked it (see [`fence`](crate::fence)); nothing was read or written.
     #[error("the API key was revoked")]
     KeyRevoked,
+    /// The idempotency claim an answer was to complete was taken over by another request
+    /// (its lease had run out); nothing was written.
+    #[error("the idempotency key was taken over by another request")]
+    LeaseLost,
     /// The database failed; the detail is for the log, never for a client.
     #[error("storage failure: {0}")]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -6,6 +6,8 @@
 //! PostgreSQL run the same text. These are the only queries that read across merchants: they
 //! return counts, never data.
 
+use crate::personal::{PERSONAL_TABLES, USERS};
+
 /// One rule over the whole database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invariant {
@@ -63,28 +65,7 @@ const REFERENCES: &[(&str, &str, &str, &str, &str)] = &[
     ("contracts", "merchant_id, user_id", "users", "merchant_id, id", "1 = 1"),
     ("payment_requests", "merchant_id, user_id", "users", "merchant_id, id", "1 = 1"),
     ("public_links", "merchant_id, payment_request_id", "payment_requests", "merchant_id, id", "1 = 1"),
-];
-
-/// The columns erasure must clear.
-pub const PERSONAL_COLUMNS: &[&str] = &[
-    "customer_ref",
-    "given_name",
-    "family_name",
-    "email",
-    "email_lower",
-    "phone",
-    "phone_e164",
-    "phone_national",
-    "birth_date",
-    "gender",
-    "country",
-    "national_id",
-    "passport_number",
-    "street",
-    "suburb",
-    "city",
-    "region",
-    "postal_code",
+    ("idempotency_keys", "merchant_id, user_id", "users", "merchant_id, id", "user_id IS NOT NULL"),
 ];
 
 fn invariant(name: impl Into<String>, rule: impl Into<String>, sql: impl Into<String>) -> Invariant {
@@ -94,6 +75,39 @@ fn invariant(name: impl Into<String>, rule: impl Into<String>, sql: impl Into<St
 /// `a.x = b.y AND ...` for two column lists of the same length.
 fn joined(left: &str, right: &str) -> String {
     left.split(", ").zip(right.split(", ")).map(|(l, r)| format!("r.{r} = t.{l}")).collect::<Vec<_>>().join(" AND ")
+}
+
+/// No row of any table of [`PERSONAL_TABLES`] keeps a personal value of an erased user.
+fn erasure_invariants() -> Vec<Invariant> {
+    PERSONAL_TABLES
+        .iter()
+        .map(|table| {
+            let holds = table.holds_personal("t");
+            if table.table == USERS.table {
+                return invariant(
+                    "erased.personal_data",
+                    "an erased user keeps no personal data and no loyalty balance",
+                    format!(
+                        "SELECT COUNT(*) FROM users t WHERE t.erased_at IS NOT NULL AND ({} OR t.loyalty_points <> 0)",
+                        holds.unwrap_or_else(|| "1 = 0".to_owned())
+                    ),
+                );
+            }
+            let erased = format!(
+                "EXISTS (SELECT 1 FROM users r WHERE r.merchant_id = t.merchant_id AND r.id = t.{} \
+                 AND r.erased_at IS NOT NULL)",
+                table.user_column
+            );
+            invariant(
+                format!("erased.{}", table.table),
+                format!("no row of {} keeps a personal value of an erased user ({})", table.table, table.why),
+                match holds {
+                    Some(holds) => format!("SELECT COUNT(*) FROM {} t WHERE {erased} AND ({holds})", table.table),
+                    None => format!("SELECT COUNT(*) FROM {} t WHERE {erased}", table.table),
+                },
+            )
+        })
+        .collect()
 }
 
 /// Every invariant, in the order they are checked.
@@ -121,19 +135,7 @@ pub fn invariants() -> Vec<Invariant> {
             ),
         ));
     }
-    let personal = PERSONAL_COLUMNS.iter().map(|c| format!("{c} IS NOT NULL")).collect::<Vec<_>>().join(" OR ");
-    all.push(invariant(
-        "erased.personal_data",
-        "an erased user keeps no personal data and no loyalty balance",
-        format!("SELECT COUNT(*) FROM users WHERE erased_at IS NOT NULL AND ({personal} OR loyalty_points <> 0)"),
-    ));
-    all.push(invariant(
-        "erased.properties",
-        "an erased user keeps no custom property values",
-        "SELECT COUNT(*) FROM user_properties t \
-         WHERE EXISTS (SELECT 1 FROM users r WHERE r.merchant_id = t.merchant_id AND r.id = t.user_id \
-                       AND r.erased_at IS NOT NULL)",
-    ));
+    all.extend(erasure_invariants());
     all.push(invariant(
         "users.version",
         "a user's version is the version of its latest recorded change",
@@ -162,8 +164,10 @@ pub fn invariants() -> Vec<Invariant> {
     ));
     all.push(invariant(
         "idempotency_keys.answer",
-        "a completed idempotency key holds the answer it repeats",
-        "SELECT COUNT(*) FROM idempotency_keys WHERE state = 'done' AND (status IS NULL OR body IS NULL)",
+        "a completed idempotency key holds the answer it repeats, unless the user it held was erased",
+        "SELECT COUNT(*) FROM idempotency_keys t WHERE t.state = 'done' AND (t.status IS NULL OR (t.body IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM users r WHERE r.merchant_id = t.merchant_id AND r.id = t.user_id \
+                         AND r.erased_at IS NOT NULL)))",
     ));
     all.push(invariant(
         "call_sequences.value",

@@ -7,8 +7,10 @@
 
 mod error;
 pub mod fence;
+mod idempotency;
 pub mod invariants;
 mod metrics;
+pub mod personal;
 mod records;
 
 #[cfg(feature = "conformance")]
@@ -26,6 +28,7 @@ use time::{Duration, OffsetDateTime};
 
 pub use error::{StoreError, Unique};
 pub use fence::{KeyFreshness, RevocationWatch};
+pub use idempotency::{Decision, KeyRow, Lease, PURGE_IDEMPOTENCY_KEYS, decide};
 pub use invariants::Violation;
 pub use metrics::StoreMetrics;
 pub use records::{
@@ -181,9 +184,9 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     // --- idempotency -------------------------------------------------------------------
 
-    /// Claims `key` for a request with this `fingerprint`. A key older than `retention`
-    /// is forgotten; a claim not completed within `lease` (its process died) may be taken
-    /// over. The merchant's forgotten keys are purged on the way.
+    /// Claims `key` for a request with this `fingerprint` (see [`decide`]). A key older
+    /// than `retention` counts as unused; a claim not completed within `lease` (its process
+    /// died) may be taken over, under a new [`Lease`].
     async fn claim_idempotency_key(
         &self,
         merchant: MerchantId,
@@ -195,13 +198,25 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     ) -> Result<IdempotencyClaim, StoreError>;
 
     /// Gives up a claim whose work failed without changing anything, so the request can
-    /// be tried again with the same key.
-    async fn release_idempotency_key(&self, merchant: MerchantId, key: &str) -> Result<(), StoreError>;
+    /// be tried again with the same key. A claim taken over by another request (another
+    /// lease) is left alone.
+    async fn release_idempotency_key(&self, merchant: MerchantId, key: &str, lease: &Lease) -> Result<(), StoreError>;
 
     /// Completes a claim with its answer outside any other write (an answer to a request
-    /// that changed nothing but must still be repeated as it was).
+    /// that changed nothing but must still be repeated as it was). Like completing it with
+    /// a write, this fails with [`StoreError::LeaseLost`] when the claim is no longer the
+    /// answer's lease.
     async fn complete_idempotency_key(&self, merchant: MerchantId, answer: &IdempotentAnswer)
     -> Result<(), StoreError>;
+
+    /// Deletes at most `limit` of the merchant's keys created before `before`; answers how
+    /// many went. Safe to run from several processes at once.
+    async fn purge_idempotency_keys(
+        &self,
+        merchant: MerchantId,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, StoreError>;
 
     // --- contracts and batches ---------------------------------------------------------
 

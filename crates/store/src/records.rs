@@ -74,20 +74,28 @@ impl StoredResponse {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotentAnswer {
     pub key: String,
+    /// The claim this answer completes: another request's takeover of the key makes it
+    /// stale, and the write it comes with fails.
+    pub lease: crate::Lease,
+    /// The user the answer holds, whose erasure redacts it.
+    pub user: Option<UserId>,
     pub response: StoredResponse,
 }
 
 /// What claiming an idempotency key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotencyClaim {
-    /// The key is the caller's: do the work, then complete or release the key.
-    Claimed,
+    /// The key is the caller's, under this lease: do the work, then complete or release it.
+    Claimed(crate::Lease),
     /// The same request was answered before: repeat this answer.
     Replay(StoredResponse),
     /// The same request is being worked on right now.
     InFlight,
     /// The key was used for another request.
     Mismatch,
+    /// The same request was answered before, but the user its answer held was erased since:
+    /// it is answered as that user is now, not found.
+    Erased,
 }
 
 /// Which payment requests a list returns. Every filter given must match.

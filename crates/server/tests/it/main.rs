@@ -18,6 +18,7 @@ mod contracts;
 mod convercus;
 mod credentials;
 mod duengage;
+mod erasure;
 mod gateway;
 mod hostile;
 mod idempotency;

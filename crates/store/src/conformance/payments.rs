@@ -13,7 +13,7 @@ use super::users::{origin, user};
 use super::{at, with_merchant};
 use crate::{PaymentFilter, Store, StoreError, Unique};
 
-fn terms(invoice: &str) -> PaymentTerms {
+pub(super) fn terms(invoice: &str) -> PaymentTerms {
     PaymentTerms {
         invoice_number: InvoiceNumber::parse("i", invoice).unwrap(),
         segment: Segment::parse("s", "Retail").unwrap(),
@@ -80,7 +80,16 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     let page = PaymentFilter { after: Some(viewed.id), limit: 1, ..filter() };
     assert_eq!(store.list_payment_requests(a.id, &page).await.unwrap(), vec![second.clone()]);
 
-    // Erasing the debtor keeps the request, a financial record.
+    // Erasing the debtor keeps the request, a financial record, without the free text the
+    // merchant sent; the other requests keep theirs.
     store.erase_user(a.id, newcomer.id, None, &origin(), at(30)).await.unwrap();
-    assert_eq!(store.payment_request(a.id, second.id).await.unwrap(), second);
+    let record = PaymentRequest {
+        segment: Segment::from_stored(String::new()),
+        url_to_document: None,
+        debt_meta: BTreeMap::new(),
+        ..second.clone()
+    };
+    assert_eq!(store.payment_request(a.id, second.id).await.unwrap(), record);
+    assert_eq!(store.payment_request(a.id, viewed.id).await.unwrap(), viewed);
+    assert!(store.check_invariants().await.unwrap().is_empty());
 }

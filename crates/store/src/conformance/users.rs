@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use time::Duration;
-
 use clientele_domain::interaction_point::InteractionPointId;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::{CustomPropertyValue, PropertyDefinition};
@@ -14,9 +12,7 @@ use clientele_domain::user::{
 use clientele_domain::user::{ChangeKind, Origin, Surface};
 
 use super::{at, property, with_merchant};
-use crate::{
-    IdempotencyClaim, IdempotentAnswer, PageRequest, PhoneLookup, Store, StoreError, StoredResponse, Unique, UserFilter,
-};
+use crate::{PageRequest, PhoneLookup, Store, StoreError, Unique, UserFilter};
 
 pub(super) fn origin() -> Origin {
     Origin { surface: Surface::Native, interaction_point: None }
@@ -282,48 +278,4 @@ pub(super) async fn listing(store: Arc<dyn Store>) {
         seen.extend(page.iter().map(|u| u.id));
     }
     assert_eq!(seen, created.iter().map(|u| u.id).collect::<Vec<_>>());
-}
-
-pub(super) async fn idempotency(store: Arc<dyn Store>) {
-    let (a, _) = with_merchant(store.as_ref(), "A").await;
-    let (b, _) = with_merchant(store.as_ref(), "B").await;
-    let (lease, retention) = (Duration::seconds(30), Duration::hours(24));
-    let claim = |merchant, key: &'static str, fingerprint: &'static str, seconds| {
-        let store = Arc::clone(&store);
-        async move { store.claim_idempotency_key(merchant, key, fingerprint, at(seconds), lease, retention).await.unwrap() }
-    };
-    assert_eq!(claim(a.id, "k1", "f1", 0).await, IdempotencyClaim::Claimed);
-    assert_eq!(claim(a.id, "k1", "f1", 1).await, IdempotencyClaim::InFlight);
-    assert_eq!(claim(a.id, "k1", "f2", 1).await, IdempotencyClaim::Mismatch);
-    // Keys are per merchant.
-    assert_eq!(claim(b.id, "k1", "f2", 1).await, IdempotencyClaim::Claimed);
-
-    let response = StoredResponse {
-        status: 201,
-        headers: vec![("location".into(), "/v1/users/x".into()), ("etag".into(), r#""1""#.into())],
-        body: br#"{"id": "x"}"#.to_vec(),
-    };
-    let answer = IdempotentAnswer { key: "k1".into(), response: response.clone() };
-    let jack = user("R1", "jack@example.com", 1);
-    store.create_user(a.id, &jack, None, &origin(), Some(&answer)).await.unwrap();
-    assert_eq!(claim(a.id, "k1", "f1", 2).await, IdempotencyClaim::Replay(response));
-    assert_eq!(claim(a.id, "k1", "f2", 2).await, IdempotencyClaim::Mismatch);
-
-    // A failed write does not complete its key; released, the key can be claimed again.
-    assert_eq!(claim(a.id, "k2", "f1", 3).await, IdempotencyClaim::Claimed);
-    let duplicate = IdempotentAnswer { key: "k2".into(), ..answer.clone() };
-    let mut clash = user("R1", "again@example.com", 4);
-    clash.fields.national_id = None;
-    let failed = store.create_user(a.id, &clash, None, &origin(), Some(&duplicate)).await;
-    assert!(matches!(failed, Err(StoreError::Conflict(Unique::CustomerRef))));
-    assert_eq!(claim(a.id, "k2", "f1", 4).await, IdempotencyClaim::InFlight);
-    store.release_idempotency_key(a.id, "k2").await.unwrap();
-    assert_eq!(claim(a.id, "k2", "f1", 5).await, IdempotencyClaim::Claimed);
-    store.complete_idempotency_key(a.id, &duplicate).await.unwrap();
-    assert!(matches!(claim(a.id, "k2", "f1", 6).await, IdempotencyClaim::Replay(_)));
-
-    // An abandoned claim is taken over after its lease; a key is forgotten after retention.
-    assert_eq!(claim(a.id, "k3", "f1", 10).await, IdempotencyClaim::Claimed);
-    assert_eq!(claim(a.id, "k3", "f1", 41).await, IdempotencyClaim::Claimed);
-    assert_eq!(claim(a.id, "k1", "f2", 2 + 24 * 3600).await, IdempotencyClaim::Claimed);
 }

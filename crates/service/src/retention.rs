@@ -32,10 +32,10 @@ impl Registry {
         Ok(purged)
     }
 
-    /// Sweeps every `every` until the process ends; a failed sweep is logged and tried again
-    /// at the next tick.
+    /// Sweeps every `every`, the first time `every` after it starts, until the process ends;
+    /// a failed sweep is logged and tried again at the next tick.
     pub async fn run_retention(self, every: StdDuration) {
-        let mut ticks = tokio::time::interval(every);
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;

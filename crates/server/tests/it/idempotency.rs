@@ -138,3 +138,30 @@ async fn concurrent_patches_of_different_fields_both_land() {
     }
     assert_eq!(read["version"], 1 + fields.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_purges_every_merchants_expired_keys_in_batches_and_keeps_the_rest() {
+    let app = TestApp::spawn().await;
+    let (lease, retention) = (time::Duration::seconds(60), time::Duration::hours(24));
+    let two_days_ago = clientele_service::now() - time::Duration::days(2);
+    let (a, b) = (app.a.merchant.id, app.b.merchant.id);
+    for n in 0..7 {
+        for merchant in [a, b] {
+            let key = format!("old-{n}");
+            let claim = app.store().claim_idempotency_key(merchant, &key, "f", two_days_ago, lease, retention);
+            assert!(matches!(claim.await.unwrap(), clientele_store::IdempotencyClaim::Claimed(_)));
+        }
+    }
+    let now = clientele_service::now();
+    let claim = app.store().claim_idempotency_key(a, "fresh", "f", now, lease, retention).await.unwrap();
+    assert!(matches!(claim, clientele_store::IdempotencyClaim::Claimed(_)));
+    // Batches of three: both merchants' seven keys go, over several statements each.
+    assert_eq!(app.registry.sweep_idempotency_keys(3).await.unwrap(), 14);
+    assert_eq!(app.registry.sweep_idempotency_keys(3).await.unwrap(), 0);
+    let fresh = app.store().claim_idempotency_key(a, "fresh", "f", now, lease, retention).await.unwrap();
+    assert_eq!(fresh, clientele_store::IdempotencyClaim::InFlight, "a fresh key was purged");
+    for merchant in [a, b] {
+        let gone = app.store().purge_idempotency_keys(merchant, now - retention, 100).await.unwrap();
+        assert_eq!(gone, 0);
+    }
+}

@@ -2,6 +2,13 @@
 //! description, and the invariants check it. A new column that can hold a personal value is
 //! added here, or erasure and `clientele check` both miss it.
 //!
+//! The other tables hold no personal value of a user: `user_changes` records versions,
+//! surfaces and interaction points; `contracts` hold the merchant's contract number, terms
+//! and tracking code (the financial record); `public_links` a GUID; the rest belong to the
+//! merchant (keys, interaction points, property definitions, call sequences).
+//! `tests/it/erasure.rs` scans every text column of every table after erasure, so a column
+//! missing here is found there.
+//!
 //! Statements are written with SQLite's numbered placeholders (`?1`); [`postgres`] turns them
 //! into PostgreSQL's (`$1`). Every statement names the merchant on each table it touches.
 

@@ -6,6 +6,7 @@ mod contracts;
 mod keys;
 mod payments;
 mod registry;
+mod secrets;
 mod tokens;
 mod users;
 
@@ -13,7 +14,8 @@ pub use access::{AccessError, AuthError, Principal};
 pub use contracts::{ContractError, NewUser};
 pub use payments::{Debtor, PaymentError, Requested};
 pub use registry::{IssuedKey, Registry};
-pub use tokens::{AccessToken, TokenSettings};
+pub use secrets::{MasterKey, SecretsError, is_sealed};
+pub use tokens::{AccessToken, RotatedKey, SigningKeyError, TokenSettings};
 pub use users::{Answer, IDEMPOTENCY_RETENTION, IdempotencyRequest, UserError, WriteOptions};
 
 /// The current time, to the microsecond (the precision both stores keep).

@@ -21,7 +21,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow}
 use time::{Duration, OffsetDateTime};
 
 use clientele_domain::contract::{Contract, ContractId, ContractNumber};
-use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, SigningKey};
+use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, StoredSigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PublicAccessGuid};
@@ -374,7 +374,7 @@ impl Store for PgStore {
         .await
     }
 
-    async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+    async fn signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError> {
         self.timed(
             "signing_keys",
             self.pool.with(async |conn| {
@@ -388,17 +388,34 @@ impl Store for PgStore {
         .await
     }
 
-    async fn add_signing_key(&self, key: &SigningKey) -> Result<(), StoreError> {
+    async fn add_signing_key(&self, key: &StoredSigningKey) -> Result<(), StoreError> {
         self.timed(
             "add_signing_key",
             self.pool.with(async |conn| {
                 sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3)")
                     .bind(&key.kid)
-                    .bind(&key.secret)
+                    .bind(&key.stored)
                     .bind(key.created_at)
                     .execute(&mut *conn)
                     .await
                     .map(drop)
+                    .map_err(store_error)
+            }),
+        )
+        .await
+    }
+
+    async fn reseal_signing_key(&self, kid: &str, from: &[u8], to: &[u8]) -> Result<bool, StoreError> {
+        self.timed(
+            "reseal_signing_key",
+            self.pool.with(async |conn| {
+                sqlx::query("UPDATE signing_keys SET secret = $3 WHERE kid = $1 AND secret = $2")
+                    .bind(kid)
+                    .bind(from)
+                    .bind(to)
+                    .execute(&mut *conn)
+                    .await
+                    .map(|done| done.rows_affected() == 1)
                     .map_err(store_error)
             }),
         )

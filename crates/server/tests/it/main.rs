@@ -26,6 +26,7 @@ mod matrix;
 mod ops;
 mod processes;
 mod realpay;
+mod secrets;
 mod settings;
 mod store;
 mod users;

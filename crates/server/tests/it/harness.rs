@@ -41,7 +41,8 @@ impl TestDb {
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&base).await.unwrap();
                 sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.unwrap();
                 let separator = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+                // The application name tells this test's connections apart in pg_stat_activity.
+                let url = format!("{base}{separator}options=-c%20search_path%3D{schema}&application_name={schema}");
                 let master_key = Some(MasterKey::generate().encode().expose_secret().to_owned());
                 TestDb { url, master_key, _dir: None, schema: Some((base, schema)) }
             }
@@ -55,6 +56,12 @@ impl TestDb {
 
     pub fn is_postgres(&self) -> bool {
         self.schema.is_some()
+    }
+
+    /// The schema of a PostgreSQL test database, which is also its connections' application
+    /// name.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_ref().map(|(_, schema)| schema.as_str())
     }
 
     /// Runs a query that returns one row of text columns, straight on the database (for

@@ -26,6 +26,7 @@ mod matrix;
 mod ops;
 mod processes;
 mod realpay;
+mod revocations;
 mod secrets;
 mod settings;
 mod store;

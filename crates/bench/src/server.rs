@@ -17,17 +17,29 @@ pub struct Server {
     pid: u32,
 }
 
+/// The master key of a PostgreSQL benchmark database, which is made for one run and
+/// dropped after it (SQLite makes a key file of its own).
+const MASTER_KEY: &str = "62656e63682d6f6e6c792d6d61737465722d6b65792d6e6f742d736563726574";
+
+fn clientele(binary: &Path, database: &str) -> Command {
+    let mut command = Command::new(binary);
+    command.env("CLIENTELE_DATABASE_URL", database);
+    if database.starts_with("postgres") && std::env::var_os("CLIENTELE_MASTER_KEY").is_none() {
+        command.env("CLIENTELE_MASTER_KEY", MASTER_KEY);
+    }
+    command
+}
+
 /// Runs an administrative `clientele` command and returns its JSON answer.
 pub async fn admin(binary: &Path, database: &str, args: &[&str]) -> anyhow::Result<serde_json::Value> {
-    let output = Command::new(binary).env("CLIENTELE_DATABASE_URL", database).args(args).output().await?;
+    let output = clientele(binary, database).args(args).output().await?;
     anyhow::ensure!(output.status.success(), "clientele {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     Ok(serde_json::from_slice(&output.stdout)?)
 }
 
 impl Server {
     pub async fn start(binary: &Path, database: &str) -> anyhow::Result<Server> {
-        let mut child = Command::new(binary)
-            .env("CLIENTELE_DATABASE_URL", database)
+        let mut child = clientele(binary, database)
             .env("CLIENTELE_LOG", "warn")
             .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
             .stdout(Stdio::piped())

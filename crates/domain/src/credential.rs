@@ -194,6 +194,23 @@ impl fmt::Debug for SigningKey {
     }
 }
 
+/// A signing key as the database keeps it: `stored` is its secret sealed under the master
+/// key (the service's `secrets` module describes the format) or, in a row written before
+/// secrets were sealed, the plain secret, which the service seals on start.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredSigningKey {
+    /// The token header's `kid`.
+    pub kid: String,
+    pub stored: Vec<u8>,
+    pub created_at: OffsetDateTime,
+}
+
+impl fmt::Debug for StoredSigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredSigningKey").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,6 +79,6 @@ pub(crate) async fn login(
         Err(error) => return Err(error.into()),
     }
     clientele_http::charge(&state, principal.key_id)?;
-    let token = state.registry.issue_token(&principal, TOKEN_LIFETIME)?;
+    let token = state.registry.issue_token(&principal, TOKEN_LIFETIME).await?;
     Ok(axum::Json(ConvercusToken { token: token.token, token_type: "Bearer", expires_in: token.expires_in.as_secs() }))
 }

@@ -18,6 +18,7 @@ use clientele_http::{HttpSettings, RateLimit};
 use clientele_service::{IssuedKey, Registry, TokenSettings};
 use clientele_store::{StoreError, StoreMetrics};
 
+pub use crate::signing_key::SigningKeyCommand;
 use crate::{ServeSettings, StoreSettings};
 
 /// Clientele: a customer registry for payment, debit-order and loyalty platforms.
@@ -33,6 +34,13 @@ pub struct Cli {
     /// applies migrations and listens for revoked keys.
     #[arg(long, env = "CLIENTELE_PG_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub pg_max_connections: u32,
+
+    /// The key that seals the token signing keys in the database: 32 random bytes in
+    /// base64 (`openssl rand -base64 32`) or hex. Required with PostgreSQL (the same for
+    /// every process); with SQLite, when not set, it is kept in `<database>.master-key`
+    /// (made on the first start, mode 0600): back that file up with the database.
+    #[arg(long, env = "CLIENTELE_MASTER_KEY", global = true, hide_env_values = true, value_parser = secret)]
+    pub master_key: Option<SecretString>,
 
     /// Log format.
     #[arg(long, env = "CLIENTELE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
@@ -93,6 +101,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PropertyCommand,
     },
+    /// Manage the keys that sign access tokens.
+    SigningKey {
+        #[command(subcommand)]
+        command: SigningKeyCommand,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +121,10 @@ pub struct ServeArgs {
     /// Seconds an access token from POST /v1/auth/token is valid.
     #[arg(long, env = "CLIENTELE_TOKEN_TTL", default_value_t = 3600)]
     pub token_ttl: u64,
+
+    /// Seconds between rereads of the signing keys, so that a rotated key signs here too.
+    #[arg(long, env = "CLIENTELE_SIGNING_KEY_REFRESH", default_value_t = 10)]
+    pub signing_key_refresh: u64,
 
     /// Requests per second allowed per API key on average; 0 turns the limit off.
     #[arg(long, env = "CLIENTELE_RATE_LIMIT", default_value_t = 1000)]
@@ -148,7 +165,10 @@ impl ServeArgs {
                 request_timeout: Duration::from_secs(self.request_timeout),
                 rate_limit,
             },
-            tokens: TokenSettings { ttl: Duration::from_secs(self.token_ttl) },
+            tokens: TokenSettings {
+                ttl: Duration::from_secs(self.token_ttl),
+                key_refresh: Duration::from_secs(self.signing_key_refresh),
+            },
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
             retention_sweep: Duration::from_secs(self.retention_sweep_interval),
         }
@@ -233,7 +253,11 @@ pub enum PropertyCommand {
 
 impl Cli {
     pub fn store_settings(&self) -> StoreSettings {
-        StoreSettings { database_url: self.database_url.clone(), pg_max_connections: self.pg_max_connections }
+        StoreSettings {
+            database_url: self.database_url.clone(),
+            pg_max_connections: self.pg_max_connections,
+            master_key: self.master_key.clone(),
+        }
     }
 }
 
@@ -243,8 +267,7 @@ fn flag(error: FieldError) -> anyhow::Error {
 }
 
 async fn registry(cli: &Cli) -> anyhow::Result<Registry> {
-    let store = crate::open_store(&cli.store_settings(), StoreMetrics::default()).await?;
-    Ok(Registry::new(store, TokenSettings::default()).await?)
+    crate::open_registry(&cli.store_settings(), TokenSettings::default(), StoreMetrics::default()).await
 }
 
 async fn merchant_id(registry: &Registry, number: &str) -> anyhow::Result<MerchantId> {
@@ -258,7 +281,7 @@ async fn merchant_id(registry: &Registry, number: &str) -> anyhow::Result<Mercha
     }
 }
 
-fn print(json: bool, value: serde_json::Value, human: String) {
+pub(crate) fn print(json: bool, value: serde_json::Value, human: String) {
     if json {
         println!("{value}");
     } else {
@@ -348,6 +371,7 @@ pub async fn administer(cli: &Cli) -> anyhow::Result<()> {
                 format!("registered interaction point {} ({})", point.id.as_str(), point.name.as_str()),
             );
         }
+        Command::SigningKey { command } => crate::signing_key::run(registry(cli).await?, command).await?,
         Command::Property { command: PropertyCommand::Create { merchant, name, value_type, id, json } } => {
             let name = PropertyName::parse("name", name).map_err(flag)?;
             let value_type = ValueType::parse("value-type", value_type).map_err(flag)?;

@@ -3,6 +3,8 @@
 
 pub mod cli;
 mod demo;
+mod master_key;
+mod signing_key;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use clientele_store_postgres::PgStore;
 use clientele_store_sqlite::SqliteStore;
 
 pub use demo::ensure_demo_merchant;
+pub use master_key::{key_file as master_key_file, resolve as master_key};
 
 /// Where the data lives.
 #[derive(Debug, Clone)]
@@ -27,6 +30,10 @@ pub struct StoreSettings {
     pub database_url: SecretString,
     /// The PostgreSQL connection pool's size (per process).
     pub pg_max_connections: u32,
+    /// The key that seals the token signing keys in the database. Required with
+    /// PostgreSQL; with SQLite, when not given, a key file beside the database holds it
+    /// (see [`master_key`]).
+    pub master_key: Option<SecretString>,
 }
 
 /// Everything `serve` needs besides the store and the listener.
@@ -55,6 +62,18 @@ pub async fn open_store(settings: &StoreSettings, metrics: StoreMetrics) -> anyh
     } else {
         anyhow::bail!("unsupported database URL: use sqlite://PATH or postgres://...")
     }
+}
+
+/// Opens the store and the registry over it, with the master key that seals its signing
+/// keys.
+pub async fn open_registry(
+    settings: &StoreSettings,
+    tokens: TokenSettings,
+    metrics: StoreMetrics,
+) -> anyhow::Result<Registry> {
+    let store = open_store(settings, metrics).await?;
+    let master = master_key(settings, store.as_ref()).await?;
+    Registry::new(store, tokens, master).await.context("loading the token signing keys")
 }
 
 /// Applies pending migrations; returns how many ran.

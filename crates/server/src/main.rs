@@ -7,7 +7,6 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 use clientele_server::cli::{Cli, Command, LogFormat};
-use clientele_service::Registry;
 use clientele_store::StoreMetrics;
 
 /// A request allocates and frees many small values (headers, rows, JSON) across threads;
@@ -28,9 +27,9 @@ fn init_logs(cli: &Cli) {
 async fn serve(cli: &Cli, args: &clientele_server::cli::ServeArgs) -> anyhow::Result<()> {
     let settings = args.settings();
     let store_metrics = StoreMetrics::default();
-    let store = clientele_server::open_store(&cli.store_settings(), store_metrics.clone()).await?;
-    tracing::info!(database.backend = store.backend(), "database ready");
-    let registry = Registry::new(store, settings.tokens).await?;
+    let registry =
+        clientele_server::open_registry(&cli.store_settings(), settings.tokens, store_metrics.clone()).await?;
+    tracing::info!(database.backend = registry.store().backend(), "database ready");
     let listener = TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(listen.address = %address, "listening");

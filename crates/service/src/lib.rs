@@ -7,6 +7,7 @@ mod keys;
 mod payments;
 mod registry;
 mod retention;
+mod secrets;
 mod tokens;
 mod users;
 
@@ -15,7 +16,8 @@ pub use contracts::{ContractError, NewUser};
 pub use payments::{Debtor, PaymentError, Requested};
 pub use registry::{IssuedKey, Registry};
 pub use retention::SWEEP_BATCH;
-pub use tokens::{AccessToken, TokenSettings};
+pub use secrets::{MasterKey, SecretsError, is_sealed};
+pub use tokens::{AccessToken, RotatedKey, SigningKeyError, TokenSettings};
 pub use users::{Answer, IDEMPOTENCY_RETENTION, IdempotencyRequest, UserError, WriteOptions};
 
 /// The current time, to the microsecond (the precision both stores keep).

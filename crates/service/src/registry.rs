@@ -9,7 +9,8 @@ use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, V
 use clientele_store::{RevocationWatch as _, Store, StoreError};
 
 use crate::keys::{KeyCache, KeyRef};
-use crate::tokens::Tokens;
+use crate::secrets::MasterKey;
+use crate::tokens::{RotatedKey, SigningKeyError, Tokens};
 use crate::{AccessToken, AuthError, Principal, TokenSettings};
 
 /// A key just issued: the stored record and the secret, which is shown once and then only
@@ -29,9 +30,10 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Wraps `store`, loading (or on an empty database creating) the token signing key.
-    pub async fn new(store: Arc<dyn Store>, tokens: TokenSettings) -> Result<Self, StoreError> {
-        let tokens = Arc::new(Tokens::load(store.as_ref(), tokens).await?);
+    /// Wraps `store`, loading (or on an empty database creating) the token signing keys,
+    /// which `master` seals; keys stored in plain are sealed now.
+    pub async fn new(store: Arc<dyn Store>, tokens: TokenSettings, master: MasterKey) -> Result<Self, SigningKeyError> {
+        let tokens = Arc::new(Tokens::load(store.as_ref(), tokens, master).await?);
         let keys = KeyCache::new(store.as_ref());
         Ok(Registry { store, tokens, keys })
     }
@@ -103,13 +105,21 @@ impl Registry {
     pub async fn exchange(&self, secret: &str, ttl: Option<Duration>) -> Result<(Principal, AccessToken), AuthError> {
         let secret = ApiKeySecret::recognise(secret).ok_or(AuthError::Invalid)?;
         let principal = self.authenticate(secret.expose()).await?;
-        let token = self.tokens.issue(principal.key_id, ttl.unwrap_or_else(|| self.tokens.ttl()))?;
+        let ttl = ttl.unwrap_or_else(|| self.tokens.ttl());
+        let token = self.tokens.issue(self.store.as_ref(), principal.key_id, ttl).await?;
         Ok((principal, token))
     }
 
     /// Issues an access token for an authenticated caller, valid for `ttl`.
-    pub fn issue_token(&self, principal: &Principal, ttl: Duration) -> Result<AccessToken, StoreError> {
-        self.tokens.issue(principal.key_id, ttl)
+    pub async fn issue_token(&self, principal: &Principal, ttl: Duration) -> Result<AccessToken, StoreError> {
+        self.tokens.issue(self.store.as_ref(), principal.key_id, ttl).await
+    }
+
+    /// Makes a new signing key sign every token from now on (in other processes within
+    /// their key refresh interval). Tokens signed with earlier keys stay valid until they
+    /// expire.
+    pub async fn rotate_signing_key(&self) -> Result<RotatedKey, SigningKeyError> {
+        self.tokens.rotate(self.store.as_ref()).await
     }
 
     // --- interaction points -------------------------------------------------------------

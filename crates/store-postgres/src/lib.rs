@@ -5,6 +5,7 @@
 //! merchant (Citus or another PostgreSQL-compatible engine) without change.
 
 mod contracts;
+mod listener;
 mod payments;
 mod pool;
 mod rows;
@@ -12,16 +13,16 @@ mod users;
 
 use std::future::Future;
 use std::str::FromStr as _;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
 use sqlx::Connection as _;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use time::{Duration, OffsetDateTime};
 
 use clientele_domain::contract::{Contract, ContractId, ContractNumber};
-use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, SigningKey};
+use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, StoredSigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PublicAccessGuid};
@@ -32,69 +33,21 @@ use clientele_store::{
     RevocationWatch, Store, StoreError, StoreMetrics, UserFilter, Violation, invariants,
 };
 
+use crate::listener::{Listener, REVOCATIONS, listen_for_revocations};
 use crate::rows::store_error;
 
 const BACKEND: &str = "postgres";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// The channel on which a revocation is announced to every process, with the key's id.
-const REVOCATIONS: &str = "clientele_key_revoked";
-
 /// The PostgreSQL store. Open it with [`PgStore::connect`].
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: pool::Pool,
-    /// sqlx's pool, of one connection, for what sqlx wants a pool for: migrations and the
-    /// revocation listener.
-    service: PgPool,
+    /// How the revocation listener connects.
+    listen_options: PgConnectOptions,
     metrics: StoreMetrics,
     listener: Arc<Listener>,
-}
-
-/// The task that listens for revocations; it stops when the last clone of the store goes.
-#[derive(Debug, Default)]
-struct Listener(Mutex<Option<tokio::task::AbortHandle>>);
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        if let Ok(mut task) = self.0.lock()
-            && let Some(task) = task.take()
-        {
-            task.abort();
-        }
-    }
-}
-
-/// Listens on [`REVOCATIONS`] and tells `watch`, reconnecting after a second when the
-/// connection is lost. Every loss is reported (`listening(false)`) before anything else, so
-/// a revocation announced while nobody listened cannot leave a stale row trusted.
-async fn listen_for_revocations(pool: PgPool, watch: Arc<dyn RevocationWatch>) {
-    while !pool.is_closed() {
-        match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => match listener.listen(REVOCATIONS).await {
-                Ok(()) => {
-                    watch.listening(true);
-                    // `None` or an error: the connection is gone.
-                    while let Ok(Some(notice)) = listener.try_recv().await {
-                        match notice.payload().parse::<ApiKeyId>() {
-                            Ok(key) => watch.revoked(key),
-                            Err(_) => {
-                                tracing::warn!("an unreadable revocation notice; trusting no cached key row");
-                                watch.listening(false);
-                                watch.listening(true);
-                            }
-                        }
-                    }
-                    watch.listening(false);
-                    tracing::warn!("lost the revocation listener; keys are read for every request until it is back");
-                }
-                Err(error) => tracing::warn!(error = %error, "could not listen for revocations"),
-            },
-            Err(error) => tracing::warn!(error = %error, "could not connect to listen for revocations"),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    }
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -118,8 +71,10 @@ impl PgStore {
             .await
             .map_err(StoreError::other)?;
         MIGRATOR.run(&service).await.map_err(StoreError::other)?;
+        service.close().await;
+        let listen_options = listener::listener_options(&options);
         let pool = pool::Pool::new(options, max_connections)?;
-        Ok(PgStore { pool, service, metrics, listener: Arc::default() })
+        Ok(PgStore { pool, listen_options, metrics, listener: Arc::default() })
     }
 
     /// Applies pending migrations to the database at `url` and returns how many ran.
@@ -203,7 +158,7 @@ impl Store for PgStore {
             tracing::warn!("no runtime to listen for revocations on; keys are read for every request");
             return KeyFreshness::Announced;
         };
-        let task = runtime.spawn(listen_for_revocations(self.service.clone(), watch)).abort_handle();
+        let task = runtime.spawn(listen_for_revocations(self.listen_options.clone(), watch)).abort_handle();
         if let Ok(mut slot) = self.listener.0.lock()
             && let Some(previous) = slot.replace(task)
         {
@@ -374,7 +329,7 @@ impl Store for PgStore {
         .await
     }
 
-    async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+    async fn signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError> {
         self.timed(
             "signing_keys",
             self.pool.with(async |conn| {
@@ -388,17 +343,34 @@ impl Store for PgStore {
         .await
     }
 
-    async fn add_signing_key(&self, key: &SigningKey) -> Result<(), StoreError> {
+    async fn add_signing_key(&self, key: &StoredSigningKey) -> Result<(), StoreError> {
         self.timed(
             "add_signing_key",
             self.pool.with(async |conn| {
                 sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3)")
                     .bind(&key.kid)
-                    .bind(&key.secret)
+                    .bind(&key.stored)
                     .bind(key.created_at)
                     .execute(&mut *conn)
                     .await
                     .map(drop)
+                    .map_err(store_error)
+            }),
+        )
+        .await
+    }
+
+    async fn reseal_signing_key(&self, kid: &str, from: &[u8], to: &[u8]) -> Result<bool, StoreError> {
+        self.timed(
+            "reseal_signing_key",
+            self.pool.with(async |conn| {
+                sqlx::query("UPDATE signing_keys SET secret = $3 WHERE kid = $1 AND secret = $2")
+                    .bind(kid)
+                    .bind(from)
+                    .bind(to)
+                    .execute(&mut *conn)
+                    .await
+                    .map(|done| done.rows_affected() == 1)
                     .map_err(store_error)
             }),
         )

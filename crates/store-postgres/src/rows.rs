@@ -5,7 +5,7 @@ use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
 use clientele_domain::DisplayName;
-use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, Role, SigningKey};
+use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, Role, StoredSigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId};
 use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, ValueType};
@@ -63,8 +63,12 @@ pub(crate) fn api_key(row: &PgRow) -> sqlx::Result<ApiKey> {
     })
 }
 
-pub(crate) fn signing_key(row: &PgRow) -> sqlx::Result<SigningKey> {
-    Ok(SigningKey { kid: row.try_get("kid")?, secret: row.try_get("secret")?, created_at: row.try_get("created_at")? })
+pub(crate) fn signing_key(row: &PgRow) -> sqlx::Result<StoredSigningKey> {
+    Ok(StoredSigningKey {
+        kid: row.try_get("kid")?,
+        stored: row.try_get("secret")?,
+        created_at: row.try_get("created_at")?,
+    })
 }
 
 pub(crate) const INTERACTION_POINT_COLUMNS: &str = "id, name, active, created_at";

@@ -18,7 +18,7 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use time::{Duration, OffsetDateTime};
 
 use clientele_domain::contract::{Contract, ContractId, ContractNumber};
-use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, SigningKey};
+use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, StoredSigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PublicAccessGuid};
@@ -312,7 +312,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+    async fn signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError> {
         self.read("signing_keys", |conn| {
             all(
                 conn,
@@ -323,15 +323,24 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn add_signing_key(&self, key: &SigningKey) -> Result<(), StoreError> {
+    async fn add_signing_key(&self, key: &StoredSigningKey) -> Result<(), StoreError> {
         let key = key.clone();
         self.write("add_signing_key", move |conn| {
             execute(
                 conn,
                 "INSERT INTO signing_keys (kid, secret, created_at) VALUES (?1, ?2, ?3)",
-                params![key.kid, key.secret, micros(key.created_at)],
+                params![key.kid, key.stored, micros(key.created_at)],
             )
             .map(drop)
+        })
+        .await
+    }
+
+    async fn reseal_signing_key(&self, kid: &str, from: &[u8], to: &[u8]) -> Result<bool, StoreError> {
+        let (kid, from, to) = (kid.to_owned(), from.to_vec(), to.to_vec());
+        self.write("reseal_signing_key", move |conn| {
+            execute(conn, "UPDATE signing_keys SET secret = ?3 WHERE kid = ?1 AND secret = ?2", params![kid, from, to])
+                .map(|changed| changed == 1)
         })
         .await
     }

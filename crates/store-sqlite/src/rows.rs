@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use clientele_domain::DisplayName;
-use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, Role, SigningKey};
+use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, KeyOwner, Role, StoredSigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId};
 use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, ValueType};
@@ -89,8 +89,8 @@ pub(crate) fn api_key(row: &Row<'_>) -> rusqlite::Result<ApiKey> {
     })
 }
 
-pub(crate) fn signing_key(row: &Row<'_>) -> rusqlite::Result<SigningKey> {
-    Ok(SigningKey { kid: row.get(0)?, secret: row.get(1)?, created_at: time_at(row, 2)? })
+pub(crate) fn signing_key(row: &Row<'_>) -> rusqlite::Result<StoredSigningKey> {
+    Ok(StoredSigningKey { kid: row.get(0)?, stored: row.get(1)?, created_at: time_at(row, 2)? })
 }
 
 pub(crate) const INTERACTION_POINT_COLUMNS: &str = "id, name, active, created_at";

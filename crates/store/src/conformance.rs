@@ -14,7 +14,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 use clientele_domain::DisplayName;
-use clientele_domain::credential::{ApiKey, ApiKeyId, ApiKeySecret, KeyOwner, Role, SigningKey};
+use clientele_domain::credential::{ApiKey, ApiKeyId, ApiKeySecret, KeyOwner, Role, StoredSigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, ValueType};
@@ -167,12 +167,22 @@ async fn revocation(store: Arc<dyn Store>) {
 }
 
 async fn signing_keys(store: Arc<dyn Store>) {
-    let older = SigningKey { created_at: at(1), ..SigningKey::generate(at(1)) };
-    let newer = SigningKey::generate(at(2));
+    let stored =
+        |kid: &str, at: OffsetDateTime| StoredSigningKey { kid: kid.to_owned(), stored: vec![1; 73], created_at: at };
+    let older = stored("older", at(1));
+    let newer = stored("newer", at(2));
     store.add_signing_key(&older).await.unwrap();
     store.add_signing_key(&newer).await.unwrap();
-    assert_eq!(store.signing_keys().await.unwrap(), vec![newer, older.clone()]);
+    assert_eq!(store.signing_keys().await.unwrap(), vec![newer.clone(), older.clone()]);
     assert!(matches!(store.add_signing_key(&older).await, Err(StoreError::Conflict(Unique::SigningKey))));
+
+    // Resealing replaces the bytes only where they are still the ones read: of two
+    // processes resealing one row at once, one wins.
+    assert!(store.reseal_signing_key("older", &older.stored, &[2; 73]).await.unwrap());
+    assert!(!store.reseal_signing_key("older", &older.stored, &[3; 73]).await.unwrap());
+    assert!(!store.reseal_signing_key("nobody", &older.stored, &[3; 73]).await.unwrap());
+    let keys = store.signing_keys().await.unwrap();
+    assert_eq!(keys, vec![newer, StoredSigningKey { stored: vec![2; 73], ..older }]);
 }
 
 pub(crate) fn point(id: &str) -> InteractionPoint {

@@ -18,7 +18,7 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use clientele_domain::contract::{Contract, ContractId, ContractNumber};
-use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, SigningKey};
+use clientele_domain::credential::{ApiKey, ApiKeyId, KeyDigest, StoredSigningKey};
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PublicAccessGuid};
@@ -94,10 +94,15 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         at: OffsetDateTime,
     ) -> Result<ApiKey, StoreError>;
 
-    /// Every token signing key, newest first.
-    async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError>;
+    /// Every token signing key, newest first, as stored (sealed; see [`StoredSigningKey`]).
+    async fn signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError>;
 
-    async fn add_signing_key(&self, key: &SigningKey) -> Result<(), StoreError>;
+    /// Conflicts: [`Unique::SigningKey`].
+    async fn add_signing_key(&self, key: &StoredSigningKey) -> Result<(), StoreError>;
+
+    /// Replaces the stored bytes of key `kid` with `to` if they are still `from`, and says
+    /// whether it did: several processes may reseal the same row at once, and one wins.
+    async fn reseal_signing_key(&self, kid: &str, from: &[u8], to: &[u8]) -> Result<bool, StoreError>;
 
     // --- interaction points ------------------------------------------------------------
 

@@ -137,7 +137,7 @@ fn signed(app_key: &[u8], kid: &str, claims: &Value) -> String {
 async fn missing_malformed_expired_and_forged_credentials_are_401() {
     let app = TestApp::spawn().await;
     let token = app.token(&app.a.admin_key).await;
-    let signing = app.store().signing_keys().await.unwrap().remove(0);
+    let signing = app.signing_key().await;
     let key_id = app.store().list_api_keys(app.a.merchant.id).await.unwrap()[0].id.to_string();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
 

@@ -4,17 +4,17 @@ use std::io::Write as _;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use reqwest::{Client, Method, RequestBuilder, Response};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use clientele_domain::DisplayName;
-use clientele_domain::credential::KeyOwner;
+use clientele_domain::credential::{KeyOwner, SigningKey};
 use clientele_domain::merchant::{Merchant, MerchantNumber};
 use clientele_http::HttpSettings;
 use clientele_server::{ServeSettings, StoreSettings};
-use clientele_service::{Registry, TokenSettings};
+use clientele_service::{MasterKey, Registry, TokenSettings};
 use clientele_store::{Store, StoreMetrics};
 
 /// The PostgreSQL server to test against, if any.
@@ -26,6 +26,9 @@ pub fn postgres_base_url() -> Option<String> {
 /// PostgreSQL schema. Dropped with the value.
 pub struct TestDb {
     pub url: String,
+    /// The master key every process on this database is given: on PostgreSQL one of the
+    /// test's own; on SQLite none, so the key file beside the database is made and used.
+    pub master_key: Option<String>,
     _dir: Option<tempfile::TempDir>,
     schema: Option<(String, String)>,
 }
@@ -38,19 +41,27 @@ impl TestDb {
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&base).await.unwrap();
                 sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.unwrap();
                 let separator = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-                TestDb { url, _dir: None, schema: Some((base, schema)) }
+                // The application name tells this test's connections apart in pg_stat_activity.
+                let url = format!("{base}{separator}options=-c%20search_path%3D{schema}&application_name={schema}");
+                let master_key = Some(MasterKey::generate().encode().expose_secret().to_owned());
+                TestDb { url, master_key, _dir: None, schema: Some((base, schema)) }
             }
             None => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}", dir.path().join("clientele.db").display());
-                TestDb { url, _dir: Some(dir), schema: None }
+                TestDb { url, master_key: None, _dir: Some(dir), schema: None }
             }
         }
     }
 
     pub fn is_postgres(&self) -> bool {
         self.schema.is_some()
+    }
+
+    /// The schema of a PostgreSQL test database, which is also its connections' application
+    /// name.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_ref().map(|(_, schema)| schema.as_str())
     }
 
     /// Runs a query that returns one row of text columns, straight on the database (for
@@ -78,7 +89,11 @@ impl TestDb {
     }
 
     pub fn settings(&self) -> StoreSettings {
-        StoreSettings { database_url: SecretString::from(self.url.clone()), pg_max_connections: 4 }
+        StoreSettings {
+            database_url: SecretString::from(self.url.clone()),
+            pg_max_connections: 4,
+            master_key: self.master_key.clone().map(SecretString::from),
+        }
     }
 }
 
@@ -324,8 +339,7 @@ impl TestApp {
     pub async fn spawn_on(db: TestDb, settings: ServeSettings) -> TestApp {
         capture_logs();
         let metrics = StoreMetrics::default();
-        let store = clientele_server::open_store(&db.settings(), metrics.clone()).await.unwrap();
-        let registry = Registry::new(store, settings.tokens).await.unwrap();
+        let registry = clientele_server::open_registry(&db.settings(), settings.tokens, metrics.clone()).await.unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stop) = oneshot::channel::<()>();
@@ -347,6 +361,12 @@ impl TestApp {
 
     pub fn store(&self) -> &dyn Store {
         self.registry.store()
+    }
+
+    /// The signing key that signs new tokens, opened with the database's master key.
+    pub async fn signing_key(&self) -> SigningKey {
+        let master = clientele_server::master_key(&self.db.settings(), self.store()).await.unwrap();
+        master.open(&self.store().signing_keys().await.unwrap().remove(0)).unwrap()
     }
 
     /// Remembers a secret the test saw, to check it never reaches the log.

@@ -27,6 +27,8 @@ mod matrix;
 mod ops;
 mod processes;
 mod realpay;
+mod revocations;
+mod secrets;
 mod settings;
 mod store;
 mod users;

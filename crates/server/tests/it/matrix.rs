@@ -115,7 +115,7 @@ async fn every_surface_refuses_every_bad_credential_and_hides_other_merchants_da
     let fixture = fixture(&app).await;
     let before = snapshot(&app, &fixture).await;
 
-    let signing = app.store().signing_keys().await.unwrap().remove(0);
+    let signing = app.signing_key().await;
     let key_id = app.store().list_api_keys(app.a.merchant.id).await.unwrap()[0].id.to_string();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let header = Header { kid: Some(signing.kid.clone()), ..Header::new(Algorithm::HS256) };

@@ -21,6 +21,10 @@ fn clientele(db: &TestDb) -> Command {
         .env("CLIENTELE_LOG", "debug,hyper=info,h2=info")
         .env_remove("CLIENTELE_LISTEN")
         .kill_on_drop(true);
+    match &db.master_key {
+        Some(key) => command.env("CLIENTELE_MASTER_KEY", key),
+        None => command.env_remove("CLIENTELE_MASTER_KEY"),
+    };
     command
 }
 

@@ -97,7 +97,8 @@ async fn a_key_revoked_by_another_process_is_fenced_or_announced() {
     let other = clientele_server::open_store(&db.settings(), StoreMetrics::default()).await.unwrap();
     let (sender, mut heard) = tokio::sync::mpsc::unbounded_channel();
     let freshness = other.watch_revocations(Arc::new(Recorder(sender)));
-    let registry = Registry::new(Arc::clone(&revoker), TokenSettings::default()).await.unwrap();
+    let master = clientele_server::master_key(&db.settings(), revoker.as_ref()).await.unwrap();
+    let registry = Registry::new(Arc::clone(&revoker), TokenSettings::default(), master).await.unwrap();
     let number = MerchantNumber::parse("number", "FENCE").unwrap();
     let (merchant, issued) =
         registry.create_merchant(number, DisplayName::parse("name", "Fenced").unwrap()).await.unwrap();

@@ -3,6 +3,7 @@
 //! `/docs`), and the middleware around all of them (request ids, logs, metrics, limits).
 
 mod auth;
+mod docs;
 mod error;
 mod extract;
 mod head;
@@ -83,8 +84,6 @@ pub fn app(
     let api = surfaces.into_iter().fold(native, OpenApiRouter::merge);
     let (api, openapi) = api.split_for_parts();
     let openapi = openapi::complete(openapi);
-    let router = api
-        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
-        .fallback(|| async { ApiError::NotFound });
+    let router = api.merge(docs::router(&openapi)).fallback(|| async { ApiError::NotFound });
     middleware::wrap(router, state, settings)
 }

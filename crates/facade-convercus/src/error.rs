@@ -1,7 +1,7 @@
 //! The Convercus surface's one error type: a JSON body in the shape of the vendor's Spring
 //! service (`timestamp`, `status`, `error`, `message`), with every refused field named.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use clientele_domain::{FieldError, ValidationErrors};
-use clientele_http::{AuthFailure, BodyError, HeadError};
+use clientele_http::{AuthFailure, AuthHeaders, BodyError, HeadError};
 use clientele_service::{AccessError, AuthError, UserError};
 use clientele_store::StoreError;
 
@@ -46,17 +46,18 @@ pub struct ConvercusError {
     status: StatusCode,
     message: String,
     fields: Vec<FieldError>,
-    retry_after: Option<u64>,
+    /// `WWW-Authenticate` on a 401, `Retry-After` on a 429.
+    pub(crate) headers: AuthHeaders,
 }
 
 impl ConvercusError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ConvercusError { status, message: message.into(), fields: Vec::new(), retry_after: None }
+        ConvercusError { status, message: message.into(), fields: Vec::new(), headers: AuthHeaders::default() }
     }
 
     pub fn invalid(errors: ValidationErrors) -> Self {
         let message = errors.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-        ConvercusError { status: StatusCode::BAD_REQUEST, message, fields: errors.0, retry_after: None }
+        ConvercusError { status: StatusCode::BAD_REQUEST, message, fields: errors.0, headers: AuthHeaders::default() }
     }
 
     pub fn not_found() -> Self {
@@ -77,11 +78,7 @@ impl IntoResponse for ConvercusError {
                 .map(|e| ConvercusFieldError { message: e.to_string(), field: e.field })
                 .collect(),
         };
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(seconds) = self.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
-            response.headers_mut().insert(header::RETRY_AFTER, seconds);
-        }
-        response
+        (self.status, self.headers, axum::Json(body)).into_response()
     }
 }
 
@@ -160,9 +157,12 @@ impl From<AuthFailure> for ConvercusError {
     fn from(failure: AuthFailure) -> Self {
         match failure {
             AuthFailure::Auth(AuthError::Store(error)) => error.into(),
-            AuthFailure::Auth(error) => ConvercusError::new(StatusCode::UNAUTHORIZED, error.to_string()),
-            AuthFailure::RateLimited { retry_after_seconds } => ConvercusError {
-                retry_after: Some(retry_after_seconds),
+            AuthFailure::Auth(ref error) => ConvercusError {
+                headers: failure.headers(),
+                ..ConvercusError::new(StatusCode::UNAUTHORIZED, error.to_string())
+            },
+            AuthFailure::RateLimited { .. } => ConvercusError {
+                headers: failure.headers(),
                 ..ConvercusError::new(StatusCode::TOO_MANY_REQUESTS, "rate limit reached")
             },
         }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use clientele_domain::credential::{ApiKeySecret, KeyOwner};
-use clientele_http::{AppState, JsonBody};
+use clientele_http::{AppState, AuthHeaders, ClientAddress, JsonBody};
 use clientele_service::AuthError;
 use clientele_store::StoreError;
 
@@ -46,8 +46,11 @@ pub struct ConvercusToken {
     expires_in: u64,
 }
 
+/// Refused credentials: 401 with the bare challenge, as no bearer token was sent.
 fn refused() -> ConvercusError {
-    ConvercusError::new(StatusCode::UNAUTHORIZED, "invalid credentials")
+    let mut refused = ConvercusError::new(StatusCode::UNAUTHORIZED, "invalid credentials");
+    refused.headers = AuthHeaders::challenge(&AuthError::Missing);
+    refused
 }
 
 /// Log in (Convercus legacy login).
@@ -56,12 +59,18 @@ fn refused() -> ConvercusError {
     responses(
         (status = 200, description = "Logged in", body = ConvercusToken),
         (status = 400, description = "Malformed body", body = ConvercusErrorBody),
-        (status = 401, description = "Invalid credentials", body = ConvercusErrorBody),
+        (status = 401, description = "Invalid credentials", body = ConvercusErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"clientele\"`"))),
+        (status = 429, description = "Too many logins, or failed authentications, from the client's address", body = ConvercusErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub(crate) async fn login(
     State(state): State<AppState>,
+    client: ClientAddress,
     body: JsonBody<ConvercusLogin, ConvercusError>,
 ) -> Result<axum::Json<ConvercusToken>, ConvercusError> {
+    // Needs no credential, so its budget is the caller's address's.
+    client.charge_public()?;
     let body = body.value;
     let secret = ApiKeySecret::recognise(&body.password).ok_or_else(refused)?;
     let principal = match state.registry.authenticate(secret.expose()).await {

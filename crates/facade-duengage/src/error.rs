@@ -2,7 +2,7 @@
 //! `Errors` entry per refused field, in the format the client asked for. Never a stack trace.
 
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use serde_json::{Value, json};
 
 use clientele_domain::{FieldError, ValidationErrors, Violation};
@@ -19,8 +19,8 @@ pub struct ServiceStackError {
     pub code: String,
     pub message: String,
     pub errors: Vec<FieldError>,
-    /// Seconds for `Retry-After` (429).
-    pub retry_after: Option<u64>,
+    /// `WWW-Authenticate` on a 401, `Retry-After` on a 429.
+    pub headers: clientele_http::AuthHeaders,
 }
 
 impl ServiceStackError {
@@ -30,7 +30,7 @@ impl ServiceStackError {
             code: code.to_owned(),
             message: message.into(),
             errors: Vec::new(),
-            retry_after: None,
+            headers: clientele_http::AuthHeaders::default(),
         }
     }
 
@@ -42,7 +42,7 @@ impl ServiceStackError {
             code: first.0.to_owned(),
             message: first.1,
             errors: errors.0,
-            retry_after: None,
+            headers: clientele_http::AuthHeaders::default(),
         }
     }
 
@@ -59,11 +59,7 @@ impl ServiceStackError {
         if !errors.is_empty() {
             status.insert("Errors".to_owned(), Value::Array(errors));
         }
-        let mut response = format.answer(self.status, &json!({"ResponseStatus": status}));
-        if let Some(seconds) = self.retry_after {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
-        }
-        response
+        (self.headers.clone(), format.answer(self.status, &json!({"ResponseStatus": status}))).into_response()
     }
 }
 
@@ -174,11 +170,12 @@ impl From<AuthFailure> for ServiceStackError {
     fn from(failure: AuthFailure) -> Self {
         match failure {
             AuthFailure::Auth(AuthError::Store(error)) => error.into(),
-            AuthFailure::Auth(_) => {
-                ServiceStackError::new(StatusCode::UNAUTHORIZED, "Unauthorized", "Not Authenticated")
-            }
+            AuthFailure::Auth(_) => ServiceStackError {
+                headers: failure.headers(),
+                ..ServiceStackError::new(StatusCode::UNAUTHORIZED, "Unauthorized", "Not Authenticated")
+            },
             AuthFailure::RateLimited { retry_after_seconds } => ServiceStackError {
-                retry_after: Some(retry_after_seconds),
+                headers: failure.headers(),
                 ..ServiceStackError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "TooManyRequests",

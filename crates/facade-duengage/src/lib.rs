@@ -51,12 +51,17 @@ pub fn router() -> OpenApiRouter<AppState> {
     service.merge(page)
 }
 
-/// Refuses an oversize request head and runs the request inside a credential fence, both in
-/// ServiceStack's format, JSON or JSV as asked.
+/// Refuses an oversize request head, then an address over its failed-authentication budget,
+/// and runs the request inside a credential fence, all in ServiceStack's format, JSON or JSV
+/// as asked.
 async fn guard(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let format = Format::of_answer(request.uri(), request.headers());
     match clientele_http::check_head(request.uri(), request.headers()) {
-        Ok(()) => clientele_http::fenced(request, next, |error| ServiceStackError::from(error).answer(format)).await,
+        Ok(()) => {
+            let run =
+                |request| clientele_http::fenced(request, next, |error| ServiceStackError::from(error).answer(format));
+            clientele_http::screen(request, run, |failure| ServiceStackError::from(failure).answer(format)).await
+        }
         Err(error) => ServiceStackError::from(error).answer(format),
     }
 }

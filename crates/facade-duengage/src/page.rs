@@ -11,7 +11,7 @@ use maud::{DOCTYPE, Markup, html};
 use clientele_domain::merchant::Merchant;
 use clientele_domain::payment::{PaymentRequest, PaymentStatus, PublicAccessGuid};
 use clientele_domain::user::format_date;
-use clientele_http::AppState;
+use clientele_http::{AppState, AuthFailure, ClientAddress};
 use clientele_store::StoreError;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}\
@@ -91,6 +91,15 @@ fn not_found() -> Response {
     (StatusCode::NOT_FOUND, page).into_response()
 }
 
+/// Too many pages opened from one address: a page that says so, with `Retry-After`.
+fn too_many(failure: &AuthFailure) -> Response {
+    let page = frame(
+        "Please wait a moment",
+        html! { h1 { "Too many requests" } p { "Too many pages were opened from your network. Please try again in a minute." } },
+    );
+    (StatusCode::TOO_MANY_REQUESTS, failure.headers(), page).into_response()
+}
+
 /// Refuses an oversize request head with a page of its own.
 pub(crate) async fn limit_head(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     match clientele_http::check_head(request.uri(), request.headers()) {
@@ -111,8 +120,18 @@ pub(crate) async fn limit_head(request: axum::extract::Request, next: axum::midd
     responses(
         (status = 200, description = "The page: merchant, invoice, amount, date, document link", content_type = "text/html"),
         (status = 404, description = "A friendly page: no such request", content_type = "text/html"),
+        (status = 429, description = "A friendly page: too many pages opened from the client's address", content_type = "text/html",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
-pub(crate) async fn public_page(State(state): State<AppState>, Path(guid): Path<String>) -> Response {
+pub(crate) async fn public_page(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    Path(guid): Path<String>,
+) -> Response {
+    // Needs no credential, so its budget is the caller's address's: guessing links is slow.
+    if let Err(failure) = client.charge_public() {
+        return too_many(&failure);
+    }
     let Some(guid) = PublicAccessGuid::parse(&guid) else { return not_found() };
     let page = match state.registry.open_public_link(guid).await {
         Ok((merchant, request)) => request_page(&merchant, &request),

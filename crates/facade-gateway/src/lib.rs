@@ -53,8 +53,8 @@ pub struct GatewayAnswer {
 pub struct GatewayError {
     status: StatusCode,
     errors: Vec<KeyedError>,
-    /// Seconds for `Retry-After` (429).
-    retry_after: Option<u64>,
+    /// `WWW-Authenticate` on a 401, `Retry-After` on a 429.
+    headers: clientele_http::AuthHeaders,
 }
 
 impl GatewayError {
@@ -62,19 +62,15 @@ impl GatewayError {
         GatewayError {
             status,
             errors: vec![KeyedError { key: key.to_owned(), value: vec![message.into()] }],
-            retry_after: None,
+            headers: clientele_http::AuthHeaders::default(),
         }
     }
 }
 
 impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
-        let mut response =
-            (self.status, axum::Json(GatewayAnswer { is_success: false, errors: self.errors })).into_response();
-        if let Some(seconds) = self.retry_after {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
-        }
-        response
+        let answer = GatewayAnswer { is_success: false, errors: self.errors };
+        (self.status, self.headers, axum::Json(answer)).into_response()
     }
 }
 
@@ -97,7 +93,7 @@ fn field_errors(errors: ValidationErrors) -> GatewayError {
             None => keyed.push(KeyedError { key, value: vec![message] }),
         }
     }
-    GatewayError { status: StatusCode::BAD_REQUEST, errors: keyed, retry_after: None }
+    GatewayError { status: StatusCode::BAD_REQUEST, errors: keyed, headers: clientele_http::AuthHeaders::default() }
 }
 
 /// `contactInfo.zipCode` → `ContactInfo.ZipCode`.
@@ -156,11 +152,12 @@ impl From<AuthFailure> for GatewayError {
     fn from(failure: AuthFailure) -> Self {
         match failure {
             AuthFailure::Auth(AuthError::Store(error)) => error.into(),
-            AuthFailure::Auth(error) => {
-                GatewayError::keyed(StatusCode::UNAUTHORIZED, "Unauthorized", error.to_string())
-            }
+            AuthFailure::Auth(ref error) => GatewayError {
+                headers: failure.headers(),
+                ..GatewayError::keyed(StatusCode::UNAUTHORIZED, "Unauthorized", error.to_string())
+            },
             AuthFailure::RateLimited { retry_after_seconds } => GatewayError {
-                retry_after: Some(retry_after_seconds),
+                headers: failure.headers(),
                 ..GatewayError::keyed(
                     StatusCode::TOO_MANY_REQUESTS,
                     "TooManyRequests",

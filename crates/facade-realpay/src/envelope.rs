@@ -78,7 +78,8 @@ pub struct RealPayError {
     /// Filled in by the handler once the caller's merchant is known.
     pub call_sequence: i64,
     pub name: &'static str,
-    pub retry_after: Option<u64>,
+    /// `WWW-Authenticate` on a 401, `Retry-After` on a 429.
+    pub headers: clientele_http::AuthHeaders,
 }
 
 impl RealPayError {
@@ -89,7 +90,7 @@ impl RealPayError {
             errors: Vec::new(),
             call_sequence: 0,
             name: "MaintainOmniUsers",
-            retry_after: None,
+            headers: clientele_http::AuthHeaders::default(),
         }
     }
 
@@ -125,11 +126,7 @@ impl IntoResponse for RealPayError {
                 errors: self.errors,
             },
         };
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(seconds) = self.retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s.to_string()).ok()) {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds);
-        }
-        response
+        (self.status, self.headers, axum::Json(body)).into_response()
     }
 }
 
@@ -180,13 +177,16 @@ impl From<AuthFailure> for RealPayError {
     fn from(failure: AuthFailure) -> Self {
         match failure {
             AuthFailure::Auth(AuthError::Store(error)) => error.into(),
-            AuthFailure::Auth(_) => RealPayError::new(
-                StatusCode::UNAUTHORIZED,
-                "Unauthorized: use OAuth2 authentication (client credentials at POST /v1/auth/token) and send \
-                 the access token as 'Authorization: Bearer <token>'",
-            ),
+            AuthFailure::Auth(_) => RealPayError {
+                headers: failure.headers(),
+                ..RealPayError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized: use OAuth2 authentication (client credentials at POST /v1/auth/token) and send \
+                     the access token as 'Authorization: Bearer <token>'",
+                )
+            },
             AuthFailure::RateLimited { retry_after_seconds } => RealPayError {
-                retry_after: Some(retry_after_seconds),
+                headers: failure.headers(),
                 ..RealPayError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     format!("too many calls; retry in {retry_after_seconds} s"),

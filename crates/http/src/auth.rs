@@ -1,16 +1,20 @@
 //! The one authentication layer every surface uses: find the credential in the request,
 //! identify the caller, apply its key's rate limit. Each surface wraps [`authenticate`] in
-//! its own extractor so failures answer in that surface's format.
+//! its own extractor so failures answer in that surface's format, with the headers
+//! [`AuthFailure::headers`] gives (`WWW-Authenticate`, `Retry-After`).
 
+use std::hash::Hash;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponseParts, ResponseParts};
 use governor::clock::{Clock as _, DefaultClock};
-use governor::{Quota, RateLimiter};
+use governor::{NotUntil, Quota, RateLimiter};
 
 use clientele_domain::credential::ApiKeyId;
 use clientele_service::{AuthError, Principal};
@@ -25,19 +29,32 @@ pub struct RateLimit {
     pub burst: NonZeroU32,
 }
 
-type KeyedLimiter = RateLimiter<ApiKeyId, governor::state::keyed::DefaultKeyedStateStore<ApiKeyId>, DefaultClock>;
+/// A rate limiter with one budget per key.
+pub(crate) type Keyed<K> = RateLimiter<K, governor::state::keyed::DefaultKeyedStateStore<K>, DefaultClock>;
+
+impl RateLimit {
+    pub(crate) fn keyed<K: Hash + Eq + Clone>(self) -> Keyed<K> {
+        RateLimiter::keyed(Quota::per_second(self.per_second).allow_burst(self.burst))
+    }
+}
+
+/// Whole seconds until `not_until`, rounded up: what `Retry-After` says.
+pub(crate) fn seconds_until(not_until: &NotUntil<governor::clock::QuantaInstant>) -> u64 {
+    seconds(not_until.wait_time_from(DefaultClock::default().now()))
+}
+
+/// A wait in whole seconds, rounded up.
+pub(crate) fn seconds(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
 
 /// The rate limiters of one server process.
 #[derive(Debug, Clone)]
-pub(crate) struct Limiter(Option<Arc<KeyedLimiter>>);
+pub(crate) struct Limiter(Option<Arc<Keyed<ApiKeyId>>>);
 
 impl Limiter {
     pub(crate) fn new(limit: Option<RateLimit>) -> Self {
-        Limiter(
-            limit.map(|limit| {
-                Arc::new(RateLimiter::keyed(Quota::per_second(limit.per_second).allow_burst(limit.burst)))
-            }),
-        )
+        Limiter(limit.map(|limit| Arc::new(limit.keyed())))
     }
 
     /// Charges one request to `key`'s budget.
@@ -45,10 +62,9 @@ impl Limiter {
         let Some(limiter) = &self.0 else {
             return Ok(());
         };
-        limiter.check_key(&key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            AuthFailure::RateLimited { retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) }
-        })
+        limiter
+            .check_key(&key)
+            .map_err(|not_until| AuthFailure::RateLimited { retry_after_seconds: seconds_until(&not_until) })
     }
 }
 
@@ -57,6 +73,61 @@ impl Limiter {
 pub enum AuthFailure {
     Auth(AuthError),
     RateLimited { retry_after_seconds: u64 },
+}
+
+impl AuthFailure {
+    /// The headers every surface's answer to this failure carries: the RFC 6750 challenge
+    /// on a 401, `Retry-After` on a 429.
+    pub fn headers(&self) -> AuthHeaders {
+        let mut headers = HeaderMap::new();
+        match self {
+            AuthFailure::Auth(error) => return AuthHeaders::challenge(error),
+            AuthFailure::RateLimited { retry_after_seconds } => {
+                headers.insert(RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+            }
+        }
+        AuthHeaders(Some(Box::new(headers)))
+    }
+}
+
+/// The headers of a refusal by the authentication layer, for a surface's error type to
+/// carry (boxed: most errors have none, and an error stays small).
+#[derive(Debug, Clone, Default)]
+pub struct AuthHeaders(Option<Box<HeaderMap>>);
+
+impl AuthHeaders {
+    /// `WWW-Authenticate` for `error`.
+    pub fn challenge(error: &AuthError) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(WWW_AUTHENTICATE, challenge(error));
+        AuthHeaders(Some(Box::new(headers)))
+    }
+}
+
+impl IntoResponseParts for AuthHeaders {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(self, mut parts: ResponseParts) -> Result<ResponseParts, Self::Error> {
+        if let Some(headers) = self.0 {
+            parts.headers_mut().extend(*headers);
+        }
+        Ok(parts)
+    }
+}
+
+/// The `WWW-Authenticate` challenge of a 401 (RFC 6750 §3): the bare challenge when no
+/// bearer credential was sent, `error="invalid_token"` and why when one was sent and was
+/// not accepted (unknown, revoked, malformed or expired).
+pub fn challenge(error: &AuthError) -> HeaderValue {
+    HeaderValue::from_static(match error {
+        AuthError::Missing | AuthError::Store(_) => r#"Bearer realm="clientele""#,
+        AuthError::Invalid => {
+            r#"Bearer realm="clientele", error="invalid_token", error_description="the credential is not valid""#
+        }
+        AuthError::Expired => {
+            r#"Bearer realm="clientele", error="invalid_token", error_description="the access token has expired""#
+        }
+    })
 }
 
 impl From<AuthError> for AuthFailure {

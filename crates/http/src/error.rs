@@ -54,11 +54,13 @@ pub enum ApiError {
     Validation(ValidationErrors),
     #[error("malformed request: {0}")]
     Malformed(String),
-    #[error("unauthenticated: {0}")]
-    Unauthenticated(String),
-    /// A token endpoint failure, with its OAuth 2.0 error code.
+    /// No credential, or one not accepted; `challenge` is its `WWW-Authenticate`.
+    #[error("unauthenticated: {detail}")]
+    Unauthenticated { detail: String, challenge: HeaderValue },
+    /// A token endpoint failure, with its OAuth 2.0 error code, and on a 401 the
+    /// `WWW-Authenticate` challenge.
     #[error("oauth: {error}")]
-    OAuth { status: StatusCode, error: &'static str, detail: String },
+    OAuth { status: StatusCode, error: &'static str, detail: String, challenge: Option<HeaderValue> },
     #[error("forbidden")]
     Forbidden,
     #[error("not found")]
@@ -90,7 +92,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::Validation(_) | ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::OAuth { status, .. } => *status,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -130,7 +132,7 @@ impl ApiError {
             ApiError::Malformed(detail) => {
                 problem("urn:clientele:problem:malformed", "The request could not be read", detail)
             }
-            ApiError::Unauthenticated(detail) => {
+            ApiError::Unauthenticated { detail, .. } => {
                 problem("urn:clientele:problem:unauthenticated", "Authentication is required", detail)
             }
             ApiError::OAuth { error, detail, .. } => Problem {
@@ -175,7 +177,7 @@ impl ApiError {
             ApiError::RateLimited { retry_after_seconds } => problem(
                 "urn:clientele:problem:rate-limited",
                 "Too many requests",
-                format!("this key's rate limit was reached; retry in {retry_after_seconds} s"),
+                format!("a rate limit (this key's, or this address's) was reached; retry in {retry_after_seconds} s"),
             ),
             ApiError::Timeout => problem(
                 "urn:clientele:problem:timeout",
@@ -200,18 +202,18 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let mut extra = Vec::new();
         match &self {
-            ApiError::Unauthenticated(_) => {
-                extra.push((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            ApiError::Unauthenticated { challenge, .. } | ApiError::OAuth { challenge: Some(challenge), .. } => {
+                extra.push((header::WWW_AUTHENTICATE, challenge.clone()));
             }
             ApiError::RateLimited { retry_after_seconds } => {
                 if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
                     extra.push((header::RETRY_AFTER, value));
                 }
             }
-            ApiError::OAuth { .. } => {
-                extra.push((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-            }
             _ => {}
+        }
+        if let ApiError::OAuth { .. } = &self {
+            extra.push((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         }
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut response = (status, body).into_response();
@@ -268,7 +270,7 @@ impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         match error {
             AuthError::Store(error) => error.into(),
-            other => ApiError::Unauthenticated(other.to_string()),
+            other => ApiError::Unauthenticated { challenge: crate::auth::challenge(&other), detail: other.to_string() },
         }
     }
 }
@@ -324,6 +326,19 @@ mod tests {
         let response = ApiError::RateLimited { retry_after_seconds: 3 }.into_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("3"));
+    }
+
+    #[tokio::test]
+    async fn a_401_challenges_for_a_bearer_token_and_says_why_one_was_refused() {
+        let challenge = |error: AuthError| {
+            let response = ApiError::from(error).into_response();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            response.headers().get(header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        };
+        assert_eq!(challenge(AuthError::Missing).as_deref(), Some(r#"Bearer realm="clientele""#));
+        let invalid = challenge(AuthError::Invalid).unwrap_or_default();
+        assert!(invalid.starts_with(r#"Bearer realm="clientele", error="invalid_token", error_description=""#));
+        assert!(challenge(AuthError::Expired).unwrap_or_default().contains("expired"));
     }
 
     #[tokio::test]

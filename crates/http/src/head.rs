@@ -1,13 +1,17 @@
 //! What every surface puts around its routes ([`guard`], or its own middleware around
-//! [`check_head`] and [`fenced`]): limits on a request's head, the URI (its path and query
-//! string) and the header section, refused in that surface's own format before any
-//! credential is looked at or anything is read or written; and the credential fence.
+//! [`check_head`], [`screen`] and [`fenced`]): limits on a request's head, the URI (its path
+//! and query string) and the header section, refused in that surface's own format before any
+//! credential is looked at or anything is read or written; the failed-authentication limit
+//! of the client's address; and the credential fence.
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use clientele_store::{StoreError, fence};
+
+use crate::address::screen;
+use crate::auth::AuthFailure;
 
 /// The longest request URI (path and query string) accepted, in bytes.
 pub const URI_LIMIT: usize = 8 * 1024;
@@ -47,13 +51,29 @@ pub fn check_head(uri: &Uri, headers: &HeaderMap) -> Result<(), HeadError> {
 }
 
 /// Middleware for a surface's routes, answering in the surface's error `E`: refuses an
-/// oversize head, then runs the request inside a credential fence ([`fenced`]).
+/// oversize head, then an address over its failed-authentication budget ([`screen`]), then
+/// runs the request inside a credential fence ([`fenced`]).
 pub async fn guard<E>(request: Request, next: Next) -> Response
 where
-    E: From<HeadError> + From<StoreError> + IntoResponse,
+    E: From<HeadError> + From<StoreError> + From<AuthFailure> + IntoResponse,
 {
     match check_head(request.uri(), request.headers()) {
-        Ok(()) => fenced(request, next, |error| E::from(error).into_response()).await,
+        Ok(()) => {
+            let run = |request| fenced(request, next, |error| E::from(error).into_response());
+            screen(request, run, |failure| E::from(failure).into_response()).await
+        }
+        Err(error) => E::from(error).into_response(),
+    }
+}
+
+/// Middleware for routes that take no credential at all (the operations endpoints): only
+/// the limits on the request head.
+pub(crate) async fn bounded<E>(request: Request, next: Next) -> Response
+where
+    E: From<HeadError> + IntoResponse,
+{
+    match check_head(request.uri(), request.headers()) {
+        Ok(()) => next.run(request).await,
         Err(error) => E::from(error).into_response(),
     }
 }

@@ -2,7 +2,9 @@
 //! uses, the operations endpoints (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`,
 //! `/docs`), and the middleware around all of them (request ids, logs, metrics, limits).
 
+mod address;
 mod auth;
+mod docs;
 mod error;
 mod extract;
 mod head;
@@ -23,7 +25,10 @@ use utoipa_axum::router::OpenApiRouter;
 use clientele_service::Registry;
 use clientele_store::StoreMetrics;
 
-pub use auth::{AuthFailure, Caller, RateLimit, authenticate, charge, credential, etag, if_match};
+pub use address::{ClientAddress, screen};
+pub use auth::{
+    AuthFailure, AuthHeaders, Caller, RateLimit, authenticate, challenge, charge, credential, etag, if_match,
+};
 pub use error::{ApiError, Problem};
 pub use extract::{BodyError, Json, JsonBody, Query, body_rejection, decode_json, is_json, parse_urlencoded};
 pub use head::{HEADERS_LIMIT, HeadError, URI_LIMIT, check_head, fenced, guard};
@@ -39,11 +44,26 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// The per-key rate limit; `None` for none.
     pub rate_limit: Option<RateLimit>,
+    /// Failed authentications allowed per client address; `None` for no limit.
+    pub auth_failure_limit: Option<RateLimit>,
+    /// Requests per client address to the endpoints that need no credential (the logins
+    /// and the public payment page); `None` for no limit.
+    pub public_rate_limit: Option<RateLimit>,
+    /// Take the client address from the last `X-Forwarded-For` hop instead of the peer: only
+    /// behind a proxy that sets it.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings { body_limit: 1024 * 1024, request_timeout: Duration::from_secs(30), rate_limit: None }
+        HttpSettings {
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            rate_limit: None,
+            auth_failure_limit: None,
+            public_rate_limit: None,
+            trust_forwarded_for: false,
+        }
     }
 }
 
@@ -58,6 +78,7 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub registry: Registry,
     limiter: auth::Limiter,
+    addresses: Arc<address::AddressLimits>,
     metrics: Arc<middleware::Metrics>,
 }
 
@@ -78,13 +99,19 @@ pub fn app(
     surfaces: Vec<OpenApiRouter<AppState>>,
 ) -> Router {
     let metrics = Arc::new(middleware::Metrics::new(store_metrics));
-    let state = AppState(Arc::new(Shared { registry, limiter: auth::Limiter::new(settings.rate_limit), metrics }));
-    let native = routes::router().merge(ops::router()).route_layer(axum::middleware::from_fn(head::guard::<ApiError>));
+    let addresses = Arc::new(address::AddressLimits::new(
+        settings.auth_failure_limit,
+        settings.public_rate_limit,
+        settings.trust_forwarded_for,
+    ));
+    let limiter = auth::Limiter::new(settings.rate_limit);
+    let state = AppState(Arc::new(Shared { registry, limiter, addresses, metrics }));
+    let native = routes::router()
+        .route_layer(axum::middleware::from_fn(head::guard::<ApiError>))
+        .merge(ops::router().route_layer(axum::middleware::from_fn(head::bounded::<ApiError>)));
     let api = surfaces.into_iter().fold(native, OpenApiRouter::merge);
     let (api, openapi) = api.split_for_parts();
     let openapi = openapi::complete(openapi);
-    let router = api
-        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
-        .fallback(|| async { ApiError::NotFound });
+    let router = api.merge(docs::router(&openapi)).fallback(|| async { ApiError::NotFound });
     middleware::wrap(router, state, settings)
 }

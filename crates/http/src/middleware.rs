@@ -1,5 +1,6 @@
 //! What wraps every request: a request id (taken from `x-request-id` or made, and echoed),
-//! a log span without personal data, request metrics by route, a timeout, a body limit, a
+//! a log span without personal data, request metrics by route, the client's address (for
+//! the limits by address), a timeout, a body limit, a
 //! panic guard that still answers in the problem format, and `Connection: close` on a
 //! refusal that leaves the request unread.
 
@@ -136,6 +137,7 @@ pub(crate) fn wrap(router: Router<AppState>, state: AppState, settings: &HttpSet
         .layer(middleware::from_fn(close_unread))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(Arc::clone(&state.metrics), observe))
+        .layer(middleware::from_fn_with_state(Arc::clone(&state.addresses), crate::address::identify))
         .layer(middleware::from_fn_with_state(settings.request_timeout, timeout))
         .layer(DefaultBodyLimit::max(settings.body_limit));
     router.layer(layers).with_state(state)

@@ -3,6 +3,7 @@
 
 use utoipa::Modify;
 use utoipa::OpenApi;
+use utoipa::openapi::Type;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 /// The document's frame; the paths are added by the routers that serve them.
@@ -69,6 +70,16 @@ fn error_format(tag: &str) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// The header of every 401.
+const CHALLENGE: (&str, &str, Type) = (
+    "WWW-Authenticate",
+    "`Bearer realm=\"clientele\"`; with `error=\"invalid_token\"` and `error_description` when a credential \
+was sent and not accepted",
+    Type::String,
+);
+/// The header of every 429.
+const RETRY_AFTER: (&str, &str, Type) = ("Retry-After", "Seconds to wait", Type::Integer);
+
 /// Completes the document with what every operation can answer besides what its handler
 /// documents: the refusals of the layers every surface shares (authentication, the rate
 /// limit, the request head, body limits and content type, malformed bodies), each in its surface's error
@@ -85,9 +96,10 @@ pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
                 .security
                 .as_ref()
                 .is_none_or(|requirements| !requirements.iter().all(|r| *r == SecurityRequirement::default()));
-            let format = operation.tags.as_ref().and_then(|tags| tags.first()).and_then(|tag| error_format(tag));
+            let tag = operation.tags.as_ref().and_then(|tags| tags.first()).map(String::as_str);
+            let format = tag.and_then(error_format);
             let responses = &mut operation.responses.responses;
-            let mut add = |status: &str, description: &str, headers: &[(&str, &str)]| {
+            let mut add = |status: &str, description: &str, headers: &[(&str, &str, Type)]| {
                 responses.entry(status.to_owned()).or_insert_with(|| {
                     let mut response = utoipa::openapi::ResponseBuilder::new().description(description);
                     if let Some((content_type, schema)) = format {
@@ -96,9 +108,9 @@ pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
                             utoipa::openapi::Content::new(Some(utoipa::openapi::Ref::from_schema_name(schema))),
                         );
                     }
-                    for (name, description) in headers {
+                    for (name, description, kind) in headers {
                         let header = utoipa::openapi::HeaderBuilder::new()
-                            .schema(utoipa::openapi::Object::with_type(utoipa::openapi::Type::Integer))
+                            .schema(utoipa::openapi::Object::with_type(kind.clone()))
                             .description(Some(*description));
                         response = response.header(*name, header.build());
                     }
@@ -106,9 +118,16 @@ pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
                 });
             };
             if secured {
-                add("401", "No credential, or one that is not valid", &[]);
+                add("401", "No credential, or one that is not valid", &[CHALLENGE]);
                 add("403", "The credential does not allow this", &[]);
-                add("429", "The key's rate limit is reached", &[("Retry-After", "Seconds to wait")]);
+            }
+            if tag != Some("operations") {
+                // Every surface route: the key's rate limit, or its address's failed authentications.
+                add(
+                    "429",
+                    "A rate limit is reached: the key's, or the client address's after failed authentications",
+                    &[RETRY_AFTER],
+                );
             }
             add("414", "The request target is over the size limit (8 KiB)", &[]);
             add("431", "The request's header fields are over the size limit (32 KiB)", &[]);
@@ -128,6 +147,15 @@ pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
             }
             if has("If-Match") {
                 add("412", "The resource is not at the version If-Match names", &[]);
+            }
+            // Every 401 challenges, as RFC 6750 says, also where the handler documents it.
+            if let Some(utoipa::openapi::RefOr::T(unauthorized)) = responses.get_mut("401") {
+                unauthorized.headers.entry(CHALLENGE.0.to_owned()).or_insert_with(|| {
+                    utoipa::openapi::HeaderBuilder::new()
+                        .schema(utoipa::openapi::Object::with_type(Type::String))
+                        .description(Some(CHALLENGE.1))
+                        .build()
+                });
             }
         }
     }

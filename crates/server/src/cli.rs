@@ -134,6 +134,30 @@ pub struct ServeArgs {
     #[arg(long, env = "CLIENTELE_RATE_LIMIT_BURST", default_value_t = 2000)]
     pub rate_limit_burst: u32,
 
+    /// Failed authentications (401 answers) allowed per client address and second on
+    /// average; past them the address is answered 429 until it may fail again. 0 turns the
+    /// limit off.
+    #[arg(long, env = "CLIENTELE_AUTH_FAILURE_LIMIT", default_value_t = 1)]
+    pub auth_failure_limit: u32,
+
+    /// Failed authentications a client address may make at once above its average.
+    #[arg(long, env = "CLIENTELE_AUTH_FAILURE_BURST", default_value_t = 20)]
+    pub auth_failure_burst: u32,
+
+    /// Requests per client address and second to the endpoints that need no credential
+    /// (POST /auth/login, POST /v1/auth/token, GET /pay/{guid}); 0 turns the limit off.
+    #[arg(long, env = "CLIENTELE_PUBLIC_RATE_LIMIT", default_value_t = 10)]
+    pub public_rate_limit: u32,
+
+    /// Requests a client address may send at once to those endpoints above its average.
+    #[arg(long, env = "CLIENTELE_PUBLIC_RATE_LIMIT_BURST", default_value_t = 100)]
+    pub public_rate_limit_burst: u32,
+
+    /// Take the client address from the last X-Forwarded-For hop rather than the peer. Only
+    /// behind a reverse proxy that appends it: otherwise a client chooses its own address.
+    #[arg(long, env = "CLIENTELE_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
     /// The largest request body accepted, in bytes (larger answers 413).
     #[arg(long, env = "CLIENTELE_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
@@ -155,15 +179,18 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     pub fn settings(&self) -> ServeSettings {
-        let rate_limit = NonZeroU32::new(self.rate_limit).map(|per_second| RateLimit {
-            per_second,
-            burst: NonZeroU32::new(self.rate_limit_burst).unwrap_or(per_second),
-        });
+        let limit = |per_second: u32, burst: u32| {
+            NonZeroU32::new(per_second)
+                .map(|per_second| RateLimit { per_second, burst: NonZeroU32::new(burst).unwrap_or(per_second) })
+        };
         ServeSettings {
             http: HttpSettings {
                 body_limit: self.body_limit,
                 request_timeout: Duration::from_secs(self.request_timeout),
-                rate_limit,
+                rate_limit: limit(self.rate_limit, self.rate_limit_burst),
+                auth_failure_limit: limit(self.auth_failure_limit, self.auth_failure_burst),
+                public_rate_limit: limit(self.public_rate_limit, self.public_rate_limit_burst),
+                trust_forwarded_for: self.trust_forwarded_for,
             },
             tokens: TokenSettings {
                 ttl: Duration::from_secs(self.token_ttl),

@@ -110,6 +110,8 @@ pub async fn launch(
     let app = clientele_http::app(registry, &settings.http, store_metrics, surfaces);
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signal = Arc::clone(&stopping);
+    // The peer's address is the client's, for the limits by address.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");

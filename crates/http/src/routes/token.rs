@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use clientele_service::AuthError;
 
 use crate::error::Problem;
 use crate::extract::{body_rejection, decode_json, is_json};
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, ClientAddress};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(issue_token))
@@ -60,14 +60,37 @@ pub(crate) struct TokenResponse {
 }
 
 fn oauth(status: StatusCode, error: &'static str, detail: impl Into<String>) -> ApiError {
-    ApiError::OAuth { status, error, detail: detail.into() }
+    ApiError::OAuth { status, error, detail: detail.into(), challenge: None }
 }
 
-fn invalid_client(error: AuthError) -> ApiError {
-    match error {
+/// The client was not authenticated: 401, challenging for the scheme the client tried
+/// (RFC 6749 §5.2), HTTP Basic when it sent Basic, else a bearer token (RFC 6750 §3: no
+/// bearer token was sent, so no error code).
+fn invalid_client(headers: &HeaderMap) -> impl Fn(AuthError) -> ApiError + '_ {
+    move |error| match error {
         AuthError::Store(error) => error.into(),
-        other => oauth(StatusCode::UNAUTHORIZED, "invalid_client", other.to_string()),
+        other => {
+            let basic = basic_credentials(headers).is_some();
+            let challenge =
+                if basic { r#"Basic realm="clientele", charset="UTF-8""# } else { r#"Bearer realm="clientele""# };
+            ApiError::OAuth {
+                status: StatusCode::UNAUTHORIZED,
+                error: "invalid_client",
+                detail: other.to_string(),
+                challenge: Some(HeaderValue::from_static(challenge)),
+            }
+        }
     }
+}
+
+/// What follows `Basic ` in `Authorization`, if the client sent HTTP Basic.
+fn basic_credentials(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, encoded)| encoded.trim().to_owned())
 }
 
 /// The client id and secret of a client credentials grant, from HTTP Basic or the form
@@ -76,13 +99,8 @@ fn client_credentials(headers: &HeaderMap, form: ClientCredentials) -> Result<(O
     if form.grant_type != "client_credentials" {
         return Err(oauth(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type must be client_credentials"));
     }
-    let basic = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
-        .map(|(_, encoded)| encoded.trim().to_owned());
-    match (basic, form.client_secret) {
+    let invalid_client = invalid_client(headers);
+    match (basic_credentials(headers), form.client_secret) {
         (Some(_), Some(_)) => Err(oauth(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -115,16 +133,21 @@ fn client_credentials(headers: &HeaderMap, form: ClientCredentials) -> Result<(O
     responses(
         (status = 200, description = "The token", body = TokenResponse),
         (status = 400, description = "Malformed request or unsupported grant type", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The key is missing, unknown or revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The key is missing, unknown or revoked", body = Problem, content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Basic realm=\"clientele\"` when HTTP Basic was sent, else `Bearer realm=\"clientele\"`"))),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Neither JSON nor a form", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "The key's rate limit was reached", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "A rate limit was reached: the key's, or the client address's (token requests, failed authentications)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 async fn issue_token(
     State(state): State<AppState>,
+    client: ClientAddress,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    // Needs no credential, so its budget is the caller's address's.
+    client.charge_public()?;
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let body = body.map_err(body_rejection)?;
     let (client_id, secret) = if is_json(content_type) {
@@ -136,9 +159,9 @@ async fn issue_token(
     } else {
         return Err(ApiError::UnsupportedMediaType("application/json or application/x-www-form-urlencoded"));
     };
-    let (principal, token) = state.registry.exchange(&secret, None).await.map_err(invalid_client)?;
+    let (principal, token) = state.registry.exchange(&secret, None).await.map_err(invalid_client(&headers))?;
     if client_id.is_some_and(|id| id != principal.key_id.to_string()) {
-        return Err(invalid_client(AuthError::Invalid));
+        return Err(invalid_client(&headers)(AuthError::Invalid));
     }
     state.limiter.check(principal.key_id)?;
     let answer =

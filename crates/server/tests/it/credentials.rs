@@ -122,7 +122,8 @@ async fn assert_unauthenticated(app: &TestApp, authorization: Option<&str>) {
         request = request.header("Authorization", value);
     }
     let response = request.send().await.unwrap();
-    assert_eq!(response.headers().get("www-authenticate").map(|v| v.to_str().unwrap()), Some("Bearer"));
+    let challenge = response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
+    assert!(challenge.is_some_and(|c| c.starts_with(r#"Bearer realm="clientele""#)), "{authorization:?}");
     let (status, body) = problem(response).await;
     assert_eq!(status, 401, "{authorization:?}");
     assert_eq!(body["type"], "urn:clientele:problem:unauthenticated");

@@ -3,7 +3,7 @@
 use std::num::NonZeroU32;
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use clientele_http::RateLimit;
 
@@ -97,6 +97,52 @@ async fn every_surface_answers_429_with_retry_after() {
         assert_eq!(limited.status(), 429, "{path}");
         let retry_after: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=2).contains(&retry_after), "{path}: {retry_after}");
-        assert!(!limited.bytes().await.unwrap().is_empty(), "{path}: an answer in the surface's format");
+        assert_surface_envelope(path, limited).await;
+    }
+}
+
+/// Asserts that a 429 answer to `path` is in its surface's own error envelope, and says why.
+pub async fn assert_surface_envelope(path: &str, response: reqwest::Response) {
+    assert_eq!(response.status(), 429, "{path}");
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    let body: Value = response.json().await.unwrap_or_else(|e| panic!("{path}: not JSON: {e}"));
+    let text = |value: &Value| value.as_str().map(str::to_owned).unwrap_or_default();
+    if path.starts_with("/v1/realpay/") {
+        // RealPay: the APIResponse envelope, FAILED, with the reason.
+        assert_eq!(content_type, "application/json", "{path}");
+        let envelope = &body["APIResponse"];
+        assert_eq!(
+            (envelope["Status"].as_str(), envelope["Version"].as_str()),
+            (Some("FAILED"), Some("1.0.2")),
+            "{body}"
+        );
+        assert!(envelope["CallSequence"].is_i64() && envelope["Name"].is_string(), "{body}");
+        assert!(text(&envelope["Message"]).contains("retry"), "{body}");
+    } else if path.starts_with("/users") || path == "/auth/login" {
+        // Convercus: the Spring error body.
+        assert_eq!(content_type, "application/json", "{path}");
+        assert_eq!((body["status"].as_u64(), body["error"].as_str()), (Some(429), Some("Too Many Requests")), "{body}");
+        assert!(body["timestamp"].is_string() && !text(&body["message"]).is_empty(), "{body}");
+    } else if path == "/api/v1/create-user" {
+        // The gateway: isSuccess false, errors keyed.
+        assert_eq!(content_type, "application/json", "{path}");
+        assert_eq!(body["isSuccess"], false, "{body}");
+        assert_eq!(body["errors"][0]["key"], "TooManyRequests", "{body}");
+        assert!(text(&body["errors"][0]["value"][0]).contains("retry"), "{body}");
+    } else if path.starts_with("/onceoffpayment") {
+        // DuEngage: ServiceStack's ResponseStatus, in the format asked for (JSON here).
+        assert!(content_type.starts_with("application/json"), "{path}: {content_type}");
+        let status = &body["ResponseStatus"];
+        assert_eq!(status["ErrorCode"], "TooManyRequests", "{body}");
+        assert!(text(&status["Message"]).contains("retry"), "{body}");
+    } else {
+        // Native: an RFC 9457 problem with its type URN.
+        assert_eq!(content_type, "application/problem+json", "{path}");
+        assert_eq!(
+            (body["type"].as_str(), body["status"].as_u64()),
+            (Some("urn:clientele:problem:rate-limited"), Some(429)),
+            "{body}"
+        );
+        assert_eq!(body["title"], "Too many requests", "{body}");
     }
 }

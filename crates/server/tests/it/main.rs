@@ -12,6 +12,7 @@
 
 mod harness;
 
+mod abuse;
 mod access;
 mod browser;
 mod contracts;

@@ -197,6 +197,60 @@ async fn the_docs_page_is_served_with_its_own_assets() {
     assert!(initializer.text().await.unwrap().contains("/openapi.json"));
 }
 
+/// Every `http://`, `https://` or scheme-relative (`"//host`) URL in `text` whose host is
+/// not `own`, but for the SVG namespace of inline images (a name, never fetched).
+fn foreign_urls(text: &str, own: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for scheme in ["http://", "https://", "\"//", "'//", "(//"] {
+        for (at, _) in text.match_indices(scheme) {
+            let rest = &text[at + scheme.len()..];
+            let host: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || ".-:".contains(*c)).collect();
+            if host != own && host != "www.w3.org" {
+                found.push(format!("{scheme}{host}"));
+            }
+        }
+    }
+    found
+}
+
+/// `/docs` asks nothing of any other host, whatever host name the server is reached by:
+/// Swagger UI's online validator is off (`validatorUrl: null`), the document is read by a
+/// relative URL, the page's policy allows only the server itself, and the title names
+/// Clientele.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_names_clientele_and_loads_nothing_from_another_host() {
+    let app = TestApp::spawn().await;
+    let own = app.url.trim_start_matches("http://").to_owned();
+    let get =
+        |path: &str, host: &str| app.client.get(format!("{}{path}", app.url)).header("host", host.to_owned()).send();
+    for host in [own.as_str(), "docs.example.org", "10.1.2.3:8080"] {
+        let page = get("/docs", host).await.unwrap();
+        assert_eq!(page.status(), 200, "{host}: /docs leads to the page");
+        let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(policy.starts_with("default-src 'self';"), "{policy}");
+        assert!(!policy.contains("http"), "{policy}");
+        let html = page.text().await.unwrap();
+        let title = html.split_once("<title>").and_then(|(_, rest)| rest.split_once("</title>")).unwrap().0;
+        assert!(title.contains("Clientele"), "{title}");
+        assert_eq!(foreign_urls(&html, &own), Vec::<String>::new(), "{host}: the page");
+
+        let initializer = get("/docs/swagger-initializer.js", host).await.unwrap().text().await.unwrap();
+        let compact: String = initializer.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(compact.contains("validatorUrl:null,"), "the online validator must be off: {initializer}");
+        assert!(compact.contains(r#"url:"/openapi.json""#), "{initializer}");
+        assert!(!compact.contains("configUrl") && !compact.contains("urls:"), "{initializer}");
+        assert_eq!(foreign_urls(&initializer, &own), Vec::<String>::new(), "{host}: the initializer");
+        for sheet in ["swagger-ui.css", "index.css"] {
+            let css = get(&format!("/docs/{sheet}"), host).await.unwrap().text().await.unwrap();
+            assert_eq!(foreign_urls(&css, &own), Vec::<String>::new(), "{host}: {sheet}");
+        }
+    }
+    // The document the page reads is this server's, and names no server elsewhere.
+    let document: Value = get("/openapi.json", "docs.example.org").await.unwrap().json().await.unwrap();
+    assert_eq!(document["info"]["title"], "Clientele");
+    assert!(document.get("servers").is_none_or(|servers| foreign_urls(&servers.to_string(), &own).is_empty()));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_carries_a_request_id_and_echoes_one_given() {
     let app = TestApp::spawn().await;

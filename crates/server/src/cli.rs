@@ -128,6 +128,11 @@ pub struct ServeArgs {
     /// Seconds in-flight requests get to finish after a shutdown signal.
     #[arg(long, env = "CLIENTELE_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
+
+    /// Seconds an idempotency key stays claimed by a request that never finished (its
+    /// process died); a repeat within them waits, then answers 409.
+    #[arg(long, env = "CLIENTELE_IDEMPOTENCY_LEASE", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idempotency_lease: u64,
 }
 
 impl ServeArgs {

@@ -30,7 +30,9 @@ async fn serve(cli: &Cli, args: &clientele_server::cli::ServeArgs) -> anyhow::Re
     let store_metrics = StoreMetrics::default();
     let store = clientele_server::open_store(&cli.store_settings(), store_metrics.clone()).await?;
     tracing::info!(database.backend = store.backend(), "database ready");
-    let registry = Registry::new(store, settings.tokens).await?;
+    let registry = Registry::new(store, settings.tokens)
+        .await?
+        .with_idempotency_lease(std::time::Duration::from_secs(args.idempotency_lease));
     let listener = TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(listen.address = %address, "listening");

@@ -14,7 +14,7 @@ pub use contracts::{ContractError, NewUser};
 pub use payments::{Debtor, PaymentError, Requested};
 pub use registry::{IssuedKey, Registry};
 pub use tokens::{AccessToken, TokenSettings};
-pub use users::{Answer, IDEMPOTENCY_RETENTION, IdempotencyRequest, UserError, WriteOptions};
+pub use users::{Answer, IDEMPOTENCY_LEASE, IDEMPOTENCY_RETENTION, IdempotencyRequest, UserError, WriteOptions};
 
 /// The current time, to the microsecond (the precision both stores keep).
 pub fn now() -> time::OffsetDateTime {

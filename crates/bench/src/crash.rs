@@ -10,11 +10,16 @@
 //!    store invariant (no row without its merchant, no reference across merchants, ...);
 //! 2. a restart, and through the API: every acknowledged write present and unchanged; every
 //!    write in doubt wholly present or wholly absent (a RealPay item's user never without its
-//!    contract); an in-doubt create repeated with its idempotency key creates nothing twice;
-//!    the RealPay call sequence never repeats an acknowledged number.
+//!    contract); every write the server refused (a RealPay item under `Failed`) absent; an
+//!    in-doubt create repeated with its idempotency key, after the dead request's lease
+//!    (409 while it holds, then it runs), makes its user exactly once; the RealPay call
+//!    sequence never repeats an acknowledged number.
 //!
-//! At the end every write acknowledged in any cycle is checked once more. Exit status 1 on
-//! any loss or broken invariant; the figures go to standard output as one JSON line.
+//! The kill comes only once the cycle has an acknowledged write, and a cycle without one
+//! fails: a cycle that acknowledged nothing would prove nothing. Every write sent is valid,
+//! so any refusal fails the run too, after its items were checked. At the end every write
+//! acknowledged in any cycle is checked once more. Exit status 1 on any loss or broken
+//! invariant; the figures go to standard output as one JSON line.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +56,10 @@ struct Args {
     /// Seed of the random kill moments (printed, to repeat a run).
     #[arg(long)]
     seed: Option<u64>,
+    /// The server's idempotency lease in seconds (`serve --idempotency-lease`): an in-doubt
+    /// create is repeated after it. Short, so that 50 cycles do not wait 60 seconds each.
+    #[arg(long, default_value_t = 2)]
+    idempotency_lease: u64,
 }
 
 const MERCHANT: &str = "CRASH";
@@ -79,6 +88,8 @@ struct Written {
     /// The idempotency key it was sent with, to repeat it when in doubt.
     idempotency: Option<(String, Value)>,
     acknowledged: bool,
+    /// The server answered that it did not write it: it must be absent.
+    refused: bool,
 }
 
 impl Written {
@@ -94,11 +105,21 @@ struct Figures {
     seed: u64,
     cycles: u32,
     acknowledged_writes: u64,
+    /// The fewest writes a cycle acknowledged before its kill (never 0).
+    fewest_acknowledged_in_a_cycle: u64,
     acknowledged_checked: u64,
     in_doubt: u64,
     in_doubt_present: u64,
     in_doubt_absent: u64,
+    /// Repeats of in-doubt creates that were there: each answered with that user.
     idempotent_repeats: u64,
+    /// Repeats of in-doubt creates that were absent: each ran once the lease was over and
+    /// made its user, exactly once.
+    in_doubt_repeated_and_created: u64,
+    /// 409 answers to those repeats while the dead request's lease held.
+    repeats_answered_409: u64,
+    /// Writes the server refused (RealPay `Failed` items, other refusals), each checked absent.
+    refused: u64,
     lost: u64,
     invariant_checks: u64,
     seconds: f64,
@@ -113,6 +134,10 @@ struct Run {
     sequence: Mutex<i64>,
     /// Writes the server refused: none may be, every write sent is valid.
     refused: std::sync::atomic::AtomicU64,
+    /// Writes the server acknowledged so far.
+    acknowledged: std::sync::atomic::AtomicU64,
+    /// The server's idempotency lease.
+    lease: Duration,
 }
 
 fn main() -> ExitCode {
@@ -162,7 +187,11 @@ async fn cycles(args: &Args, url: &str, postgres: bool) -> anyhow::Result<Figure
         key_id: merchant.get("api_key_id").and_then(Value::as_str).context("no key id")?.to_owned(),
         sequence: Mutex::new(0),
         refused: std::sync::atomic::AtomicU64::new(0),
+        acknowledged: std::sync::atomic::AtomicU64::new(0),
+        lease: Duration::from_secs(args.idempotency_lease),
     });
+    let lease = args.idempotency_lease.to_string();
+    let flags = ["--idempotency-lease", lease.as_str()];
     let mut figures = Figures {
         backend: if postgres { "postgres" } else { "sqlite" },
         seed,
@@ -171,29 +200,35 @@ async fn cycles(args: &Args, url: &str, postgres: bool) -> anyhow::Result<Figure
     };
     let mut kept: Vec<Written> = Vec::new();
     let mut pending: Vec<Written> = Vec::new();
+    figures.fewest_acknowledged_in_a_cycle = u64::MAX;
     for cycle in 0..args.cycles {
-        let server = Server::start(&args.server, url).await?;
+        let server = Server::start_with(&args.server, url, &flags).await?;
         settle(&run, &server.url, &mut pending, &mut figures).await.with_context(|| format!("cycle {cycle}"))?;
         kept.append(&mut pending);
+        no_refusals(&run, &mut figures).with_context(|| format!("cycle {}", cycle.saturating_sub(1)))?;
 
         let written = Arc::new(Mutex::new(Vec::new()));
+        let acknowledged_before = run.acknowledged.load(std::sync::atomic::Ordering::Relaxed);
         let load = load(&run, &server.url, cycle, &written).await?;
+        first_acknowledgement(&run, acknowledged_before).await.with_context(|| format!("cycle {cycle}"))?;
         tokio::time::sleep(Duration::from_millis(random.gen_range(20..=args.max_load_ms.max(20)))).await;
         server.stop().await; // SIGKILL
         for task in load {
             task.await?;
         }
         pending = std::mem::take(&mut *written.lock().map_err(|_| anyhow::anyhow!("poisoned"))?);
-        figures.acknowledged_writes += pending.iter().filter(|w| w.acknowledged).count() as u64;
+        let acknowledged = pending.iter().filter(|w| w.acknowledged).count() as u64;
+        ensure!(acknowledged > 0, "cycle {cycle} acknowledged no write before its kill");
+        figures.acknowledged_writes += acknowledged;
+        figures.fewest_acknowledged_in_a_cycle = figures.fewest_acknowledged_in_a_cycle.min(acknowledged);
         check(&args.server, url).await.with_context(|| format!("after the kill of cycle {cycle}"))?;
-        let refused = run.refused.load(std::sync::atomic::Ordering::Relaxed);
-        ensure!(refused == 0, "the server refused {refused} valid write(s) in cycle {cycle}");
         figures.invariant_checks += 1;
     }
     // The last cycle's writes, then every acknowledged write of the run once more.
-    let server = Server::start(&args.server, url).await?;
+    let server = Server::start_with(&args.server, url, &flags).await?;
     settle(&run, &server.url, &mut pending, &mut figures).await.context("after the last cycle")?;
     kept.append(&mut pending);
+    no_refusals(&run, &mut figures).context("the last cycle")?;
     for written in &kept {
         verify(&run, &server.url, written).await?.context("a write of an earlier cycle is gone")?;
         figures.acknowledged_checked += 1;
@@ -214,6 +249,26 @@ async fn cycles(args: &Args, url: &str, postgres: bool) -> anyhow::Result<Figure
     Ok(figures)
 }
 
+/// Waits for the server to acknowledge a write of the cycle that began with
+/// `acknowledged_before` acknowledgements.
+async fn first_acknowledgement(run: &Run, acknowledged_before: u64) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while run.acknowledged.load(std::sync::atomic::Ordering::Relaxed) == acknowledged_before {
+        let refused = run.refused.load(std::sync::atomic::Ordering::Relaxed);
+        ensure!(Instant::now() < deadline, "no write acknowledged in 30 seconds ({refused} refused)");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
+}
+
+/// Fails on any refusal of the cycle just checked: every write the harness sends is valid.
+fn no_refusals(run: &Run, figures: &mut Figures) -> anyhow::Result<()> {
+    let refused = run.refused.swap(0, std::sync::atomic::Ordering::Relaxed);
+    figures.refused += refused;
+    ensure!(refused == 0, "the server refused {refused} valid write(s) (checked absent)");
+    Ok(())
+}
+
 /// `clientele check` on the database: integrity and every invariant.
 async fn check(binary: &std::path::Path, url: &str) -> anyhow::Result<()> {
     let report = admin(binary, url, &["check", "--json"]).await?;
@@ -223,7 +278,7 @@ async fn check(binary: &std::path::Path, url: &str) -> anyhow::Result<()> {
 
 /// Checks the writes of the cycle before the restart; writes in doubt become acknowledged
 /// (present) or are dropped (absent).
-async fn settle(run: &Run, url: &str, pending: &mut Vec<Written>, figures: &mut Figures) -> anyhow::Result<()> {
+async fn settle(run: &Arc<Run>, url: &str, pending: &mut Vec<Written>, figures: &mut Figures) -> anyhow::Result<()> {
     let acknowledged_sequence = *run.sequence.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
     let answer = realpay_get(run, url).await?;
     let sequence = answer.pointer("/APIResponse/CallSequence").and_then(Value::as_i64).context("no CallSequence")?;
@@ -233,8 +288,12 @@ async fn settle(run: &Run, url: &str, pending: &mut Vec<Written>, figures: &mut 
     );
 
     let mut survivors = Vec::new();
+    let mut repeats = Vec::new();
     for mut written in pending.drain(..) {
         match verify(run, url, &written).await? {
+            Some(_) if written.refused => {
+                bail!("a {} write the server refused is there: {:?}", written.surface, written.lookup);
+            }
             Some(actual) => {
                 if written.acknowledged {
                     figures.acknowledged_checked += 1;
@@ -245,12 +304,13 @@ async fn settle(run: &Run, url: &str, pending: &mut Vec<Written>, figures: &mut 
                 written.lookup = Lookup::Id(id_of(&actual)?);
                 if let Some((key, body)) = written.idempotency.take().filter(|_| !written.acknowledged) {
                     // The repeat answers with the user that exists, and creates nothing.
-                    let repeat = create(run, url, &key, &body).await?;
+                    let (repeat, conflicts) = create(run, url, &key, &body).await?;
                     ensure!(
                         matches!(&written.lookup, Lookup::Id(id) if *id == repeat),
                         "an idempotent repeat made a second user"
                     );
                     figures.idempotent_repeats += 1;
+                    figures.repeats_answered_409 += conflicts;
                 }
                 // From now on only the value read back is right for a patch in doubt.
                 for (pointer, values) in &mut written.fields {
@@ -264,13 +324,40 @@ async fn settle(run: &Run, url: &str, pending: &mut Vec<Written>, figures: &mut 
                 figures.lost += 1;
                 bail!("an acknowledged {} write is missing: {:?}", written.surface, written.lookup);
             }
+            None if written.refused => {}
             None => {
-                // Absent: wholly. (Its idempotency key may still be leased by the dead
-                // process; a repeat gets 409 until the lease ends, so none is sent here.)
+                // Absent: wholly. A create with an idempotency key is sent again, as a
+                // client would.
                 figures.in_doubt += 1;
                 figures.in_doubt_absent += 1;
+                if written.idempotency.is_some() {
+                    repeats.push(written);
+                }
             }
         }
+    }
+    // The repeats, together: each waits out the dead request's lease on its key (the server
+    // holds a repeat while the lease runs, then answers 409), then runs.
+    let mut running = tokio::task::JoinSet::new();
+    for mut written in repeats {
+        let (run, url) = (run.clone(), url.to_owned());
+        running.spawn(async move {
+            let (key, body) = written.idempotency.take().context("a repeat without its key")?;
+            let (id, conflicts) = create(&run, &url, &key, &body).await?;
+            // Exactly one user has its customer reference, and it is the one answered.
+            let found =
+                verify(&run, &url, &written).await?.context("a repeated create answered, but its user is absent")?;
+            ensure!(id_of(&found)? == id, "a repeated create answered user {id}, but another has its reference");
+            written.lookup = Lookup::Id(id);
+            written.acknowledged = true;
+            anyhow::Ok((written, conflicts))
+        });
+    }
+    while let Some(done) = running.join_next().await {
+        let (written, conflicts) = done??;
+        figures.in_doubt_repeated_and_created += 1;
+        figures.repeats_answered_409 += conflicts;
+        survivors.push(written);
     }
     *pending = survivors;
     Ok(())
@@ -338,16 +425,31 @@ fn authorized(run: &Run, request: RequestBuilder) -> RequestBuilder {
     request.bearer_auth(&run.key)
 }
 
-/// A native create; its user's id.
-async fn create(run: &Run, url: &str, key: &str, body: &Value) -> anyhow::Result<String> {
-    let response = authorized(run, run.client.post(format!("{url}/v1/users")))
-        .header("Idempotency-Key", key)
-        .json(body)
-        .send()
-        .await?;
-    ensure!(response.status().is_success(), "an idempotent create answered {}", response.status());
-    let user: Value = response.json().await?;
-    Ok(user.get("id").and_then(Value::as_str).context("no id")?.to_owned())
+/// A native create sent again with its idempotency key; its user's id, and how many 409
+/// answers came first (while a dead request's lease on the key held). It is sent again
+/// after each 409, until the lease must be over.
+async fn create(run: &Run, url: &str, key: &str, body: &Value) -> anyhow::Result<(String, u64)> {
+    let deadline = Instant::now() + run.lease + Duration::from_secs(15);
+    let mut conflicts = 0;
+    loop {
+        let response = authorized(run, run.client.post(format!("{url}/v1/users")))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await?;
+        let status = response.status();
+        if status.is_success() {
+            let user: Value = response.json().await?;
+            return Ok((user.get("id").and_then(Value::as_str).context("no id")?.to_owned(), conflicts));
+        }
+        let text = response.text().await.unwrap_or_default();
+        ensure!(
+            status == StatusCode::CONFLICT && text.contains("still being processed") && Instant::now() < deadline,
+            "an idempotent create answered {status}: {text}"
+        );
+        conflicts += 1;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 async fn realpay_get(run: &Run, url: &str) -> anyhow::Result<Value> {
@@ -408,13 +510,19 @@ async fn native(run: &Run, url: &str, cycle: u32, worker: u32, written: &Mutex<V
             contract: None,
             idempotency: Some((key.clone(), body.clone())),
             acknowledged: false,
+            refused: false,
         };
         let sent =
             authorized(run, run.client.post(format!("{url}/v1/users"))).header("Idempotency-Key", &key).json(&body);
         let id = match answered(run, sent).await {
-            Some(user) => user.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            None => return record(written, write),
+            Reply::Written(user) => user.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            Reply::Refused => {
+                write.refused = true;
+                return record(written, write);
+            }
+            Reply::None => return record(written, write),
         };
+        acknowledge(run, 1);
         write.lookup = Lookup::Id(id.clone());
         write.acknowledged = true;
         let after = format!("After{tag}");
@@ -424,11 +532,15 @@ async fn native(run: &Run, url: &str, cycle: u32, worker: u32, written: &Mutex<V
         let patch = authorized(run, run.client.patch(format!("{url}/v1/users/{id}")))
             .header("content-type", "application/merge-patch+json")
             .body(json!({"family_name": after}).to_string());
-        let patched = answered(run, patch).await.is_some();
+        let reply = answered(run, patch).await;
+        let patched = matches!(reply, Reply::Written(_));
         if let Some(values) = write.field("/family_name") {
-            // Acknowledged: only the new value. In doubt: the new one or the old one.
+            // Acknowledged: only the new value. Refused: only the old one. In doubt: either.
             if patched {
+                acknowledge(run, 1);
                 values.truncate(1);
+            } else if matches!(reply, Reply::Refused) {
+                values.remove(0);
             }
         }
         record(written, write);
@@ -449,8 +561,12 @@ async fn convercus(run: &Run, url: &str, jwt: &str, cycle: u32, written: &Mutex<
             .header("interaction-id", TILL)
             .json(&json!({"emailAddress": email, "givenName": format!("Conv{n}"), "familyName": "Crash", "countryCode": "DE"}));
         let answer = answered(run, sent).await;
-        let acknowledged = answer.is_some();
-        let lookup = match answer.as_ref().and_then(|a| a.get("userId")).and_then(Value::as_str) {
+        let acknowledged = matches!(answer, Reply::Written(_));
+        let refused = matches!(answer, Reply::Refused);
+        if acknowledged {
+            acknowledge(run, 1);
+        }
+        let lookup = match answer.written().and_then(|a| a.get("userId")).and_then(Value::as_str) {
             Some(id) => Lookup::Id(id.to_owned()),
             None => Lookup::Email(email.clone()),
         };
@@ -468,6 +584,7 @@ async fn convercus(run: &Run, url: &str, jwt: &str, cycle: u32, written: &Mutex<
                 contract: None,
                 idempotency: None,
                 acknowledged,
+                refused,
             },
         );
         if !acknowledged {
@@ -494,16 +611,22 @@ async fn realpay(run: &Run, url: &str, cycle: u32, written: &Mutex<Vec<Written>>
         let sent = authorized(run, run.client.post(format!("{url}/v1/realpay/{MERCHANT}/maintain/omni/users")))
             .json(&json!({"UserPostRequest": items}));
         let answer = answered(run, sent).await;
-        let acknowledged = answer
-            .as_ref()
-            .is_some_and(|a| a.pointer("/APIResponse/Status").and_then(Value::as_str) == Some("SUCCESS"));
         if let Some(sequence) =
-            answer.as_ref().and_then(|a| a.pointer("/APIResponse/CallSequence")).and_then(Value::as_i64)
+            answer.written().and_then(|a| a.pointer("/APIResponse/CallSequence")).and_then(Value::as_i64)
             && let Ok(mut highest) = run.sequence.lock()
         {
             *highest = (*highest).max(sequence);
         }
-        for tag in tags {
+        // Each item is acknowledged, refused (listed under Failed, or the whole call
+        // refused) or, without an answer, in doubt.
+        let outcome: Vec<(bool, bool)> = match &answer {
+            Reply::Written(answer) => batch_outcome(run, answer, tags.len()),
+            Reply::Refused => vec![(false, true); tags.len()],
+            Reply::None => vec![(false, false); tags.len()],
+        };
+        let complete = outcome.iter().all(|(acknowledged, _)| *acknowledged);
+        acknowledge(run, outcome.iter().filter(|(acknowledged, _)| *acknowledged).count() as u64);
+        for (tag, (acknowledged, refused)) in tags.into_iter().zip(outcome) {
             record(
                 written,
                 Written {
@@ -517,24 +640,79 @@ async fn realpay(run: &Run, url: &str, cycle: u32, written: &Mutex<Vec<Written>>
                     contract: Some(format!("K{tag}")),
                     idempotency: None,
                     acknowledged,
+                    refused,
                 },
             );
         }
-        if !acknowledged {
+        if !complete {
             return;
         }
     }
 }
 
-/// The JSON answer of a write the server acknowledged, or `None` when the server died
-/// before answering. An answer refusing the write is a failure of the harness itself and
-/// stops the load (the write is then in doubt, and must turn out absent or whole).
-async fn answered(run: &Run, request: RequestBuilder) -> Option<Value> {
-    let response = request.send().await.ok()?;
-    if !response.status().is_success() {
-        eprintln!("clientele-crash: a write was refused with {}", response.status());
-        run.refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return None;
+/// What a RealPay batch answer says of each of its `items`: (acknowledged, refused). An
+/// item listed under `Failed` is refused; the others are acknowledged only if the answer
+/// accounts for every item (as many `Successful` as not failed). Any status but `SUCCESS`
+/// counts as a refusal of the run, as every item sent is valid.
+fn batch_outcome(run: &Run, answer: &Value, items: usize) -> Vec<(bool, bool)> {
+    let status = answer.pointer("/APIResponse/Status").and_then(Value::as_str).unwrap_or_default();
+    let list = |name: &str| {
+        answer.pointer(&format!("/UserPostResponse/0/{name}")).and_then(Value::as_array).cloned().unwrap_or_default()
+    };
+    let failed: Vec<usize> = list("Failed")
+        .iter()
+        .filter_map(|item| item.get("Index").and_then(Value::as_u64))
+        .filter_map(|index| usize::try_from(index).ok())
+        .collect();
+    let accounted = list("Successful").len() + failed.len() == items;
+    if status != "SUCCESS" || !failed.is_empty() || !accounted {
+        eprintln!("clientele-crash: a RealPay batch answered {status} with {} item(s) failed: {answer}", failed.len());
+        run.refused.fetch_add(failed.len().max(1) as u64, std::sync::atomic::Ordering::Relaxed);
     }
-    response.json().await.ok()
+    (0..items)
+        .map(|index| {
+            let refused = failed.contains(&index);
+            (!refused && accounted, refused)
+        })
+        .collect()
+}
+
+fn acknowledge(run: &Run, writes: u64) {
+    run.acknowledged.fetch_add(writes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// What the server answered to a write.
+enum Reply {
+    /// A success, and its JSON body.
+    Written(Value),
+    /// A refusal (4xx): nothing was written.
+    Refused,
+    /// No (whole) answer, or a server error: the write is in doubt.
+    None,
+}
+
+impl Reply {
+    fn written(&self) -> Option<&Value> {
+        match self {
+            Reply::Written(value) => Some(value),
+            Reply::Refused | Reply::None => None,
+        }
+    }
+}
+
+/// Sends a write. Any answer but a success counts as a refusal of the run (every write sent
+/// is valid) and stops that load task; a refused write must then be absent, a write
+/// answered 5xx is in doubt.
+async fn answered(run: &Run, request: RequestBuilder) -> Reply {
+    let Ok(response) = request.send().await else { return Reply::None };
+    let status = response.status();
+    if !status.is_success() {
+        eprintln!("clientele-crash: a write was refused with {status}");
+        run.refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return if status.is_client_error() { Reply::Refused } else { Reply::None };
+    }
+    match response.json().await {
+        Ok(value) => Reply::Written(value),
+        Err(_) => Reply::None,
+    }
 }

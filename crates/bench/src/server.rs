@@ -39,9 +39,15 @@ pub async fn admin(binary: &Path, database: &str, args: &[&str]) -> anyhow::Resu
 
 impl Server {
     pub async fn start(binary: &Path, database: &str) -> anyhow::Result<Server> {
+        Server::start_with(binary, database, &[]).await
+    }
+
+    /// Starts the server with more `serve` flags.
+    pub async fn start_with(binary: &Path, database: &str, flags: &[&str]) -> anyhow::Result<Server> {
         let mut child = clientele(binary, database)
             .env("CLIENTELE_LOG", "warn")
             .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
+            .args(flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)

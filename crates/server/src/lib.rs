@@ -4,6 +4,7 @@
 pub mod cli;
 mod demo;
 mod master_key;
+mod serve_args;
 mod signing_key;
 
 use std::future::Future;

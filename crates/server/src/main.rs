@@ -27,8 +27,9 @@ fn init_logs(cli: &Cli) {
 async fn serve(cli: &Cli, args: &clientele_server::cli::ServeArgs) -> anyhow::Result<()> {
     let settings = args.settings();
     let store_metrics = StoreMetrics::default();
-    let registry =
-        clientele_server::open_registry(&cli.store_settings(), settings.tokens, store_metrics.clone()).await?;
+    let registry = clientele_server::open_registry(&cli.store_settings(), settings.tokens, store_metrics.clone())
+        .await?
+        .with_idempotency_lease(std::time::Duration::from_secs(args.idempotency_lease));
     tracing::info!(database.backend = registry.store().backend(), "database ready");
     let listener = TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;

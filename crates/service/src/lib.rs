@@ -18,7 +18,7 @@ pub use registry::{IssuedKey, Registry};
 pub use retention::SWEEP_BATCH;
 pub use secrets::{MasterKey, SecretsError, is_sealed};
 pub use tokens::{AccessToken, RotatedKey, SigningKeyError, TokenSettings};
-pub use users::{Answer, IDEMPOTENCY_RETENTION, IdempotencyRequest, UserError, WriteOptions};
+pub use users::{Answer, IDEMPOTENCY_LEASE, IDEMPOTENCY_RETENTION, IdempotencyRequest, UserError, WriteOptions};
 
 /// The current time, to the microsecond (the precision both stores keep).
 pub fn now() -> time::OffsetDateTime {

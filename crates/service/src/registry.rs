@@ -27,6 +27,8 @@ pub struct Registry {
     store: Arc<dyn Store>,
     tokens: Arc<Tokens>,
     keys: Arc<KeyCache>,
+    /// How long a claimed idempotency key stays claimed when its request never finishes.
+    idempotency_lease: time::Duration,
 }
 
 impl Registry {
@@ -35,7 +37,20 @@ impl Registry {
     pub async fn new(store: Arc<dyn Store>, tokens: TokenSettings, master: MasterKey) -> Result<Self, SigningKeyError> {
         let tokens = Arc::new(Tokens::load(store.as_ref(), tokens, master).await?);
         let keys = KeyCache::new(store.as_ref());
-        Ok(Registry { store, tokens, keys })
+        Ok(Registry { store, tokens, keys, idempotency_lease: crate::users::IDEMPOTENCY_LEASE })
+    }
+
+    /// Sets how long a claimed idempotency key stays claimed when its request never
+    /// finishes (its process died); a repeat within it waits, then answers 409. The default
+    /// is [`crate::IDEMPOTENCY_LEASE`].
+    #[must_use]
+    pub fn with_idempotency_lease(mut self, lease: Duration) -> Self {
+        self.idempotency_lease = time::Duration::try_from(lease).unwrap_or(crate::users::IDEMPOTENCY_LEASE);
+        self
+    }
+
+    pub(crate) fn idempotency_lease(&self) -> time::Duration {
+        self.idempotency_lease
     }
 
     pub fn store(&self) -> &dyn Store {

@@ -17,8 +17,9 @@ use crate::Registry;
 
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_RETENTION: Duration = Duration::hours(24);
-/// How long a claimed key stays claimed when its request never finishes (its process died).
-const IDEMPOTENCY_LEASE: Duration = Duration::seconds(60);
+/// How long a claimed key stays claimed when its request never finishes (its process died),
+/// unless the registry is given another ([`Registry::with_idempotency_lease`]).
+pub const IDEMPOTENCY_LEASE: Duration = Duration::seconds(60);
 /// How long a repeat waits for the same request in flight before giving up.
 const IN_FLIGHT_WAIT: StdDuration = StdDuration::from_secs(10);
 /// How often an unconditional update is tried again when another write got there first.
@@ -271,7 +272,7 @@ impl Registry {
                     &request.key,
                     &request.fingerprint,
                     crate::now(),
-                    IDEMPOTENCY_LEASE,
+                    self.idempotency_lease(),
                     IDEMPOTENCY_RETENTION,
                 )
                 .await

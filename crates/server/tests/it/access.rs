@@ -120,3 +120,69 @@ async fn merchant_b_reaches_nothing_of_merchant_a() {
     assert_eq!(properties["data"][0]["active"], true);
     assert_eq!(app.get("/v1/merchant", &a_key).await.status(), 200);
 }
+
+/// Every row of `api_keys` as text: each column's value, blobs as text and as hex.
+async fn api_key_rows(db: &crate::harness::TestDb) -> Vec<String> {
+    if db.is_postgres() {
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
+        let rows = sqlx::query("SELECT to_jsonb(k)::text FROM api_keys k").fetch_all(&mut conn).await.unwrap();
+        rows.iter().map(|row| sqlx::Row::get::<String, _>(row, 0)).collect()
+    } else {
+        let path = clientele_store_sqlite::path_from_url(&db.url).unwrap();
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut statement = conn.prepare("SELECT * FROM api_keys").unwrap();
+        let columns = statement.column_count();
+        statement
+            .query_map([], |row| {
+                let mut text = String::new();
+                for i in 0..columns {
+                    match row.get::<_, rusqlite::types::Value>(i)? {
+                        rusqlite::types::Value::Text(value) => text.push_str(&value),
+                        rusqlite::types::Value::Blob(bytes) => {
+                            text.push_str(&String::from_utf8_lossy(&bytes));
+                            text.push_str(&bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+                        }
+                        rusqlite::types::Value::Integer(value) => text.push_str(&value.to_string()),
+                        rusqlite::types::Value::Real(value) => text.push_str(&value.to_string()),
+                        rusqlite::types::Value::Null => {}
+                    }
+                    text.push('|');
+                }
+                Ok(text)
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_holds_a_keys_digest_and_never_its_secret() {
+    let app = TestApp::spawn().await;
+    let mut secrets = vec![app.a.admin_key.clone(), app.b.admin_key.clone(), app.platform_key.clone()];
+    for role in ["readonly", "client", "admin"] {
+        secrets.push(app.key_for_a(role).await.1);
+    }
+    let created = app.post("/v1/merchants", &app.platform_key, json!({"number": "M-9", "name": "Nine"})).await;
+    let created: Value = created.json().await.unwrap();
+    let nine = created["api_key"]["api_key"].as_str().unwrap().to_owned();
+    app.secret(&nine);
+    secrets.push(nine);
+
+    let rows = api_key_rows(&app.db).await;
+    assert_eq!(rows.len(), secrets.len(), "{rows:?}");
+    for secret in &secrets {
+        // The key works, so this is the secret of a stored row...
+        assert_ne!(app.get("/v1/merchant", secret).await.status(), 401);
+        // ...whose digest is in exactly one row,
+        let digest = clientele_domain::credential::ApiKeySecret::recognise(secret).unwrap().digest();
+        assert_eq!(rows.iter().filter(|row| row.contains(digest.as_str())).count(), 1, "{secret:?}");
+        // and no part of the secret past its displayed prefix is in any.
+        let shown = clientele_domain::credential::ApiKeySecret::recognise(secret).unwrap().display_prefix();
+        let hidden = &secret[shown.len()..];
+        for window in hidden.as_bytes().windows(8) {
+            let window = std::str::from_utf8(window).unwrap();
+            assert!(rows.iter().all(|row| !row.contains(window)), "a part of a secret is stored: {window}");
+        }
+    }
+}

@@ -214,10 +214,19 @@ async fn two_server_processes_on_one_database_accept_each_others_tokens() {
     let client_key = issued["api_key"].as_str().unwrap();
     let merchant_via_second = || http.get(format!("{}/v1/merchant", second.url)).bearer_auth(client_key);
     let token_via_second = || http.post(format!("{}/v1/auth/token", second.url)).json(&json!({"api_key": client_key}));
+    // A valid create, the same as the one refused below but for its e-mail: with the live
+    // key it is written, so the refusal below is the revocation's doing, not the body's.
+    let create_via_second = |email: &str| {
+        http.post(format!("{}/v1/users", second.url)).bearer_auth(client_key).json(&json!({
+            "given_name": "Revoked", "family_name": "Writer", "email": email}))
+    };
     for _ in 0..3 {
         assert_eq!(merchant_via_second().send().await.unwrap().status(), 200);
         assert_eq!(token_via_second().send().await.unwrap().status(), 200);
     }
+    let live = create_via_second("live.writer@example.com").send().await.unwrap();
+    assert_eq!(live.status(), 201, "{}", live.text().await.unwrap());
+    assert_eq!(users_with_email(&http, &second.url, &key, "live.writer@example.com").await, 1);
     let users_before = users_of(&http, &second.url, &key).await;
     let revoke = http
         .post(format!("{}/v1/api-keys/{}/revoke", first.url, issued["id"].as_str().unwrap()))
@@ -237,18 +246,18 @@ async fn two_server_processes_on_one_database_accept_each_others_tokens() {
     // A call that reads nothing (a token for the key) and one that writes are refused too,
     // and the write leaves nothing behind.
     assert_eq!(token_via_second().send().await.unwrap().status(), 401);
-    let create = http
-        .post(format!("{}/v1/users", second.url))
-        .bearer_auth(client_key)
-        .header("interaction-id", "demo-till")
-        .json(&json!({"first_name": "Revoked", "last_name": "Writer", "email": "revoked.writer@example.com"}))
-        .send()
-        .await
-        .unwrap();
+    let create = create_via_second("revoked.writer@example.com").send().await.unwrap();
     assert_eq!(create.status(), 401);
     assert_eq!(users_of(&http, &second.url, &key).await, users_before);
+    assert_eq!(users_with_email(&http, &second.url, &key, "revoked.writer@example.com").await, 0);
     first.stop().await;
     second.stop().await;
+}
+
+/// How many users of the merchant of `key` have `email`, read through `url`.
+async fn users_with_email(http: &reqwest::Client, url: &str, key: &str, email: &str) -> usize {
+    let page: Value = answer(http.get(format!("{url}/v1/users")).query(&[("email", email)]).bearer_auth(key)).await;
+    page["data"].as_array().unwrap().len()
 }
 
 /// How many users the merchant of `key` has, read through `url`.

@@ -145,6 +145,7 @@ async fn write(
         (status = 400, description = "Invalid fields, or no interaction-id", body = ConvercusErrorBody),
         (status = 401, description = "No valid token", body = ConvercusErrorBody),
         (status = 403, description = "Unregistered interaction-id, or a read-only key", body = ConvercusErrorBody),
+        (status = 404, description = "A repeat of an idempotent request whose user was erased since", body = ConvercusErrorBody),
         (status = 409, description = "A unique key is taken", body = ConvercusErrorBody),
         (status = 415, description = "Not JSON", body = ConvercusErrorBody),
     ))]

@@ -287,6 +287,7 @@ async fn respond(state: AppState, uri: Uri, headers: HeaderMap, body: Result<Byt
         (status = 400, description = "ResponseStatus with ErrorCode, Message and Errors[{ErrorCode, FieldName, Message}]"),
         (status = 401, description = "ResponseStatus: Unauthorized"),
         (status = 403, description = "ResponseStatus: Forbidden"),
+        (status = 404, description = "ResponseStatus NotFound: A repeat of an idempotent request whose user was erased since (the debtor)"),
         (status = 409, description = "Another request has this InvoiceNumber"),
         (status = 415, description = "Neither JSON, JSV nor a form"),
     ))]
@@ -304,6 +305,7 @@ async fn once_off_payment(
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeats of the request with the same key get the first answer")),
     responses(
         (status = 200, description = "{PublicAccessGuid, InvoiceNumber, StatusCodesId} in JSON"),
+        (status = 404, description = "ResponseStatus NotFound: A repeat of an idempotent request whose user was erased since (the debtor)"),
         (status = 409, description = "Another request has this InvoiceNumber"),
     ))]
 async fn once_off_payment_json(
@@ -320,6 +322,7 @@ async fn once_off_payment_json(
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeats of the request with the same key get the first answer")),
     responses(
         (status = 200, description = "{PublicAccessGuid, InvoiceNumber, StatusCodesId} in JSV"),
+        (status = 404, description = "ResponseStatus NotFound: A repeat of an idempotent request whose user was erased since (the debtor)"),
         (status = 409, description = "Another request has this InvoiceNumber"),
     ))]
 async fn once_off_payment_jsv(

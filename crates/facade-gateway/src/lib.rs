@@ -291,6 +291,8 @@ fn success() -> StoredResponse {
         })),
         (status = 401, description = "No valid credential", body = GatewayAnswer),
         (status = 403, description = "A read-only key", body = GatewayAnswer),
+        (status = 404, description = "A repeat of an idempotent request whose user was erased since", body = GatewayAnswer),
+        (status = 409, description = "The Idempotency-Key was used for another request, or its request is still in flight", body = GatewayAnswer),
     ))]
 async fn create_user(
     State(state): State<AppState>,

@@ -159,6 +159,7 @@ fn named<T: Copy>(
         (status = 201, description = "Created", body = PaymentRequestView),
         (status = 200, description = "The same request was made before", body = PaymentRequestView),
         (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A repeat of an idempotent request whose user was erased since (the debtor)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another request has this invoice number", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
     ))]

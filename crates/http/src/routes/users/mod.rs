@@ -137,6 +137,7 @@ fn today() -> time::Date {
         (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A read-only key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A repeat of an idempotent request whose user was erased since", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The customer_ref or national_id is taken, or the same idempotent request is in flight", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),

@@ -2,6 +2,7 @@
 //! drop-in, and the public payment page a debtor opens from the request's link. This crate
 //! translates; the rules are the core's.
 
+mod date;
 mod error;
 mod format;
 mod page;
@@ -27,7 +28,7 @@ use clientele_domain::payment::{
 use clientele_domain::property::CustomPropertyInput;
 use clientele_domain::user::{
     Address, AddressLine, CustomerRef, Email, NationalId, Origin, PassportNumber, PersonName, Phone, Place, PostalCode,
-    Surface, UserFields, parse_date,
+    Surface, UserFields,
 };
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 use clientele_http::wire::{DecimalText, Text};
@@ -96,7 +97,8 @@ pub struct OnceOffPayment {
     passport_number: Option<Text>,
     #[schema(value_type = Text)]
     invoice_number: Option<Text>,
-    /// A date (`YYYY-MM-DD`, a time may follow).
+    /// A date: `YYYY-MM-DD`, an ISO 8601 or XSD date-time (the date as written), or
+    /// `/Date(ms)/` / `/Date(ms±hhmm)/`; `0001-01-01` is no date.
     #[schema(value_type = Option<Text>)]
     debt_date: Option<Text>,
     /// An amount with at most two decimal places.
@@ -150,11 +152,7 @@ impl OnceOffPayment {
             .and_then(|v| e.take(Currency::parse_code("CurrenciesId", v)));
         let channel = required(&mut e, "ChannelsId", text(&self.channels_id))
             .and_then(|v| e.take(Channel::parse_code("ChannelsId", v)));
-        // ServiceStack sends an unset DateTime as 0001-01-01.
-        let debt_date = text(&self.debt_date)
-            .map(|v| v.get(..10).unwrap_or(v))
-            .filter(|v| *v != "0001-01-01")
-            .and_then(|v| e.take(parse_date("DebtDate", v)));
+        let debt_date = text(&self.debt_date).and_then(|v| e.take(date::service_stack_date("DebtDate", v))).flatten();
         let url = text(&self.url_to_document).and_then(|v| e.take(DocumentUrl::parse("UrlToDocument", v)));
         let meta: BTreeMap<String, String> =
             self.debt_meta.iter().flatten().map(|(k, v)| (k.clone(), v.as_str().to_owned())).collect();

@@ -337,3 +337,36 @@ async fn the_document_lists_the_suffixed_paths_conflicts_and_idempotency_keys() 
     let response = post(&app, "/onceoffpayment.json", "application/json", other.to_string()).await;
     assert_eq!(service_stack_error(response).await.0, 409);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dates_are_read_as_service_stack_clients_write_them_and_a_bad_one_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        // ServiceStack .NET's JSON dates, escaped as it writes them, with and without an offset.
+        (r"\/Date(1738281600000-0000)\/", Some("2025-01-31")),
+        ("/Date(1738281600000)/", Some("2025-01-31")),
+        ("/Date(1738279800000+0200)/", Some("2025-01-31")),
+        ("2025-01-25T08:00:00+02:00", Some("2025-01-25")),
+        ("2025-01-25T08:00:00", Some("2025-01-25")),
+        ("0001-01-01T00:00:00", None),
+    ];
+    for (n, (sent, stored)) in cases.iter().enumerate() {
+        let mut body = request();
+        body["InvoiceNumber"] = json!(format!("INV-D{n}"));
+        body["DebtDate"] = json!(sent);
+        let response = post(&app, "/onceoffpayment", "application/json", body.to_string()).await;
+        assert_eq!(response.status(), 200, "{sent}: {}", response.text().await.unwrap());
+        let found = native(&app, &format!("/v1/payment-requests?invoice_number=INV-D{n}")).await;
+        assert_eq!(found["data"][0]["debt_date"].as_str(), *stored, "{sent}");
+    }
+    let mut body = request();
+    body["InvoiceNumber"] = json!("INV-BAD-DATE");
+    body["DebtDate"] = json!("/Date(tomorrow)/");
+    let (status, error) =
+        service_stack_error(post(&app, "/onceoffpayment", "application/json", body.to_string()).await).await;
+    assert_eq!((status, error["Errors"][0]["FieldName"].as_str()), (400, Some("DebtDate")));
+    let message = error["Errors"][0]["Message"].as_str().unwrap();
+    assert!(message.contains("/Date(milliseconds)/") && message.contains("ISO 8601"), "{message}");
+    let none = native(&app, "/v1/payment-requests?invoice_number=INV-BAD-DATE").await;
+    assert_eq!(none["data"], json!([]));
+}

@@ -14,6 +14,8 @@ use deadpool::managed::{self, Metrics, Object, RecycleResult};
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
+use crate::db::PgDb;
+
 use clientele_store::StoreError;
 
 /// How long a caller waits for a connection when all are in use.
@@ -26,14 +28,14 @@ pub(crate) struct Connector {
 }
 
 impl managed::Manager for Connector {
-    type Type = PgConnection;
+    type Type = PgDb;
     type Error = sqlx::Error;
 
-    async fn create(&self) -> Result<PgConnection, sqlx::Error> {
-        PgConnection::connect_with(&self.options).await
+    async fn create(&self) -> Result<PgDb, sqlx::Error> {
+        PgConnection::connect_with(&self.options).await.map(PgDb)
     }
 
-    async fn recycle(&self, _: &mut PgConnection, _: &Metrics) -> RecycleResult<sqlx::Error> {
+    async fn recycle(&self, _: &mut PgDb, _: &Metrics) -> RecycleResult<sqlx::Error> {
         Ok(())
     }
 }
@@ -61,14 +63,14 @@ impl Pool {
     /// abandoned before it finishes or the connection no longer answers.
     pub(crate) async fn with<T>(
         &self,
-        work: impl AsyncFnOnce(&mut PgConnection) -> Result<T, StoreError>,
+        work: impl AsyncFnOnce(&mut PgDb) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let object = self.0.get().await.map_err(StoreError::other)?;
         let mut lease = Lease(Some(object));
-        let Some(conn) = lease.0.as_deref_mut() else { return Err(StoreError::other("no connection")) };
-        let result = work(conn).await;
+        let Some(db) = lease.0.as_deref_mut() else { return Err(StoreError::other("no connection")) };
+        let result = work(db).await;
         if result.is_err()
-            && let Err(error) = conn.ping().await
+            && let Err(error) = db.0.ping().await
         {
             tracing::warn!(error = %error, "closed a database connection that stopped answering");
             return result;
@@ -114,7 +116,10 @@ mod tests {
     async fn backend(pool: &Pool) -> i32 {
         let pid = pool
             .with(async |conn| {
-                sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()").fetch_one(conn).await.map_err(store_error)
+                sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
+                    .fetch_one(&mut conn.0)
+                    .await
+                    .map_err(store_error)
             })
             .await;
         pid.unwrap()
@@ -129,7 +134,8 @@ mod tests {
         assert_eq!(backend(&pool).await, first, "a finished read gives its connection back");
 
         // A query that fails leaves the connection usable: it is used again.
-        let failed = pool.with(async |conn| sqlx::query("SELECT 1/0").execute(conn).await.map_err(store_error)).await;
+        let failed =
+            pool.with(async |conn| sqlx::query("SELECT 1/0").execute(&mut conn.0).await.map_err(store_error)).await;
         assert!(matches!(failed, Err(StoreError::Other(_))));
         assert_eq!(backend(&pool).await, first);
 
@@ -137,7 +143,7 @@ mod tests {
         // ends, so its locks are free for everyone else at once.
         let failed = pool
             .with(async |conn| {
-                let mut tx = conn.begin().await.map_err(store_error)?;
+                let mut tx = conn.0.begin().await.map_err(store_error)?;
                 sqlx::query("SELECT pg_advisory_xact_lock(4242)").execute(&mut *tx).await.map_err(store_error)?;
                 Err::<(), _>(StoreError::VersionMismatch)
             })
@@ -149,7 +155,8 @@ mod tests {
         assert_eq!(backend(&pool).await, first);
 
         // Work abandoned halfway closes its connection; the next work opens another.
-        let slow = pool.with(async |conn| sqlx::query("SELECT pg_sleep(5)").execute(conn).await.map_err(store_error));
+        let slow =
+            pool.with(async |conn| sqlx::query("SELECT pg_sleep(5)").execute(&mut conn.0).await.map_err(store_error));
         assert!(tokio::time::timeout(Duration::from_millis(200), slow).await.is_err());
         assert_eq!(pool.open(), 0);
         assert_ne!(backend(&pool).await, first);

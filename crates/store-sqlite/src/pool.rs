@@ -9,10 +9,12 @@ use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use rusqlite::{Connection, Row};
+use rusqlite::Row;
 
 use clientele_domain::IdText;
 use clientele_store::{StoreError, fence};
+
+use crate::db::SqliteDb;
 
 /// How many idle connections the pool keeps; more may be open while more readers run.
 const MAX_IDLE: usize = 16;
@@ -20,7 +22,7 @@ const MAX_IDLE: usize = 16;
 #[derive(Debug)]
 pub(crate) struct ReaderPool {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<SqliteDb>>,
 }
 
 impl ReaderPool {
@@ -28,14 +30,14 @@ impl ReaderPool {
         ReaderPool { path, idle: Mutex::new(Vec::new()) }
     }
 
-    fn take(&self) -> Result<Connection, StoreError> {
+    fn take(&self) -> Result<SqliteDb, StoreError> {
         match self.idle.lock().map(|mut idle| idle.pop()) {
-            Ok(Some(conn)) => Ok(conn),
-            _ => crate::connect::reader(&self.path).map_err(StoreError::other),
+            Ok(Some(db)) => Ok(db),
+            _ => crate::connect::reader(&self.path).map(SqliteDb::new).map_err(StoreError::other),
         }
     }
 
-    fn give_back(&self, conn: Connection) {
+    fn give_back(&self, conn: SqliteDb) {
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < MAX_IDLE
         {
@@ -45,24 +47,24 @@ impl ReaderPool {
 
     /// Runs `read` on a pooled connection, after checking the request's fenced key (see
     /// [`fence`]) in the same snapshot.
-    pub(crate) fn with<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let conn = self.take()?;
+    pub(crate) fn with<T>(&self, read: impl FnOnce(&mut SqliteDb) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut db = self.take()?;
         // One read transaction for the whole read: its statements see one snapshot (a user
         // and its custom values agree), and the WAL read lock, a pair of fcntl calls on the
         // shared-memory file, is taken once instead of once per statement.
         let key = fence::armed();
-        let result = match statement(&conn, "BEGIN") {
+        let result = match statement(&db, "BEGIN") {
             Ok(()) => {
-                let result = crate::check_fence(&conn, key).and_then(|()| read(&conn));
+                let result = crate::check_fence(&db.conn, key).and_then(|()| read(&mut db));
                 fence::passed(&result);
-                match statement(&conn, "COMMIT") {
+                match statement(&db, "COMMIT") {
                     Ok(()) => result,
                     Err(error) => return Err(StoreError::other(error)),
                 }
             }
             Err(error) => Err(StoreError::other(error)),
         };
-        self.give_back(conn);
+        self.give_back(db);
         result
     }
 
@@ -77,20 +79,21 @@ impl ReaderPool {
     /// the statement ran.
     pub(crate) fn with_statement<T>(
         &self,
-        read: impl FnOnce(&Connection, &StatementFence) -> Result<T, StoreError>,
+        read: impl FnOnce(&mut SqliteDb) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let conn = self.take()?;
+        let mut db = self.take()?;
         let key = fence::armed();
-        let checked = StatementFence { key: key.map(|key| key.text()), seen: Cell::new(None) };
-        let result = read(&conn, &checked);
-        let result = match (key, checked.seen.get(), result) {
+        db.fence = Some(StatementFence { key: key.map(|key| key.text()), seen: Cell::new(None) });
+        let result = read(&mut db);
+        let seen = db.fence.take().and_then(|fence| fence.seen.get());
+        let result = match (key, seen, result) {
             (None, _, result) | (Some(_), Some(true), result) => result,
             (Some(_), Some(false), _) => Err(StoreError::KeyRevoked),
             (Some(_), None, Err(StoreError::Other(error))) => Err(StoreError::Other(error)),
-            (Some(key), None, result) => crate::check_fence(&conn, Some(key)).and(result),
+            (Some(key), None, result) => crate::check_fence(&db.conn, Some(key)).and(result),
         };
         fence::passed(&result);
-        self.give_back(conn);
+        self.give_back(db);
         result
     }
 }
@@ -132,13 +135,14 @@ pub(crate) fn fence_column(param: usize) -> String {
     )
 }
 
-fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached(sql)?.execute([]).map(drop)
+fn statement(db: &SqliteDb, sql: &str) -> rusqlite::Result<()> {
+    db.conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 #[cfg(test)]
 mod tests {
     use clientele_domain::credential::ApiKeyId;
+    use rusqlite::Connection;
 
     use super::*;
 

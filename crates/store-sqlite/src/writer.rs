@@ -10,8 +10,9 @@
 
 use std::sync::mpsc;
 
-use rusqlite::Connection;
 use tokio::sync::oneshot;
+
+use crate::db::SqliteDb;
 
 use clientele_store::{StoreError, fence};
 
@@ -23,7 +24,7 @@ type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
 /// One write: runs against the open transaction (or, given `None`, is dropped unrun because
 /// its group could not begin), says whether it succeeded, and hands back how to answer its
 /// caller.
-type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Deliver) + Send>;
+type Job = Box<dyn FnOnce(Option<&mut SqliteDb>) -> (bool, Deliver) + Send>;
 
 /// Sends writes to the writer thread. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -32,10 +33,10 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread over `conn`. It stops when every `Writer` is dropped.
-    pub(crate) fn start(conn: Connection) -> std::io::Result<Self> {
+    /// Starts the writer thread over `db`. It stops when every `Writer` is dropped.
+    pub(crate) fn start(db: SqliteDb) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new().name("clientele-sqlite-writer".into()).spawn(move || run(conn, queue))?;
+        std::thread::Builder::new().name("clientele-sqlite-writer".into()).spawn(move || run(db, queue))?;
         Ok(Writer { jobs })
     }
 
@@ -44,24 +45,24 @@ impl Writer {
     /// key revoked a moment ago writes nothing.
     pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut SqliteDb) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
         let key = fence::armed();
-        let result = self.run(move |conn| crate::check_fence(conn, key).and_then(|()| work(conn))).await;
+        let result = self.run(move |db| crate::check_fence(&db.conn, key).and_then(|()| work(db))).await;
         fence::passed(&result);
         result
     }
 
     async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut SqliteDb) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let result = match conn {
-                Some(conn) => work(conn),
+        let job: Job = Box::new(move |db| {
+            let result = match db {
+                Some(db) => work(db),
                 None => Err(StoreError::other("the write transaction could not begin")),
             };
             let ok = result.is_ok();
@@ -80,7 +81,7 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
+fn run(mut db: SqliteDb, queue: mpsc::Receiver<Job>) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -89,19 +90,19 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_group(&conn, group);
+        commit_group(&mut db, group);
     }
 }
 
 /// Runs a statement without parameters from the connection's statement cache: the
 /// transaction and savepoint statements run several times per group, and preparing them
 /// anew each time was a tenth of the writer's time.
-fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached(sql)?.execute([]).map(drop)
+fn run_cached(db: &SqliteDb, sql: &str) -> rusqlite::Result<()> {
+    db.conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
-fn commit_group(conn: &Connection, group: Vec<Job>) {
-    if let Err(error) = run_cached(conn, "BEGIN IMMEDIATE") {
+fn commit_group(db: &mut SqliteDb, group: Vec<Job>) {
+    if let Err(error) = run_cached(db, "BEGIN IMMEDIATE") {
         let reason = error.to_string();
         tracing::error!(error = %reason, "could not begin a write transaction");
         for job in group {
@@ -112,27 +113,27 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
     }
     let mut answers = Vec::with_capacity(group.len());
     for job in group {
-        let outcome = run_cached(conn, "SAVEPOINT job").map(|()| job(Some(conn)));
+        let outcome = run_cached(db, "SAVEPOINT job").map(|()| job(Some(&mut *db)));
         match outcome {
             Ok((true, deliver)) => {
-                let released = run_cached(conn, "RELEASE job");
+                let released = run_cached(db, "RELEASE job");
                 answers.push((deliver, released.err().map(|e| e.to_string())));
             }
             Ok((false, deliver)) => {
-                let undone = run_cached(conn, "ROLLBACK TO job").and_then(|()| run_cached(conn, "RELEASE job"));
+                let undone = run_cached(db, "ROLLBACK TO job").and_then(|()| run_cached(db, "RELEASE job"));
                 answers.push((deliver, undone.err().map(|e| e.to_string())));
             }
             Err(error) => {
                 tracing::error!(error = %error, "could not open a savepoint");
-                return abandon(conn, answers, &error.to_string());
+                return abandon(db, answers, &error.to_string());
             }
         }
     }
     if let Some((_, Some(reason))) = answers.iter().find(|(_, failure)| failure.is_some()) {
         let reason = reason.clone();
-        return abandon(conn, answers, &reason);
+        return abandon(db, answers, &reason);
     }
-    match run_cached(conn, "COMMIT") {
+    match run_cached(db, "COMMIT") {
         Ok(()) => {
             for (deliver, _) in answers {
                 deliver(None);
@@ -140,14 +141,14 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
         }
         Err(error) => {
             tracing::error!(error = %error, "a group commit failed");
-            abandon(conn, answers, &error.to_string());
+            abandon(db, answers, &error.to_string());
         }
     }
 }
 
 /// Rolls the whole group back and tells every caller it failed.
-fn abandon(conn: &Connection, answers: Vec<(Deliver, Option<String>)>, reason: &str) {
-    if let Err(error) = run_cached(conn, "ROLLBACK") {
+fn abandon(db: &SqliteDb, answers: Vec<(Deliver, Option<String>)>, reason: &str) {
+    if let Err(error) = run_cached(db, "ROLLBACK") {
         tracing::error!(error = %error, "could not roll back a failed group");
     }
     for (deliver, _) in answers {

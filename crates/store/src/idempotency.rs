@@ -5,11 +5,6 @@ use time::{Duration, OffsetDateTime};
 
 use crate::{IdempotencyClaim, StoredResponse};
 
-/// Deletes at most `?3` of the merchant `?1`'s keys created before `?2`: one bounded batch
-/// of the retention sweep, in either dialect (see [`crate::personal::postgres`]).
-pub const PURGE_IDEMPOTENCY_KEYS: &str = "DELETE FROM idempotency_keys WHERE merchant_id = ?1 AND key IN \
-     (SELECT key FROM idempotency_keys WHERE merchant_id = ?1 AND created_at < ?2 ORDER BY created_at LIMIT ?3)";
-
 /// Who holds a claim: a new one is drawn for every claim, so a request whose lease was
 /// taken over can neither complete nor release the claim that replaced its own.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -6,7 +6,8 @@
 //! PostgreSQL run the same text. These are the only queries that read across merchants: they
 //! return counts, never data.
 
-use crate::personal::{PERSONAL_TABLES, USERS};
+use crate::personal::PERSONAL_TABLES;
+use crate::schema::{TABLES, Tenancy, USERS};
 
 /// One rule over the whole database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,41 +34,6 @@ impl std::fmt::Display for Violation {
     }
 }
 
-/// Every table that holds a merchant's data, with the condition under which a row has one.
-const MERCHANT_TABLES: &[(&str, &str)] = &[
-    ("api_keys", "merchant_id IS NOT NULL"),
-    ("interaction_points", "1 = 1"),
-    ("property_definitions", "1 = 1"),
-    ("users", "1 = 1"),
-    ("user_properties", "1 = 1"),
-    ("idempotency_keys", "1 = 1"),
-    ("user_changes", "1 = 1"),
-    ("contracts", "1 = 1"),
-    ("call_sequences", "1 = 1"),
-    ("payment_requests", "1 = 1"),
-    ("public_links", "1 = 1"),
-];
-
-/// References between a merchant's rows: (table, its columns, the referenced table, its
-/// columns, the condition under which the reference is set). The merchant is part of every
-/// reference, so a row pointing into another merchant's data breaks it like a dangling one.
-const REFERENCES: &[(&str, &str, &str, &str, &str)] = &[
-    ("user_properties", "merchant_id, user_id", "users", "merchant_id, id", "1 = 1"),
-    ("user_properties", "merchant_id, property_id", "property_definitions", "merchant_id, id", "1 = 1"),
-    ("user_changes", "merchant_id, user_id", "users", "merchant_id, id", "1 = 1"),
-    (
-        "user_changes",
-        "merchant_id, interaction_point_id",
-        "interaction_points",
-        "merchant_id, id",
-        "interaction_point_id IS NOT NULL",
-    ),
-    ("contracts", "merchant_id, user_id", "users", "merchant_id, id", "1 = 1"),
-    ("payment_requests", "merchant_id, user_id", "users", "merchant_id, id", "1 = 1"),
-    ("public_links", "merchant_id, payment_request_id", "payment_requests", "merchant_id, id", "1 = 1"),
-    ("idempotency_keys", "merchant_id, user_id", "users", "merchant_id, id", "user_id IS NOT NULL"),
-];
-
 fn invariant(name: impl Into<String>, rule: impl Into<String>, sql: impl Into<String>) -> Invariant {
     Invariant { name: name.into(), rule: rule.into(), sql: sql.into() }
 }
@@ -83,7 +49,7 @@ fn erasure_invariants() -> Vec<Invariant> {
         .iter()
         .map(|table| {
             let holds = table.holds_personal("t");
-            if table.table == USERS.table {
+            if table.table == USERS.name {
                 return invariant(
                     "erased.personal_data",
                     "an erased user keeps no personal data and no loyalty balance",
@@ -113,7 +79,13 @@ fn erasure_invariants() -> Vec<Invariant> {
 /// Every invariant, in the order they are checked.
 pub fn invariants() -> Vec<Invariant> {
     let mut all = Vec::new();
-    for (table, applies) in MERCHANT_TABLES {
+    for table in TABLES {
+        let applies = match table.tenancy {
+            Tenancy::Platform => continue,
+            Tenancy::Merchant => "1 = 1",
+            Tenancy::Either => "merchant_id IS NOT NULL",
+        };
+        let table = table.name;
         all.push(invariant(
             format!("{table}.merchant"),
             format!("every row of {table} belongs to an existing merchant"),
@@ -123,7 +95,8 @@ pub fn invariants() -> Vec<Invariant> {
             ),
         ));
     }
-    for (table, columns, target, target_columns, applies) in REFERENCES {
+    for (table, reference) in TABLES.iter().flat_map(|t| t.references.iter().map(move |r| (t.name, r))) {
+        let (columns, target, applies) = (reference.columns, reference.target, reference.when);
         let column = columns.rsplit(", ").next().unwrap_or(columns);
         all.push(invariant(
             format!("{table}.{column}"),
@@ -131,7 +104,7 @@ pub fn invariants() -> Vec<Invariant> {
             format!(
                 "SELECT COUNT(*) FROM {table} t WHERE {applies} \
                  AND NOT EXISTS (SELECT 1 FROM {target} r WHERE {})",
-                joined(columns, target_columns)
+                joined(columns, reference.target_columns)
             ),
         ));
     }

@@ -1,35 +1,31 @@
-//! Where a user's personal data lives, written once: both stores erase from this
-//! description, and the invariants check it. A new column that can hold a personal value is
-//! added here, or erasure and `clientele check` both miss it.
+//! Where a user's personal data lives, as [`crate::schema`] describes it: both stores erase
+//! from this, and the invariants check it. A new column that can hold a personal value is
+//! marked there, or erasure and `clientele check` both miss it.
 //!
 //! The other tables hold no personal value of a user: `user_changes` records versions,
 //! surfaces and interaction points; `contracts` hold the merchant's contract number, terms
 //! and tracking code (the financial record); `public_links` a GUID; the rest belong to the
 //! merchant (keys, interaction points, property definitions, call sequences).
 //! `tests/it/erasure.rs` scans every text column of every table after erasure, so a column
-//! missing here is found there.
+//! missing there is found there.
 //!
-//! Statements are written with SQLite's numbered placeholders (`?1`); [`postgres`] turns them
-//! into PostgreSQL's (`$1`). Every statement names the merchant on each table it touches.
+//! Statements are written with SQLite's numbered placeholders (`?1`) and name the merchant
+//! on each table they touch.
 
-/// What erasure does to a table's rows that belong to the erased user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Erasure {
-    /// Each personal column is set to its cleared value; the row stays.
-    Clear,
-    /// The rows go.
-    Delete,
-}
+use std::sync::LazyLock;
+
+pub use crate::schema::Erasure;
+use crate::schema::{TABLES, USERS};
 
 /// A table that can hold a user's personal values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonalTable {
     pub table: &'static str,
     /// The column naming the user the row belongs to (with `merchant_id`).
     pub user_column: &'static str,
     /// The columns that can hold a personal value, each with the value (an SQL literal)
     /// that erasure clears it to.
-    pub columns: &'static [(&'static str, &'static str)],
+    pub columns: Vec<(&'static str, &'static str)>,
     pub erasure: Erasure,
     /// Whether the values are copies of other rows' (a stored answer repeats the user it
     /// was about): a check that collects the personal values held passes over these.
@@ -38,74 +34,28 @@ pub struct PersonalTable {
     pub why: &'static str,
 }
 
-/// The user's own row: every personal field. The unique keys (`customer_ref`, national id)
-/// are among them, so erasure frees them.
-pub const USERS: PersonalTable = PersonalTable {
-    table: "users",
-    user_column: "id",
-    columns: &[
-        ("customer_ref", "NULL"),
-        ("given_name", "NULL"),
-        ("family_name", "NULL"),
-        ("email", "NULL"),
-        ("email_lower", "NULL"),
-        ("phone", "NULL"),
-        ("phone_e164", "NULL"),
-        ("phone_national", "NULL"),
-        ("birth_date", "NULL"),
-        ("gender", "NULL"),
-        ("country", "NULL"),
-        ("national_id", "NULL"),
-        ("passport_number", "NULL"),
-        ("street", "NULL"),
-        ("suburb", "NULL"),
-        ("city", "NULL"),
-        ("region", "NULL"),
-        ("postal_code", "NULL"),
-    ],
-    erasure: Erasure::Clear,
-    copies: false,
-    why: "the row stays for the records tied to it",
-};
-
 /// Every table that can hold a user's personal values, the user's own row first.
-pub const PERSONAL_TABLES: &[PersonalTable] = &[
-    USERS,
-    PersonalTable {
-        table: "user_properties",
-        user_column: "user_id",
-        columns: &[("value", "''")],
-        erasure: Erasure::Delete,
-        copies: false,
-        why: "custom values are the user's",
-    },
-    PersonalTable {
-        table: "payment_requests",
-        user_column: "user_id",
-        // Amount, invoice number, dates, currency, channel and status stay: the financial
-        // record. What the merchant sent as free text goes.
-        columns: &[("segment", "''"), ("url_to_document", "NULL"), ("debt_meta", "'{}'")],
-        erasure: Erasure::Clear,
-        copies: false,
-        why: "a payment request stays as a financial record",
-    },
-    PersonalTable {
-        table: "idempotency_keys",
-        user_column: "user_id",
-        // The key and its fingerprint stay, so a repeat is still recognised (and answered
-        // as the user is now: not found) instead of being done again.
-        columns: &[("headers", "NULL"), ("body", "NULL")],
-        erasure: Erasure::Clear,
-        copies: true,
-        why: "a stored answer that holds the user is redacted",
-    },
-];
+pub static PERSONAL_TABLES: LazyLock<Vec<PersonalTable>> = LazyLock::new(|| {
+    TABLES
+        .iter()
+        .filter_map(|table| {
+            table.personal.map(|personal| PersonalTable {
+                table: table.name,
+                user_column: personal.user_column,
+                columns: table.personal_columns().collect(),
+                erasure: personal.erasure,
+                copies: personal.copies,
+                why: personal.why,
+            })
+        })
+        .collect()
+});
 
 impl PersonalTable {
     /// The columns erasure clears, with their cleared values (none for a table whose rows go).
-    pub fn cleared(&self) -> &'static [(&'static str, &'static str)] {
+    pub fn cleared(&self) -> &[(&'static str, &'static str)] {
         match self.erasure {
-            Erasure::Clear => self.columns,
+            Erasure::Clear => &self.columns,
             Erasure::Delete => &[],
         }
     }
@@ -149,28 +99,13 @@ pub fn erase_user_row() -> String {
         "UPDATE users SET {}, loyalty_points = 0, version = version + 1, updated_at = ?3, erased_at = ?3 \
          WHERE merchant_id = ?1 AND id = ?2 AND erased_at IS NULL AND (CAST(?4 AS BIGINT) IS NULL OR version = ?4) \
          RETURNING version",
-        USERS.assignments()
+        USERS.personal_columns().map(|(column, value)| format!("{column} = {value}")).collect::<Vec<_>>().join(", ")
     )
 }
 
 /// The statements that erase the rest of the user's data, after [`erase_user_row`].
 pub fn erase_statements() -> Vec<String> {
-    PERSONAL_TABLES.iter().skip(1).map(PersonalTable::erase_statement).collect()
-}
-
-/// A statement written with `?N` placeholders, in PostgreSQL's `$N`. The statements given
-/// here hold no `?` of their own (no string literal or operator with one).
-pub fn postgres(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('$');
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    PERSONAL_TABLES.iter().filter(|t| t.table != USERS.name).map(PersonalTable::erase_statement).collect()
 }
 
 #[cfg(test)]
@@ -209,10 +144,5 @@ mod tests {
         );
         let properties = PERSONAL_TABLES.iter().find(|t| t.table == "user_properties").map(|t| t.holds_personal("t"));
         assert_eq!(properties, Some(None));
-    }
-
-    #[test]
-    fn placeholders_become_postgres_ones() {
-        assert_eq!(postgres("a = ?1 AND b = ?12 OR c = '?'"), "a = $1 AND b = $12 OR c = '?'");
     }
 }

@@ -1,0 +1,180 @@
+//! Users: created (alone, with a first contract, or in batches), read, replaced, erased,
+//! listed, and their recorded changes.
+
+mod rows;
+pub(crate) mod write;
+
+use async_trait::async_trait;
+use futures::FutureExt as _;
+use time::OffsetDateTime;
+
+use clientele_domain::contract::Contract;
+use clientele_domain::merchant::MerchantId;
+use clientele_domain::user::{Origin, User, UserChange, UserId};
+
+use crate::backend::{Backend, Db, Work, timed, work};
+use crate::{IdempotentAnswer, NewUserRecord, PageRequest, StoreError, UserFilter, keys};
+
+pub use rows::{PROPERTIES_AT, WRITTEN, kept_by_updates, user, user_with_properties, values};
+
+/// Users and their history.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Stores a new user with its optional first contract, records the change with its
+    /// `origin`, and completes `answer`'s idempotency key, in one transaction.
+    /// Conflicts: [`Unique::CustomerRef`](crate::Unique::CustomerRef),
+    /// [`Unique::NationalId`](crate::Unique::NationalId),
+    /// [`Unique::ContractNumber`](crate::Unique::ContractNumber).
+    async fn create_user(
+        &self,
+        merchant: MerchantId,
+        user: &User,
+        contract: Option<&Contract>,
+        origin: &Origin,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError>;
+
+    /// A user who has not been erased.
+    async fn user(&self, merchant: MerchantId, id: UserId) -> Result<User, StoreError>;
+
+    /// Replaces a user's stored state with `user` if it is still at `expected_version`
+    /// (else [`StoreError::VersionMismatch`]); `user.version` is the new version.
+    async fn update_user(
+        &self,
+        merchant: MerchantId,
+        user: &User,
+        expected_version: i64,
+        origin: &Origin,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError>;
+
+    /// Erases a user: clears every personal field and unique key, drops its custom property
+    /// values and resets its points to 0, keeping the row for the records tied to it.
+    /// With `expected_version`, only if the user is still at that version.
+    async fn erase_user(
+        &self,
+        merchant: MerchantId,
+        id: UserId,
+        expected_version: Option<i64>,
+        origin: &Origin,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Every recorded change of a user, oldest first; kept after erasure.
+    async fn user_changes(&self, merchant: MerchantId, id: UserId) -> Result<Vec<UserChange>, StoreError>;
+
+    /// One page of the merchant's users that match `filter`, in id (creation) order.
+    async fn list_users(
+        &self,
+        merchant: MerchantId,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Vec<User>, StoreError>;
+
+    /// Creates users, each with its optional first contract, each standing alone: an item
+    /// that fails (a conflict) writes nothing and does not stop the others. The answer has
+    /// one result per item, in order.
+    async fn create_users(
+        &self,
+        merchant: MerchantId,
+        items: &[NewUserRecord],
+        origin: &Origin,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
+}
+
+#[async_trait]
+impl<B: Backend> UserStore for B {
+    async fn create_user(
+        &self,
+        merchant: MerchantId,
+        user: &User,
+        contract: Option<&Contract>,
+        origin: &Origin,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError> {
+        let atomic = contract.is_some() || answer.is_some() || !B::Db::inserts_user_in_one_statement(user);
+        let (user, contract, origin, answer) = (user.clone(), contract.cloned(), origin.clone(), answer.cloned());
+        let create = work(move |db: &mut B::Db| {
+            async move { write::create(db, merchant, &user, contract.as_ref(), &origin, answer.as_ref()).await }.boxed()
+        });
+        timed(self, "create_user", self.write(atomic, create)).await
+    }
+
+    async fn user(&self, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
+        let read = work(move |db: &mut B::Db| async move { db.user(merchant, id).await }.boxed());
+        timed(self, "user", self.read_statement(read)).await
+    }
+
+    async fn update_user(
+        &self,
+        merchant: MerchantId,
+        user: &User,
+        expected_version: i64,
+        origin: &Origin,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError> {
+        let atomic = answer.is_some() || !B::Db::UPDATES_USER_IN_ONE_STATEMENT;
+        let (user, origin, answer) = (user.clone(), origin.clone(), answer.cloned());
+        let update = work(move |db: &mut B::Db| {
+            async move {
+                db.update_user(merchant, &user, expected_version, &origin).await?;
+                match &answer {
+                    Some(answer) => keys::complete(db, merchant, answer).await,
+                    None => Ok(()),
+                }
+            }
+            .boxed()
+        });
+        timed(self, "update_user", self.write(atomic, update)).await
+    }
+
+    async fn erase_user(
+        &self,
+        merchant: MerchantId,
+        id: UserId,
+        expected_version: Option<i64>,
+        origin: &Origin,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let origin = origin.clone();
+        let erase = work(move |db: &mut B::Db| {
+            async move { write::erase(db, merchant, id, expected_version, &origin, at).await }.boxed()
+        });
+        timed(self, "erase_user", self.write(true, erase)).await
+    }
+
+    async fn user_changes(&self, merchant: MerchantId, id: UserId) -> Result<Vec<UserChange>, StoreError> {
+        let read = work(move |db: &mut B::Db| async move { write::changes(db, merchant, id).await }.boxed());
+        timed(self, "user_changes", self.read(read)).await
+    }
+
+    async fn list_users(
+        &self,
+        merchant: MerchantId,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Vec<User>, StoreError> {
+        let filter = filter.clone();
+        let read = work(move |db: &mut B::Db| async move { db.list_users(merchant, &filter, page).await }.boxed());
+        timed(self, "list_users", self.read_statement(read)).await
+    }
+
+    async fn create_users(
+        &self,
+        merchant: MerchantId,
+        items: &[NewUserRecord],
+        origin: &Origin,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let works: Vec<Work<B::Db, ()>> = items
+            .iter()
+            .map(|item| {
+                let (item, origin) = (item.clone(), origin.clone());
+                work(move |db: &mut B::Db| {
+                    async move { write::create(db, merchant, &item.user, item.contract.as_ref(), &origin, None).await }
+                        .boxed()
+                })
+            })
+            .collect();
+        timed(self, "create_users", self.write_each(works)).await
+    }
+}

@@ -2,7 +2,7 @@
 //! carries a credential in `Authorization` (raw or `Bearer`) and an `interaction-id`.
 
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
+
 use axum::http::request::Parts;
 
 use clientele_domain::credential::Role;
@@ -10,8 +10,7 @@ use clientele_domain::interaction_point::InteractionPointId;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::{FieldError, Violation};
 use clientele_http::AppState;
-use clientele_service::Principal;
-use clientele_store::StoreError;
+use clientele_service::{Principal, Refusal};
 
 use crate::error::ConvercusError;
 
@@ -40,24 +39,13 @@ impl FromRequestParts<AppState> for ConvercusCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let principal = clientele_http::authenticate(state, &parts.headers).await?;
         let merchant = principal.merchant(Role::Readonly)?;
-        let value = parts.headers.get(INTERACTION_ID).map(|v| v.to_str().map(str::trim));
-        let unregistered = || {
-            ConvercusError::new(
-                StatusCode::FORBIDDEN,
-                "the interaction-id is not a registered, active interaction point",
-            )
-        };
-        let id = match value {
+        let named = match parts.headers.get(INTERACTION_ID).map(|v| v.to_str().map(str::trim)) {
             None | Some(Ok("")) => return Err(FieldError::new(INTERACTION_ID, Violation::Required).into()),
-            // An id that could never have been registered is simply not registered.
-            Some(value) => {
-                value.ok().and_then(|v| InteractionPointId::parse(INTERACTION_ID, v).ok()).ok_or_else(unregistered)?
-            }
+            Some(Ok(value)) => value,
+            // A value that is not text could never have been registered.
+            Some(Err(_)) => return Err(Refusal::UnregisteredInteractionPoint.into()),
         };
-        match state.registry.store().interaction_point(merchant, &id).await {
-            Ok(point) if point.active => Ok(ConvercusCaller { principal, merchant, interaction_point: id }),
-            Ok(_) | Err(StoreError::NotFound) => Err(unregistered()),
-            Err(error) => Err(error.into()),
-        }
+        let interaction_point = state.registry.active_interaction_point(merchant, named).await?;
+        Ok(ConvercusCaller { principal, merchant, interaction_point })
     }
 }

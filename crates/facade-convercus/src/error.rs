@@ -9,9 +9,8 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use clientele_domain::{FieldError, ValidationErrors};
-use clientele_http::{AuthFailure, AuthHeaders, BodyError, HeadError};
-use clientele_service::{AccessError, AuthError, UserError};
-use clientele_store::StoreError;
+use clientele_http::AuthHeaders;
+use clientele_service::Refusal;
 
 /// A Convercus error answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -82,95 +81,34 @@ impl IntoResponse for ConvercusError {
     }
 }
 
-impl From<ValidationErrors> for ConvercusError {
-    fn from(errors: ValidationErrors) -> Self {
-        ConvercusError::invalid(errors)
-    }
-}
-
-impl From<FieldError> for ConvercusError {
-    fn from(error: FieldError) -> Self {
-        ConvercusError::invalid(error.into())
-    }
-}
-
-impl From<BodyError> for ConvercusError {
-    fn from(error: BodyError) -> Self {
-        match error {
-            BodyError::Malformed(detail) => ConvercusError::new(StatusCode::BAD_REQUEST, detail),
-            BodyError::Invalid(errors) => ConvercusError::invalid(errors),
-            BodyError::TooLarge => ConvercusError::new(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large"),
-            BodyError::UnsupportedMediaType => {
-                ConvercusError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
+impl<E: Into<Refusal>> From<E> for ConvercusError {
+    /// Every refusal, in the vendor's words where it has them.
+    fn from(refusal: E) -> Self {
+        let refusal = refusal.into();
+        let headers = AuthHeaders::of(&refusal);
+        let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let error = match refusal {
+            Refusal::Invalid(errors) => return ConvercusError::invalid(errors),
+            Refusal::NotFound => ConvercusError::not_found(),
+            Refusal::VersionMismatch => ConvercusError::new(status, "the user was changed; read it again"),
+            Refusal::KeyInFlight => {
+                ConvercusError::new(status, "a request with this Idempotency-Key is still being processed")
             }
-        }
-    }
-}
-
-impl From<HeadError> for ConvercusError {
-    fn from(error: HeadError) -> Self {
-        ConvercusError::new(error.status(), error.to_string())
-    }
-}
-
-impl From<StoreError> for ConvercusError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::NotFound => ConvercusError::not_found(),
-            StoreError::Conflict(rule) => ConvercusError::new(StatusCode::CONFLICT, rule.to_string()),
-            StoreError::VersionMismatch => {
-                ConvercusError::new(StatusCode::PRECONDITION_FAILED, "the user was changed; read it again")
+            Refusal::KeyReused => ConvercusError::new(status, "this Idempotency-Key was used for a different request"),
+            Refusal::TooLarge => ConvercusError::new(status, "the request body is too large"),
+            Refusal::UnsupportedMediaType => ConvercusError::new(status, "Content-Type must be application/json"),
+            Refusal::RateLimited { .. } => ConvercusError::new(status, "rate limit reached"),
+            Refusal::UnregisteredInteractionPoint => {
+                ConvercusError::new(status, "the interaction-id is not a registered, active interaction point")
             }
-            StoreError::LeaseLost => ConvercusError::new(
-                StatusCode::CONFLICT,
-                "a request with this Idempotency-Key is still being processed",
-            ),
-            // The same answer as a key found revoked when the request came in.
-            StoreError::KeyRevoked => AuthFailure::Auth(AuthError::Invalid).into(),
-            StoreError::Other(cause) => {
+            Refusal::Internal(cause) => {
                 // Logged once here; the client learns nothing of it.
                 tracing::error!(error = %cause, "request failed");
-                ConvercusError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                ConvercusError::new(status, "internal error")
             }
-        }
-    }
-}
-
-impl From<UserError> for ConvercusError {
-    fn from(error: UserError) -> Self {
-        match error {
-            UserError::Store(error) => error.into(),
-            UserError::Invalid(errors) => ConvercusError::invalid(errors),
-            UserError::KeyReused => ConvercusError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "this Idempotency-Key was used for a different request",
-            ),
-            UserError::KeyInFlight => ConvercusError::new(
-                StatusCode::CONFLICT,
-                "a request with this Idempotency-Key is still being processed",
-            ),
-        }
-    }
-}
-
-impl From<AuthFailure> for ConvercusError {
-    fn from(failure: AuthFailure) -> Self {
-        match failure {
-            AuthFailure::Auth(AuthError::Store(error)) => error.into(),
-            AuthFailure::Auth(ref error) => ConvercusError {
-                headers: failure.headers(),
-                ..ConvercusError::new(StatusCode::UNAUTHORIZED, error.to_string())
-            },
-            AuthFailure::RateLimited { .. } => ConvercusError {
-                headers: failure.headers(),
-                ..ConvercusError::new(StatusCode::TOO_MANY_REQUESTS, "rate limit reached")
-            },
-        }
-    }
-}
-
-impl From<AccessError> for ConvercusError {
-    fn from(error: AccessError) -> Self {
-        ConvercusError::new(StatusCode::FORBIDDEN, error.to_string())
+            Refusal::Malformed(detail) => ConvercusError::new(status, detail),
+            other => ConvercusError::new(status, other.to_string()),
+        };
+        ConvercusError { headers, ..error }
     }
 }

@@ -27,22 +27,44 @@ use clientele_domain::ValidationErrors;
 use clientele_domain::credential::Role;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::user::{Change, Origin, Surface, User, UserFields, UserId};
-use clientele_http::{AppState, JsonBody, idempotency_request, respond};
-use clientele_service::{IdempotencyRequest, WriteOptions};
-use clientele_store::StoredResponse;
+use clientele_http::{AppState, ErrorBody, JsonBody, Tag, idempotency_request, respond};
+use clientele_service::{CreatedUser, IdempotencyRequest, Idempotent, NewUser, Refusal, StoredResponse, WriteOptions};
 
 pub use caller::{ConvercusCaller, INTERACTION_ID};
 pub use dto::{ConvercusUser, ConvercusUserInput, ConvercusUserPatch};
 pub use error::{ConvercusError, ConvercusErrorBody};
 
-/// The Convercus routes, documented in the OpenAPI document under the `convercus` tag.
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(login::login))
-        .routes(routes!(create_user))
-        .routes(routes!(get_user, replace_user, patch_user, delete_user))
-        .routes(routes!(get_user_slash))
-        .route_layer(axum::middleware::from_fn(clientele_http::guard::<ConvercusError>))
+/// The Convercus Users API, as changes through it are recorded.
+pub const SURFACE: Surface = Surface::named("convercus");
+
+/// The Convercus surface.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Convercus;
+
+impl clientele_http::Surface for Convercus {
+    /// The routes, documented in the OpenAPI document under the `convercus` tag.
+    fn router(&self) -> OpenApiRouter<AppState> {
+        OpenApiRouter::new()
+            .routes(routes!(login::login))
+            .routes(routes!(create_user))
+            .routes(routes!(get_user, replace_user, patch_user, delete_user))
+            .routes(routes!(get_user_slash))
+            .route_layer(axum::middleware::from_fn(clientele_http::guard::<ConvercusError>))
+    }
+
+    fn tags(&self) -> Vec<Tag> {
+        vec![Tag {
+            name: "convercus",
+            description: "The Convercus Users API, drop-in: camelCase bodies, `interaction-id` on every call, \
+errors as `{timestamp, status, error, message, errors}`",
+            errors: Some(ErrorBody { content_type: "application/json", schema: "ConvercusErrorBody" }),
+            rate_limited: true,
+        }]
+    }
+
+    fn render(&self, refusal: Refusal) -> Response {
+        ConvercusError::from(refusal).into_response()
+    }
 }
 
 fn user_id(id: &str) -> Result<UserId, ConvercusError> {
@@ -50,7 +72,7 @@ fn user_id(id: &str) -> Result<UserId, ConvercusError> {
 }
 
 fn origin(caller: &ConvercusCaller) -> Origin {
-    Origin { surface: Surface::Convercus, interaction_point: Some(caller.interaction_point.clone()) }
+    Origin { surface: SURFACE, interaction_point: Some(caller.interaction_point.clone()) }
 }
 
 /// The API's base URL as the client reached it, for `Location`.
@@ -99,11 +121,8 @@ async fn resolve(
 ) -> Result<clientele_domain::user::UserPatch, ConvercusError> {
     let dto::Translated { mut patch, properties, mut errors } = translated;
     if let Some(inputs) = properties {
-        match state.registry.resolve_properties(merchant, "customProperties", &inputs).await? {
-            Ok(values) if values.is_empty() => patch.custom_properties = Change::Clear,
-            Ok(values) => patch.custom_properties = Change::Set(values),
-            Err(refused) => errors.0.extend(refused.0),
-        }
+        let values = state.registry.resolve_properties_into(merchant, "customProperties", &inputs, &mut errors).await?;
+        patch.custom_properties = if values.is_empty() { Change::Clear } else { Change::Set(values) };
     }
     ValidationErrors::into_result(errors)?;
     Ok(patch)
@@ -127,9 +146,11 @@ async fn write(
     let idempotency = idempotency(headers, method, uri, raw)?;
     let patch = resolve(state, merchant, translated).await?;
     let origin = origin(caller);
-    let options = WriteOptions { origin: &origin, if_version, idempotency: idempotency.as_ref() };
-    let answer = state.registry.patch_user(merchant, user, patch, options, |u| render(StatusCode::OK, u, None)).await?;
-    Ok(respond(answer))
+    let options = WriteOptions { origin: &origin, if_version };
+    let written = |u: &User| render(StatusCode::OK, u, None);
+    let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &written });
+    let answer = state.registry.patch_user(merchant, user, patch, options, idempotent).await?;
+    Ok(respond(answer.answer(written)))
 }
 
 /// Create a user (Convercus).
@@ -162,12 +183,11 @@ async fn create_user(
     let patch = resolve(&state, merchant, body.value.translate(today(), None)).await?;
     let fields = patch.apply(UserFields::default());
     let (origin, base) = (origin(&caller), base_url(&headers));
-    let options = WriteOptions { origin: &origin, if_version: None, idempotency: idempotency.as_ref() };
-    let answer = state
-        .registry
-        .create_user(merchant, fields, options, |user| render(StatusCode::CREATED, user, Some(&base)))
-        .await?;
-    Ok(respond(answer))
+    let created = |c: &CreatedUser| render(StatusCode::CREATED, &c.user, Some(&base));
+    let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &created });
+    let new = NewUser { fields, contract: None };
+    let written = state.registry.create_user(merchant, new, WriteOptions::from(&origin), idempotent).await?;
+    Ok(respond(written.answer(created)))
 }
 
 /// Display a user's properties (Convercus).

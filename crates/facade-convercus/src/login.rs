@@ -9,10 +9,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use clientele_domain::credential::{ApiKeySecret, KeyOwner};
 use clientele_http::{AppState, AuthHeaders, ClientAddress, JsonBody};
-use clientele_service::AuthError;
-use clientele_store::StoreError;
+use clientele_service::{AuthError, Refusal};
 
 use crate::error::{ConvercusError, ConvercusErrorBody};
 
@@ -72,21 +70,11 @@ pub(crate) async fn login(
     // Needs no credential, so its budget is the caller's address's.
     client.charge_public()?;
     let body = body.value;
-    let secret = ApiKeySecret::recognise(&body.password).ok_or_else(refused)?;
-    let principal = match state.registry.authenticate(secret.expose()).await {
+    let principal = match state.registry.login(&body.org, &body.user_name, &body.password).await {
         Ok(principal) => principal,
-        Err(AuthError::Store(error)) => return Err(error.into()),
-        Err(_) => return Err(refused()),
+        Err(Refusal::Unauthenticated(_)) => return Err(refused()),
+        Err(other) => return Err(other.into()),
     };
-    let KeyOwner::Merchant { merchant, .. } = principal.owner else { return Err(refused()) };
-    if principal.key_id.to_string() != body.user_name.trim() {
-        return Err(refused());
-    }
-    match state.registry.store().merchant(merchant).await {
-        Ok(found) if found.number.as_str() == body.org.trim() => {}
-        Ok(_) | Err(StoreError::NotFound) => return Err(refused()),
-        Err(error) => return Err(error.into()),
-    }
     clientele_http::charge(&state, principal.key_id)?;
     let token = state.registry.issue_token(&principal, TOKEN_LIFETIME).await?;
     Ok(axum::Json(ConvercusToken { token: token.token, token_type: "Bearer", expires_in: token.expires_in.as_secs() }))

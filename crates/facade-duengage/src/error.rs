@@ -6,9 +6,7 @@ use axum::response::{IntoResponse as _, Response};
 use serde_json::{Value, json};
 
 use clientele_domain::{FieldError, ValidationErrors, Violation};
-use clientele_http::{AuthFailure, BodyError, HeadError};
-use clientele_service::{AuthError, PaymentError, UserError};
-use clientele_store::StoreError;
+use clientele_service::{Oversize, Refusal};
 
 use crate::format::Format;
 
@@ -95,94 +93,54 @@ fn message(error: &FieldError) -> String {
     }
 }
 
-impl From<BodyError> for ServiceStackError {
-    fn from(error: BodyError) -> Self {
-        match error {
-            BodyError::Malformed(detail) => {
-                ServiceStackError::new(StatusCode::BAD_REQUEST, "SerializationException", detail)
-            }
-            BodyError::Invalid(errors) => ServiceStackError::invalid(errors),
-            BodyError::TooLarge => ServiceStackError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "RequestTooLarge",
-                "The request body is too large.",
-            ),
-            BodyError::UnsupportedMediaType => ServiceStackError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+impl<E: Into<Refusal>> From<E> for ServiceStackError {
+    /// Every refusal, as ServiceStack reports it.
+    fn from(refusal: E) -> Self {
+        let refusal = refusal.into();
+        let headers = clientele_http::AuthHeaders::of(&refusal);
+        let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let error = match refusal {
+            Refusal::Invalid(errors) => return ServiceStackError::invalid(errors),
+            Refusal::Malformed(detail) => ServiceStackError::new(status, "SerializationException", detail),
+            Refusal::TooLarge => ServiceStackError::new(status, "RequestTooLarge", "The request body is too large."),
+            Refusal::UnsupportedMediaType => ServiceStackError::new(
+                status,
                 "UnsupportedMediaType",
                 "Send application/json, text/jsv or application/x-www-form-urlencoded.",
             ),
-        }
-    }
-}
-
-impl From<HeadError> for ServiceStackError {
-    fn from(error: HeadError) -> Self {
-        let code = match error {
-            HeadError::UriTooLong => "UriTooLong",
-            HeadError::HeadersTooLarge => "RequestHeaderFieldsTooLarge",
-        };
-        ServiceStackError::new(error.status(), code, error.to_string())
-    }
-}
-
-impl From<StoreError> for ServiceStackError {
-    fn from(error: StoreError) -> Self {
-        match &error {
-            StoreError::Conflict(rule) => ServiceStackError::new(StatusCode::CONFLICT, "Conflict", rule.to_string()),
-            StoreError::NotFound => ServiceStackError::new(StatusCode::NOT_FOUND, "NotFound", "Not found."),
-            StoreError::VersionMismatch => {
+            Refusal::Oversize(oversize) => {
+                let code = match oversize {
+                    Oversize::Uri { .. } => "UriTooLong",
+                    Oversize::Headers { .. } => "RequestHeaderFieldsTooLarge",
+                };
+                ServiceStackError::new(status, code, oversize.to_string())
+            }
+            Refusal::Unauthenticated(_) => ServiceStackError::new(status, "Unauthorized", "Not Authenticated"),
+            Refusal::RateLimited { retry_after_seconds } => ServiceStackError::new(
+                status,
+                "TooManyRequests",
+                format!("Too many requests; retry in {retry_after_seconds} s."),
+            ),
+            Refusal::Forbidden => ServiceStackError::new(status, "Forbidden", "Invalid Role"),
+            Refusal::NotFound => ServiceStackError::new(status, "NotFound", "Not found."),
+            Refusal::KeyReused => ServiceStackError::new(status, "IdempotencyKeyReused", refusal.to_string()),
+            Refusal::VersionMismatch => {
                 ServiceStackError::new(StatusCode::CONFLICT, "Conflict", "Changed meanwhile; retry.")
             }
-            StoreError::LeaseLost => ServiceStackError::new(StatusCode::CONFLICT, "Conflict", error.to_string()),
-            // The same answer as a key found revoked when the request came in.
-            StoreError::KeyRevoked => AuthFailure::Auth(AuthError::Invalid).into(),
-            StoreError::Other(cause) => {
+            Refusal::Conflict(_)
+            | Refusal::KeyInFlight
+            | Refusal::InvoiceTaken
+            | Refusal::NotAllowed { .. }
+            | Refusal::ContractCancelled => {
+                ServiceStackError::new(StatusCode::CONFLICT, "Conflict", refusal.to_string())
+            }
+            Refusal::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");
-                ServiceStackError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Exception",
-                    "The request could not be completed.",
-                )
+                ServiceStackError::new(status, "Exception", "The request could not be completed.")
             }
-        }
-    }
-}
-
-impl From<PaymentError> for ServiceStackError {
-    fn from(error: PaymentError) -> Self {
-        match error {
-            PaymentError::User(UserError::Store(error)) => error.into(),
-            PaymentError::User(UserError::Invalid(errors)) => ServiceStackError::invalid(errors),
-            PaymentError::User(error @ UserError::KeyReused) => {
-                ServiceStackError::new(StatusCode::UNPROCESSABLE_ENTITY, "IdempotencyKeyReused", error.to_string())
-            }
-            PaymentError::User(other) => ServiceStackError::new(StatusCode::CONFLICT, "Conflict", other.to_string()),
-            PaymentError::InvoiceTaken => ServiceStackError::new(StatusCode::CONFLICT, "Conflict", error.to_string()),
-            PaymentError::NotAllowed { .. } => {
-                ServiceStackError::new(StatusCode::CONFLICT, "Conflict", error.to_string())
-            }
-        }
-    }
-}
-
-impl From<AuthFailure> for ServiceStackError {
-    fn from(failure: AuthFailure) -> Self {
-        match failure {
-            AuthFailure::Auth(AuthError::Store(error)) => error.into(),
-            AuthFailure::Auth(_) => ServiceStackError {
-                headers: failure.headers(),
-                ..ServiceStackError::new(StatusCode::UNAUTHORIZED, "Unauthorized", "Not Authenticated")
-            },
-            AuthFailure::RateLimited { retry_after_seconds } => ServiceStackError {
-                headers: failure.headers(),
-                ..ServiceStackError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "TooManyRequests",
-                    format!("Too many requests; retry in {retry_after_seconds} s."),
-                )
-            },
-        }
+            other => ServiceStackError::new(status, "Exception", other.to_string()),
+        };
+        ServiceStackError { headers, ..error }
     }
 }
 

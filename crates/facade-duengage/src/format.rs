@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use clientele_http::{BodyError, decode_json, parse_urlencoded};
+use clientele_http::{decode_json, parse_urlencoded};
+use clientele_service::{Refusal, StoredResponse};
 
 /// A wire format of ServiceStack's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,12 +45,12 @@ impl Format {
     }
 
     /// `value` written in this format, as an answer to keep for repeats.
-    pub fn stored(self, status: StatusCode, value: &Value) -> clientele_store::StoredResponse {
+    pub fn stored(self, status: StatusCode, value: &Value) -> StoredResponse {
         let body = match self {
             Format::Json => value.to_string(),
             Format::Jsv => clientele_jsv::write(value),
         };
-        clientele_store::StoredResponse {
+        StoredResponse {
             status: status.as_u16(),
             headers: vec![(CONTENT_TYPE.to_string(), self.content_type().to_owned())],
             body: body.into_bytes(),
@@ -73,33 +74,34 @@ const MAP_MEMBERS: &[&str] = &["DebtMeta", "CustomersMeta"];
 
 /// Reads a request body, by its `Content-Type`: JSON as it is, JSV and forms by way of the
 /// JSON value with the request's members. A member given twice is refused in each.
-pub fn read_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, BodyError> {
+pub fn read_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Refusal> {
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
     let essence = content_type.split(';').next().unwrap_or_default().trim();
-    let text = || std::str::from_utf8(body).map_err(|_| BodyError::Malformed("the body is not UTF-8 text".to_owned()));
+    let text = || std::str::from_utf8(body).map_err(|_| Refusal::Malformed("the body is not UTF-8 text".to_owned()));
     let value = match essence {
         "application/json" => return decode_json(body),
-        "text/jsv" | "application/jsv" => clientele_jsv::parse(text()?)
-            .map_err(|e| BodyError::Malformed(format!("the body is not valid JSV: {e}")))?,
+        "text/jsv" | "application/jsv" => {
+            clientele_jsv::parse(text()?).map_err(|e| Refusal::Malformed(format!("the body is not valid JSV: {e}")))?
+        }
         "application/x-www-form-urlencoded" => {
             let fields = parse_urlencoded(body)
-                .map_err(|why| BodyError::Malformed(format!("the form could not be read: {why}")))?;
+                .map_err(|why| Refusal::Malformed(format!("the form could not be read: {why}")))?;
             let mut object = serde_json::Map::new();
             for (key, value) in fields {
                 let value = if MAP_MEMBERS.contains(&key.as_str()) {
                     clientele_jsv::parse(&value)
-                        .map_err(|e| BodyError::Malformed(format!("{key} is not a JSV map: {e}")))?
+                        .map_err(|e| Refusal::Malformed(format!("{key} is not a JSV map: {e}")))?
                 } else {
                     Value::String(value)
                 };
                 if object.contains_key(&key) {
-                    return Err(BodyError::Malformed(format!("the form gives {key} more than once")));
+                    return Err(Refusal::Malformed(format!("the form gives {key} more than once")));
                 }
                 object.insert(key, value);
             }
             Value::Object(object)
         }
-        _ => return Err(BodyError::UnsupportedMediaType),
+        _ => return Err(Refusal::UnsupportedMediaType),
     };
     decode_json(value.to_string().as_bytes())
 }

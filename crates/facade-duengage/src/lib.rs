@@ -22,9 +22,7 @@ use utoipa_axum::routes;
 
 use clientele_domain::credential::Role;
 use clientele_domain::money::Money;
-use clientele_domain::payment::{
-    Channel, Currency, DocumentUrl, InvoiceNumber, PaymentRequest, PaymentTerms, Segment, parse_meta,
-};
+use clientele_domain::payment::{Channel, Currency, DocumentUrl, InvoiceNumber, PaymentTerms, Segment, parse_meta};
 use clientele_domain::property::CustomPropertyInput;
 use clientele_domain::user::{
     Address, AddressLine, CustomerRef, Email, NationalId, Origin, PassportNumber, PersonName, Phone, Place, PostalCode,
@@ -32,24 +30,47 @@ use clientele_domain::user::{
 };
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 use clientele_http::wire::{DecimalText, Text};
-use clientele_http::{AppState, body_rejection, idempotency_request};
-use clientele_service::{Debtor, WriteOptions};
+use clientele_http::{AppState, Tag, body_rejection, idempotency_request};
+use clientele_service::{Debtor, Idempotent, Refusal, Requested, WriteOptions};
 
 pub use error::ServiceStackError;
 pub use format::Format;
 
-/// The DuEngage routes (with ServiceStack's `.json` and `.jsv` suffixes) and the public
-/// page, documented under the `duengage` tag.
-pub fn router() -> OpenApiRouter<AppState> {
-    let service = OpenApiRouter::new()
-        .routes(routes!(once_off_payment))
-        .routes(routes!(once_off_payment_json))
-        .routes(routes!(once_off_payment_jsv))
-        .route_layer(axum::middleware::from_fn(guard));
-    let page = OpenApiRouter::new()
-        .routes(routes!(page::public_page))
-        .route_layer(axum::middleware::from_fn(page::limit_head));
-    service.merge(page)
+/// DuEngage's once-off payments, as changes through them are recorded.
+pub const SURFACE: Surface = Surface::named("duengage");
+
+/// The DuEngage surface (ServiceStack), with the public payment page.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DuEngage;
+
+impl clientele_http::Surface for DuEngage {
+    /// The routes (with ServiceStack's `.json` and `.jsv` suffixes) and the public page,
+    /// documented under the `duengage` tag.
+    fn router(&self) -> OpenApiRouter<AppState> {
+        let service = OpenApiRouter::new()
+            .routes(routes!(once_off_payment))
+            .routes(routes!(once_off_payment_json))
+            .routes(routes!(once_off_payment_jsv))
+            .route_layer(axum::middleware::from_fn(guard));
+        let page = OpenApiRouter::new()
+            .routes(routes!(page::public_page))
+            .route_layer(axum::middleware::from_fn(page::limit_head));
+        service.merge(page)
+    }
+
+    /// Its error body is negotiated (JSON or JSV), so the document names no schema for it.
+    fn tags(&self) -> Vec<Tag> {
+        vec![Tag {
+            name: "duengage",
+            description: "DuEngage once-off payments (ServiceStack: JSON and JSV), and the public payment page",
+            errors: None,
+            rate_limited: true,
+        }]
+    }
+
+    fn render(&self, refusal: Refusal) -> Response {
+        ServiceStackError::from(refusal).answer(Format::Json)
+    }
 }
 
 /// Refuses an oversize request head, then an address over its failed-authentication budget,
@@ -157,43 +178,32 @@ impl OnceOffPayment {
         let meta: BTreeMap<String, String> =
             self.debt_meta.iter().flatten().map(|(k, v)| (k.clone(), v.as_str().to_owned())).collect();
         let meta = e.take(parse_meta("DebtMeta", &meta));
-        let mut one = |name: &str, value: &Option<Text>, parse: &dyn Fn(&str, &str) -> Result<(), FieldError>| {
-            text(value).filter(|v| e.take(parse(name, v)).is_some()).map(str::to_owned)
-        };
-        let email = one("Email", &self.email, &|n, v| Email::parse(n, v).map(drop));
-        let mobile = one("MobileNumber", &self.mobile_number, &|n, v| Phone::parse(n, v, None).map(drop));
-        let id_number = one("IdNumber", &self.id_number, &|n, v| NationalId::parse(n, v).map(drop));
-        let passport = one("PassportNumber", &self.passport_number, &|n, v| PassportNumber::parse(n, v).map(drop));
-        let street = one("Address", &self.address, &|n, v| AddressLine::parse(n, v).map(drop));
-        let city = one("City", &self.city, &|n, v| Place::parse(n, v).map(drop));
-        let region = one("Region", &self.region, &|n, v| Place::parse(n, v).map(drop));
-        let suburb = one("Suburb", &self.suburb, &|n, v| Place::parse(n, v).map(drop));
-        let postal = one("PostalCode", &self.postal_code, &|n, v| PostalCode::parse(n, v).map(drop));
-        let customer = one("CustomerUniqueIdentifier", &self.customer_unique_identifier, &|n, v| {
-            CustomerRef::parse(n, v).map(drop)
-        });
+        let email = text(&self.email).and_then(|v| e.take(Email::parse("Email", v)));
+        let mobile = text(&self.mobile_number).and_then(|v| e.take(Phone::parse("MobileNumber", v, None)));
+        let id_number = text(&self.id_number).and_then(|v| e.take(NationalId::parse("IdNumber", v)));
+        let passport = text(&self.passport_number).and_then(|v| e.take(PassportNumber::parse("PassportNumber", v)));
+        let street = text(&self.address).and_then(|v| e.take(AddressLine::parse("Address", v)));
+        let city = text(&self.city).and_then(|v| e.take(Place::parse("City", v)));
+        let region = text(&self.region).and_then(|v| e.take(Place::parse("Region", v)));
+        let suburb = text(&self.suburb).and_then(|v| e.take(Place::parse("Suburb", v)));
+        let postal = text(&self.postal_code).and_then(|v| e.take(PostalCode::parse("PostalCode", v)));
+        let customer = text(&self.customer_unique_identifier)
+            .and_then(|v| e.take(CustomerRef::parse("CustomerUniqueIdentifier", v)));
         e.into_result()?;
         let (Some(segment), Some(invoice), Some(amount), Some(currency), Some(channel), Some(meta)) =
             (segment, invoice, amount, currency, channel, meta)
         else {
             return Err(ValidationErrors::default());
         };
-        // Each value below was checked just above.
         let fields = UserFields {
-            customer_ref: customer.and_then(|v| CustomerRef::parse("", &v).ok()),
+            customer_ref: customer,
             given_name: first,
             family_name: last,
-            email: email.and_then(|v| Email::parse("", &v).ok()),
-            phone: mobile.and_then(|v| Phone::parse("", &v, None).ok()),
-            national_id: id_number.and_then(|v| NationalId::parse("", &v).ok()),
-            passport_number: passport.and_then(|v| PassportNumber::parse("", &v).ok()),
-            address: Address {
-                street: street.and_then(|v| AddressLine::parse("", &v).ok()),
-                suburb: suburb.and_then(|v| Place::parse("", &v).ok()),
-                city: city.and_then(|v| Place::parse("", &v).ok()),
-                region: region.and_then(|v| Place::parse("", &v).ok()),
-                postal_code: postal.and_then(|v| PostalCode::parse("", &v).ok()),
-            },
+            email,
+            phone: mobile,
+            national_id: id_number,
+            passport_number: passport,
+            address: Address { street, suburb, city, region, postal_code: postal },
             ..UserFields::default()
         };
         let properties = self
@@ -228,23 +238,17 @@ async fn handle(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServiceStackError> {
     let principal = clientele_http::authenticate(state, headers).await?;
-    let merchant = principal
-        .merchant(Role::Client)
-        .map_err(|_| ServiceStackError::new(StatusCode::FORBIDDEN, "Forbidden", "Invalid Role"))?;
+    let merchant = principal.merchant(Role::Client)?;
     let bytes = body.map_err(body_rejection)?;
     let request: OnceOffPayment = format::read_body(headers, &bytes)?;
     let (fields, inputs, terms) = request.translate().map_err(ServiceStackError::invalid)?;
-    let properties = match state.registry.resolve_properties(merchant, "CustomersMeta", &inputs).await? {
-        Ok(values) => values,
-        Err(refused) => return Err(ServiceStackError::invalid(refused)),
-    };
+    let properties = state.registry.resolve_properties(merchant, "CustomersMeta", &inputs).await?;
     // The answer's format is part of the request: a repeat in another format is another request.
     let path = format!("{}#{answer_format:?}", uri.path_and_query().map_or(uri.path(), |p| p.as_str()));
-    let idempotency =
-        idempotency_request(headers, &Method::POST, &path, &bytes).map_err(|e| ServiceStackError::invalid(e.into()))?;
-    let origin = Origin { surface: Surface::DuEngage, interaction_point: None };
-    let options = WriteOptions { origin: &origin, if_version: None, idempotency: idempotency.as_ref() };
-    let render = |request: &PaymentRequest, _: bool| {
+    let idempotency = idempotency_request(headers, &Method::POST, &path, &bytes)?;
+    let origin = Origin { surface: SURFACE, interaction_point: None };
+    let render = |requested: &Requested| {
+        let (Requested::Created(request) | Requested::Existing(request)) = requested;
         let answer = json!({
             "PublicAccessGuid": request.public_access_guid.to_string(),
             "InvoiceNumber": request.invoice_number.as_str(),
@@ -252,9 +256,11 @@ async fn handle(
         });
         answer_format.stored(StatusCode::OK, &answer)
     };
-    let answer =
-        state.registry.request_payment(merchant, Debtor { fields, properties }, terms, options, render).await?;
-    Ok(clientele_http::respond(answer))
+    let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &render });
+    let debtor = Debtor { fields, properties };
+    let written =
+        state.registry.request_payment(merchant, debtor, terms, WriteOptions::from(&origin), idempotent).await?;
+    Ok(clientele_http::respond(written.answer(render)))
 }
 
 async fn respond(state: AppState, uri: Uri, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {

@@ -11,8 +11,8 @@ use maud::{DOCTYPE, Markup, html};
 use clientele_domain::merchant::Merchant;
 use clientele_domain::payment::{PaymentRequest, PaymentStatus, PublicAccessGuid};
 use clientele_domain::user::format_date;
-use clientele_http::{AppState, AuthFailure, ClientAddress};
-use clientele_store::StoreError;
+use clientele_http::{AppState, ClientAddress};
+use clientele_service::Refusal;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}\
 main{max-width:32rem;margin:1rem;padding:1.5rem;background:#fff;border-radius:12px;box-shadow:0 1px 4px #0002}\
@@ -92,12 +92,12 @@ fn not_found() -> Response {
 }
 
 /// Too many pages opened from one address: a page that says so, with `Retry-After`.
-fn too_many(failure: &AuthFailure) -> Response {
+fn too_many(failure: &Refusal) -> Response {
     let page = frame(
         "Please wait a moment",
         html! { h1 { "Too many requests" } p { "Too many pages were opened from your network. Please try again in a minute." } },
     );
-    (StatusCode::TOO_MANY_REQUESTS, failure.headers(), page).into_response()
+    (StatusCode::TOO_MANY_REQUESTS, clientele_http::AuthHeaders::of(failure), page).into_response()
 }
 
 /// Refuses an oversize request head with a page of its own.
@@ -109,7 +109,7 @@ pub(crate) async fn limit_head(request: axum::extract::Request, next: axum::midd
                 "Request too large",
                 html! { h1 { "This link could not be opened" } p { "The request was too large. Please open the link as you received it." } },
             );
-            (error.status(), page).into_response()
+            (StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST), page).into_response()
         }
     }
 }
@@ -135,7 +135,7 @@ pub(crate) async fn public_page(
     let Some(guid) = PublicAccessGuid::parse(&guid) else { return not_found() };
     let page = match state.registry.open_public_link(guid).await {
         Ok((merchant, request)) => request_page(&merchant, &request),
-        Err(StoreError::NotFound) => return not_found(),
+        Err(Refusal::NotFound) => return not_found(),
         Err(error) => {
             tracing::error!(error = %error, "public page failed");
             let page = frame(

@@ -13,21 +13,44 @@ use utoipa_axum::routes;
 
 use clientele_domain::contract::ContractNumber;
 use clientele_domain::credential::Role;
-use clientele_domain::merchant::MerchantId;
 use clientele_domain::user::{
     Address, AddressLine, CustomerRef, Email, Origin, Phone, PostalCode, Surface, UserFields,
 };
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 use clientele_http::wire::Text;
-use clientele_http::{AppState, AuthFailure, BodyError, HeadError, JsonBody, idempotency_request, respond};
-use clientele_service::{AuthError, NewUser, UserError, WriteOptions};
-use clientele_store::{StoreError, StoredResponse, Unique};
+use clientele_http::{AppState, ErrorBody, JsonBody, Tag, idempotency_request, respond};
+use clientele_service::{
+    CreatedUser, Idempotent, MerchantRef, NewUser, Oversize, Refusal, StoredResponse, Unique, WriteOptions,
+};
 
-/// The gateway's route, documented under the `gateway` tag.
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_user))
-        .route_layer(axum::middleware::from_fn(clientele_http::guard::<GatewayError>))
+/// The gateway's create-user, as changes through it are recorded.
+pub const SURFACE: Surface = Surface::named("gateway");
+
+/// The payment gateway surface.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gateway;
+
+impl clientele_http::Surface for Gateway {
+    /// The route, documented under the `gateway` tag.
+    fn router(&self) -> OpenApiRouter<AppState> {
+        OpenApiRouter::new()
+            .routes(routes!(create_user))
+            .route_layer(axum::middleware::from_fn(clientele_http::guard::<GatewayError>))
+    }
+
+    fn tags(&self) -> Vec<Tag> {
+        vec![Tag {
+            name: "gateway",
+            description: "A payment gateway's create-user, drop-in: `{isSuccess, errors}` answers keyed by PascalCase \
+field names",
+            errors: Some(ErrorBody { content_type: "application/json", schema: "GatewayAnswer" }),
+            rate_limited: true,
+        }]
+    }
+
+    fn render(&self, refusal: Refusal) -> Response {
+        GatewayError::from(refusal).into_response()
+    }
 }
 
 /// One error: a key (a field's PascalCase name, or an exception's) and its messages.
@@ -106,65 +129,51 @@ fn capitalised(text: &str) -> String {
     chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
-impl From<BodyError> for GatewayError {
-    fn from(error: BodyError) -> Self {
-        match error {
-            BodyError::Malformed(detail) => GatewayError::keyed(StatusCode::BAD_REQUEST, "$", detail),
-            BodyError::Invalid(errors) => field_errors(errors),
-            BodyError::TooLarge => {
-                GatewayError::keyed(StatusCode::PAYLOAD_TOO_LARGE, "$", "The request body is too large.")
+impl<E: Into<Refusal>> From<E> for GatewayError {
+    /// Every refusal, keyed as the gateway keys its errors.
+    fn from(refusal: E) -> Self {
+        let refusal = refusal.into();
+        let headers = clientele_http::AuthHeaders::of(&refusal);
+        let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let error = match refusal {
+            Refusal::Invalid(errors) => return field_errors(errors),
+            Refusal::Malformed(detail) => GatewayError::keyed(status, "$", detail),
+            Refusal::TooLarge => GatewayError::keyed(status, "$", "The request body is too large."),
+            Refusal::UnsupportedMediaType => GatewayError::keyed(status, "$", "Content-Type must be application/json."),
+            Refusal::Oversize(oversize) => {
+                let key = match oversize {
+                    Oversize::Uri { .. } => "UriTooLong",
+                    Oversize::Headers { .. } => "RequestHeaderFieldsTooLarge",
+                };
+                GatewayError::keyed(status, key, format!("{}.", capitalised(&oversize.to_string())))
             }
-            BodyError::UnsupportedMediaType => {
-                GatewayError::keyed(StatusCode::UNSUPPORTED_MEDIA_TYPE, "$", "Content-Type must be application/json.")
-            }
-        }
-    }
-}
-
-impl From<HeadError> for GatewayError {
-    fn from(error: HeadError) -> Self {
-        let key = match error {
-            HeadError::UriTooLong => "UriTooLong",
-            HeadError::HeadersTooLarge => "RequestHeaderFieldsTooLarge",
-        };
-        GatewayError::keyed(error.status(), key, format!("{}.", capitalised(&error.to_string())))
-    }
-}
-
-impl From<StoreError> for GatewayError {
-    fn from(error: StoreError) -> Self {
-        if let StoreError::KeyRevoked = error {
-            // The same answer as a key found revoked when the request came in.
-            return AuthFailure::Auth(AuthError::Invalid).into();
-        }
-        if let StoreError::NotFound = error {
+            Refusal::Unauthenticated(error) => GatewayError::keyed(status, "Unauthorized", error.to_string()),
+            Refusal::RateLimited { retry_after_seconds } => GatewayError::keyed(
+                status,
+                "TooManyRequests",
+                format!("Rate limit reached; retry in {retry_after_seconds} s."),
+            ),
+            Refusal::Forbidden => GatewayError::keyed(status, "Forbidden", "This credential may not create users."),
             // A repeat of a create whose user was erased since: the user is gone.
-            return GatewayError::keyed(StatusCode::NOT_FOUND, "NotFound", "The user was not found.");
-        }
-        if let StoreError::Other(cause) = &error {
-            tracing::error!(error = %cause, "request failed");
-        }
-        GatewayError::keyed(StatusCode::INTERNAL_SERVER_ERROR, "Exception", "The request could not be completed.")
-    }
-}
-
-impl From<AuthFailure> for GatewayError {
-    fn from(failure: AuthFailure) -> Self {
-        match failure {
-            AuthFailure::Auth(AuthError::Store(error)) => error.into(),
-            AuthFailure::Auth(ref error) => GatewayError {
-                headers: failure.headers(),
-                ..GatewayError::keyed(StatusCode::UNAUTHORIZED, "Unauthorized", error.to_string())
-            },
-            AuthFailure::RateLimited { retry_after_seconds } => GatewayError {
-                headers: failure.headers(),
-                ..GatewayError::keyed(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "TooManyRequests",
-                    format!("Rate limit reached; retry in {retry_after_seconds} s."),
+            Refusal::NotFound => GatewayError::keyed(status, "NotFound", "The user was not found."),
+            Refusal::KeyReused | Refusal::KeyInFlight => {
+                GatewayError::keyed(StatusCode::CONFLICT, "IdempotencyKey", refusal.to_string())
+            }
+            Refusal::Internal(cause) => {
+                tracing::error!(error = %cause, "request failed");
+                GatewayError::keyed(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Exception",
+                    "The request could not be completed.",
                 )
-            },
-        }
+            }
+            _ => GatewayError::keyed(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Exception",
+                "The request could not be completed.",
+            ),
+        };
+        GatewayError { headers, ..error }
     }
 }
 
@@ -223,8 +232,8 @@ fn alphanumeric(field: &str, value: &str, max: usize) -> Result<(), FieldError> 
 }
 
 impl CreateUser {
-    /// The user and its contract, and every refused field; the merchant id is checked by the
-    /// caller.
+    /// The merchant id as sent, the user and its contract, and every refused field; the
+    /// merchant id is checked by the caller.
     fn translate(&self) -> Result<(String, NewUser), ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let required = |errors: &mut ValidationErrors, name: &str, value: &Option<Text>| -> Option<String> {
@@ -244,30 +253,22 @@ impl CreateUser {
             .and_then(|n| errors.take(ContractNumber::parse("contractNumber", &n)));
         let info = self.contact_info.as_ref();
         let text = |value: Option<&Option<Text>>| value.and_then(|v| v.as_ref()).map(|v| v.as_str().to_owned());
-        let mut one = |name: &str, value: Option<String>, parse: &dyn Fn(&str, &str) -> Result<(), FieldError>| {
-            value.filter(|v| errors.take(parse(name, v)).is_some())
-        };
-        let email = one("contactInfo.email", text(info.map(|i| &i.email)), &|n, v| Email::parse(n, v).map(drop));
-        let phone = one("contactInfo.phoneNumber", text(info.map(|i| &i.phone_number)), &|n, v| {
-            Phone::parse(n, v, None).map(drop)
-        });
-        let address =
-            one("contactInfo.address", text(info.map(|i| &i.address)), &|n, v| AddressLine::parse(n, v).map(drop));
+        let email = text(info.map(|i| &i.email)).and_then(|v| errors.take(Email::parse("contactInfo.email", &v)));
+        let phone = text(info.map(|i| &i.phone_number))
+            .and_then(|v| errors.take(Phone::parse("contactInfo.phoneNumber", &v, None)));
+        let street =
+            text(info.map(|i| &i.address)).and_then(|v| errors.take(AddressLine::parse("contactInfo.address", &v)));
         let zip =
-            one("contactInfo.zipCode", text(info.map(|i| &i.zip_code)), &|n, v| PostalCode::parse(n, v).map(drop));
+            text(info.map(|i| &i.zip_code)).and_then(|v| errors.take(PostalCode::parse("contactInfo.zipCode", &v)));
         errors.into_result()?;
         let (Some(merchant_id), Some(customer), Some(contract)) = (merchant_id, customer, contract) else {
             return Err(ValidationErrors::default());
         };
         let fields = UserFields {
             customer_ref: Some(customer),
-            email: email.and_then(|e| Email::parse("", &e).ok()),
-            phone: phone.and_then(|p| Phone::parse("", &p, None).ok()),
-            address: Address {
-                street: address.and_then(|a| AddressLine::parse("", &a).ok()),
-                postal_code: zip.and_then(|z| PostalCode::parse("", &z).ok()),
-                ..Address::default()
-            },
+            email,
+            phone,
+            address: Address { street, postal_code: zip, ..Address::default() },
             ..UserFields::default()
         };
         Ok((merchant_id, NewUser { fields, contract: Some((contract, None)) }))
@@ -302,25 +303,27 @@ async fn create_user(
     body: JsonBody<CreateUser, GatewayError>,
 ) -> Result<Response, GatewayError> {
     let principal = clientele_http::authenticate(&state, &headers).await?;
-    let merchant = principal.merchant(Role::Client).map_err(|_| {
-        GatewayError::keyed(StatusCode::FORBIDDEN, "Forbidden", "This credential may not create users.")
-    })?;
+    let merchant = principal.merchant(Role::Client)?;
     let (merchant_id, new) = body.value.translate().map_err(field_errors)?;
     // Another merchant's id is refused exactly as one that does not exist.
-    if merchant_id.parse::<MerchantId>().ok() != Some(merchant) {
-        return Err(GatewayError::keyed(
-            StatusCode::BAD_REQUEST,
-            "MerchantId",
-            format!("Merchant {merchant_id} was not found."),
-        ));
-    }
+    state.registry.named_merchant(&principal, MerchantRef::Id(&merchant_id)).await.map_err(
+        |refusal| match refusal {
+            Refusal::UnknownMerchant => GatewayError::keyed(
+                StatusCode::BAD_REQUEST,
+                "MerchantId",
+                format!("Merchant {merchant_id} was not found."),
+            ),
+            other => other.into(),
+        },
+    )?;
     let customer_id = new.fields.customer_ref.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default();
     let contract_number = new.contract.as_ref().map(|(n, _)| n.as_str().to_owned()).unwrap_or_default();
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let idempotency = idempotency_request(&headers, &method, path, &body.raw).map_err(|e| field_errors(e.into()))?;
-    let origin = Origin { surface: Surface::Gateway, interaction_point: None };
-    let options = WriteOptions { origin: &origin, if_version: None, idempotency: idempotency.as_ref() };
-    let created = state.registry.create_user_with_contract(merchant, new, options, |_, _| success()).await;
+    let idempotency = idempotency_request(&headers, &method, path, &body.raw)?;
+    let origin = Origin { surface: SURFACE, interaction_point: None };
+    let answer = |_: &CreatedUser| success();
+    let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &answer });
+    let created = state.registry.create_user(merchant, new, WriteOptions::from(&origin), idempotent).await;
     let exists = |what: &str, id: &str| {
         GatewayError::keyed(
             StatusCode::BAD_REQUEST,
@@ -329,15 +332,9 @@ async fn create_user(
         )
     };
     match created {
-        Ok(answer) => Ok(respond(answer)),
-        Err(UserError::Store(StoreError::Conflict(Unique::CustomerRef))) => Err(exists("User", &customer_id)),
-        Err(UserError::Store(StoreError::Conflict(Unique::ContractNumber))) => {
-            Err(exists("Contract", &contract_number))
-        }
-        Err(UserError::Store(error)) => Err(error.into()),
-        Err(UserError::Invalid(errors)) => Err(field_errors(errors)),
-        Err(error @ (UserError::KeyReused | UserError::KeyInFlight)) => {
-            Err(GatewayError::keyed(StatusCode::CONFLICT, "IdempotencyKey", error.to_string()))
-        }
+        Ok(written) => Ok(respond(written.answer(answer))),
+        Err(Refusal::Conflict(Unique::CustomerRef)) => Err(exists("User", &customer_id)),
+        Err(Refusal::Conflict(Unique::ContractNumber)) => Err(exists("Contract", &contract_number)),
+        Err(other) => Err(other.into()),
     }
 }

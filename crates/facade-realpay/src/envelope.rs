@@ -7,9 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use clientele_domain::{FieldError, ValidationErrors};
-use clientele_http::{AuthFailure, BodyError, HeadError};
-use clientele_service::AuthError;
-use clientele_store::StoreError;
+use clientele_service::Refusal;
 
 /// The version of the RealPay API this surface implements.
 pub const API_VERSION: &str = "1.0.2";
@@ -130,68 +128,37 @@ impl IntoResponse for RealPayError {
     }
 }
 
-impl From<BodyError> for RealPayError {
-    fn from(error: BodyError) -> Self {
-        match error {
-            BodyError::Malformed(detail) => RealPayError::new(StatusCode::BAD_REQUEST, detail),
-            BodyError::Invalid(errors) => RealPayError::invalid(errors),
-            BodyError::TooLarge => RealPayError::new(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large"),
-            BodyError::UnsupportedMediaType => {
-                RealPayError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
+impl<E: Into<Refusal>> From<E> for RealPayError {
+    /// Every refusal, in RealPay's envelope. One refused before the caller is identified
+    /// keeps call sequence 0; the handler numbers the others.
+    fn from(refusal: E) -> Self {
+        let refusal = refusal.into();
+        let headers = clientele_http::AuthHeaders::of(&refusal);
+        let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let error = match refusal {
+            Refusal::Invalid(errors) => return RealPayError::invalid(errors),
+            Refusal::UnknownMerchant => return RealPayError::unknown_merchant(),
+            Refusal::Malformed(detail) => RealPayError::new(status, detail),
+            Refusal::TooLarge => RealPayError::new(status, "the request body is too large"),
+            Refusal::UnsupportedMediaType => RealPayError::new(status, "Content-Type must be application/json"),
+            Refusal::NotFound => RealPayError::new(status, "not found"),
+            Refusal::VersionMismatch => RealPayError::new(StatusCode::CONFLICT, "changed by another call; retry"),
+            Refusal::KeyInFlight => RealPayError::new(status, "the request is still being processed"),
+            Refusal::Forbidden => RealPayError::new(status, "this key's role does not allow this call"),
+            Refusal::Unauthenticated(_) => RealPayError::new(
+                status,
+                "Unauthorized: use OAuth2 authentication (client credentials at POST /v1/auth/token) and send \
+                 the access token as 'Authorization: Bearer <token>'",
+            ),
+            Refusal::RateLimited { retry_after_seconds } => {
+                RealPayError::new(status, format!("too many calls; retry in {retry_after_seconds} s"))
             }
-        }
-    }
-}
-
-impl From<HeadError> for RealPayError {
-    fn from(error: HeadError) -> Self {
-        // Refused before the caller is identified: call sequence 0.
-        RealPayError::new(error.status(), error.to_string())
-    }
-}
-
-impl From<FieldError> for RealPayError {
-    fn from(error: FieldError) -> Self {
-        RealPayError::invalid(error.into())
-    }
-}
-
-impl From<StoreError> for RealPayError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::NotFound => RealPayError::new(StatusCode::NOT_FOUND, "not found"),
-            StoreError::Conflict(rule) => RealPayError::new(StatusCode::CONFLICT, rule.to_string()),
-            StoreError::VersionMismatch => RealPayError::new(StatusCode::CONFLICT, "changed by another call; retry"),
-            StoreError::LeaseLost => RealPayError::new(StatusCode::CONFLICT, "the request is still being processed"),
-            // The same answer as a key found revoked when the request came in.
-            StoreError::KeyRevoked => AuthFailure::Auth(AuthError::Invalid).into(),
-            StoreError::Other(cause) => {
+            Refusal::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");
-                RealPayError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                RealPayError::new(status, "internal error")
             }
-        }
-    }
-}
-
-impl From<AuthFailure> for RealPayError {
-    fn from(failure: AuthFailure) -> Self {
-        match failure {
-            AuthFailure::Auth(AuthError::Store(error)) => error.into(),
-            AuthFailure::Auth(_) => RealPayError {
-                headers: failure.headers(),
-                ..RealPayError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "Unauthorized: use OAuth2 authentication (client credentials at POST /v1/auth/token) and send \
-                     the access token as 'Authorization: Bearer <token>'",
-                )
-            },
-            AuthFailure::RateLimited { retry_after_seconds } => RealPayError {
-                headers: failure.headers(),
-                ..RealPayError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!("too many calls; retry in {retry_after_seconds} s"),
-                )
-            },
-        }
+            other => RealPayError::new(status, other.to_string()),
+        };
+        RealPayError { headers, ..error }
     }
 }

@@ -6,8 +6,6 @@
 mod dto;
 mod envelope;
 
-use std::sync::Mutex;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -24,11 +22,10 @@ use utoipa_axum::routes;
 
 use clientele_domain::credential::Role;
 use clientele_domain::merchant::MerchantId;
-use clientele_domain::user::{Email, Origin, Surface, User, e164, national_digits};
+use clientele_domain::user::{Email, Origin, PhoneLookup, Surface, User};
 use clientele_domain::{FieldError, ValidationErrors, Violation, lookup_text};
-use clientele_http::{AppState, BodyError, body_rejection, decode_json, is_json, parse_urlencoded};
-use clientele_service::{NewUser, UserError, WriteOptions};
-use clientele_store::{PageRequest, PhoneLookup, StoreError, StoredResponse, UserFilter};
+use clientele_http::{AppState, ErrorBody as ErrorSchema, Tag, body_rejection, decode_json, is_json, parse_urlencoded};
+use clientele_service::{BatchItem, MerchantRef, NewUser, PageRequest, Refusal, Unique, UserFilter, WriteOptions};
 
 pub use dto::{ContractItem, UserItem};
 pub use envelope::{API_VERSION, ApiResponse, CallStatus, ErrorBody, FieldReason, RealPayError};
@@ -40,11 +37,34 @@ pub const MAX_BATCH: usize = 1000;
 /// How many edits of a batch run at once.
 const CONCURRENT_EDITS: usize = 32;
 
-/// The RealPay routes, documented under the `realpay` tag.
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(post_users, put_users, get_users))
-        .route_layer(axum::middleware::from_fn(clientele_http::guard::<RealPayError>))
+/// RealPay Maintain OMNI Users, as changes through it are recorded.
+pub const SURFACE: Surface = Surface::named("realpay");
+
+/// The RealPay surface.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RealPay;
+
+impl clientele_http::Surface for RealPay {
+    /// The routes, documented under the `realpay` tag.
+    fn router(&self) -> OpenApiRouter<AppState> {
+        OpenApiRouter::new()
+            .routes(routes!(post_users, put_users, get_users))
+            .route_layer(axum::middleware::from_fn(clientele_http::guard::<RealPayError>))
+    }
+
+    fn tags(&self) -> Vec<Tag> {
+        vec![Tag {
+            name: "realpay",
+            description: "RealPay Maintain OMNI Users, drop-in: batches of up to 1000 users with contracts, per-item \
+Successful/Failed, the APIResponse envelope with a per-merchant CallSequence",
+            errors: Some(ErrorSchema { content_type: "application/json", schema: "ErrorBody" }),
+            rate_limited: true,
+        }]
+    }
+
+    fn render(&self, refusal: Refusal) -> Response {
+        RealPayError::from(refusal).into_response()
+    }
 }
 
 const POST_NAME: &str = "MaintainOmniUsers.Post";
@@ -52,7 +72,7 @@ const PUT_NAME: &str = "MaintainOmniUsers.Put";
 const GET_NAME: &str = "MaintainOmniUsers.Get";
 
 fn origin() -> Origin {
-    Origin { surface: Surface::RealPay, interaction_point: None }
+    Origin { surface: SURFACE, interaction_point: None }
 }
 
 fn today() -> time::Date {
@@ -90,16 +110,11 @@ impl Call {
     ) -> Result<Call, RealPayError> {
         let fail = |error: RealPayError| error.numbered(0, name);
         let principal = clientele_http::authenticate(state, headers).await.map_err(|e| fail(e.into()))?;
-        let merchant = principal.merchant(Role::Readonly).map_err(|_| fail(RealPayError::unknown_merchant()))?;
-        let found = state.registry.store().merchant(merchant).await.map_err(|e| fail(e.into()))?;
-        if found.number.as_str() != merchant_number {
-            return Err(fail(RealPayError::unknown_merchant()));
-        }
-        let sequence = state.registry.next_call_sequence(merchant).await.map_err(|e| fail(e.into()))?;
+        let named = MerchantRef::Number(merchant_number);
+        let merchant = state.registry.named_merchant(&principal, named).await.map_err(|e| fail(e.into()))?;
+        let sequence = state.registry.next_call_number(merchant).await.map_err(|e| fail(e.into()))?;
         let call = Call { merchant, sequence, name };
-        principal.merchant(needed).map_err(|_| {
-            call.error(RealPayError::new(StatusCode::FORBIDDEN, "this key's role does not allow this call"))
-        })?;
+        principal.merchant(needed).map_err(|e| call.error(e.into()))?;
         match param(params, "Version") {
             None => {}
             Some(version) if version.eq_ignore_ascii_case("v1") => {}
@@ -133,7 +148,7 @@ fn body<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, RealPayError> {
     if !is_json(headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok())) {
-        return Err(BodyError::UnsupportedMediaType.into());
+        return Err(Refusal::UnsupportedMediaType.into());
     }
     let bytes = body.map_err(body_rejection)?;
     Ok(decode_json(&bytes)?)
@@ -186,10 +201,10 @@ fn failed(index: usize, identifiers: Identifiers, errors: ValidationErrors) -> F
 
 /// Why an item of a batch could not be read: its fields' errors, or what is wrong with the
 /// item as a whole.
-fn unreadable(error: BodyError) -> ValidationErrors {
+fn unreadable(error: Refusal) -> ValidationErrors {
     match error {
-        BodyError::Invalid(errors) => errors,
-        BodyError::Malformed(detail) => {
+        Refusal::Invalid(errors) => errors,
+        Refusal::Malformed(detail) => {
             FieldError::new("", Violation::Other(detail.replacen("the body", "the item", 1))).into()
         }
         other => FieldError::new("", Violation::Other(RealPayError::from(other).message)).into(),
@@ -208,22 +223,23 @@ fn realpay_names(errors: ValidationErrors) -> ValidationErrors {
     ValidationErrors(errors.0.into_iter().map(|e| FieldError { field: rename(e.field), ..e }).collect())
 }
 
-/// Why a user write of an item failed, as the item's reasons.
-fn item_reasons(error: UserError) -> Result<ValidationErrors, RealPayError> {
+/// Why a user write of an item failed, as the item's reasons; a failure of the server
+/// fails the call.
+fn item_reasons(error: Refusal) -> Result<ValidationErrors, RealPayError> {
     let reason = |field: &str, message: String| FieldError::new(field, Violation::Other(message)).into();
     match error {
-        UserError::Invalid(errors) => Ok(realpay_names(errors)),
-        UserError::Store(StoreError::Conflict(rule)) => {
+        Refusal::Invalid(errors) => Ok(realpay_names(errors)),
+        Refusal::Conflict(rule) => {
             let field = match rule {
-                clientele_store::Unique::CustomerRef => "ClientId",
-                clientele_store::Unique::ContractNumber => "Contract.ContractNumber",
+                Unique::CustomerRef => "ClientId",
+                Unique::ContractNumber => "Contract.ContractNumber",
                 _ => "UserId",
             };
             Ok(reason(field, rule.to_string()))
         }
-        UserError::Store(StoreError::NotFound) => Ok(reason("UserId", "no user has this UserId".to_owned())),
-        UserError::Store(error) => Err(error.into()),
-        UserError::KeyReused | UserError::KeyInFlight => Ok(reason("UserId", error.to_string())),
+        Refusal::NotFound => Ok(reason("UserId", "no user has this UserId".to_owned())),
+        Refusal::KeyReused | Refusal::KeyInFlight | Refusal::VersionMismatch => Ok(reason("UserId", error.to_string())),
+        error => Err(error.into()),
     }
 }
 
@@ -310,8 +326,10 @@ async fn post_users(
     let mut successful = Vec::new();
     for ((index, identifiers), result) in meta.into_iter().zip(results) {
         match result {
-            Ok((user, contract)) => successful.push(Created::new(&user, contract.as_ref())),
-            Err(error) => refused.push(failed(index, identifiers, item_reasons(error).map_err(|e| call.error(e))?)),
+            BatchItem::Created(created) => successful.push(Created::new(&created.user, created.contract.as_ref())),
+            BatchItem::Refused(error) => {
+                refused.push(failed(index, identifiers, item_reasons(error).map_err(|e| call.error(e))?));
+            }
         }
     }
     refused.sort_by_key(|f| f.index);
@@ -352,15 +370,15 @@ pub struct PutResponse {
 }
 
 /// The user a `UserId` names.
-async fn find(state: &AppState, merchant: MerchantId, user_id: &str) -> Result<User, UserError> {
-    let (country, id) = split_user_id("UserId", user_id).map_err(|e| UserError::Invalid(e.into()))?;
+async fn find(state: &AppState, merchant: MerchantId, user_id: &str) -> Result<User, Refusal> {
+    let (country, id) = split_user_id("UserId", user_id)?;
     let filter = UserFilter {
         national_id: Some(id.as_str().to_owned()),
         country: Some(country.as_str().to_owned()),
         ..UserFilter::default()
     };
     let mut found = state.registry.list_users(merchant, &filter, PageRequest { after: None, limit: 1 }).await?;
-    found.pop().ok_or(UserError::Store(StoreError::NotFound))
+    found.pop().ok_or(Refusal::NotFound)
 }
 
 async fn edit(
@@ -376,7 +394,7 @@ async fn edit(
     let user_id = item.user_id.as_ref().map(|u| u.as_str().trim().to_owned());
     let before = match user_id.as_deref() {
         Some(user_id) => find(state, merchant, user_id).await,
-        None => Err(UserError::Invalid(FieldError::new("UserId", Violation::Required).into())),
+        None => Err(FieldError::new("UserId", Violation::Required).into()),
     };
     let before = match before {
         Ok(user) => user,
@@ -387,19 +405,11 @@ async fn edit(
         Err(errors) => return Ok(Err(failed(index, item.identifiers(), errors))),
     };
     let user_id = user_id.unwrap_or_default();
-    let after = Mutex::new(None);
-    let keep = |user: &User| {
-        if let Ok(mut slot) = after.lock() {
-            *slot = Some(user.clone());
-        }
-        StoredResponse { status: 200, headers: Vec::new(), body: Vec::new() }
-    };
     let origin = origin();
-    let written = state.registry.patch_user(merchant, before.id, patch, WriteOptions::from(&origin), keep).await;
-    if let Err(error) = written {
-        return Ok(Err(failed(index, item.identifiers(), item_reasons(error)?)));
-    }
-    let after = after.into_inner().ok().flatten().unwrap_or_else(|| before.clone());
+    let after = match state.registry.patch_user(merchant, before.id, patch, WriteOptions::from(&origin), None).await {
+        Ok(written) => written.value().unwrap_or_else(|| before.clone()),
+        Err(error) => return Ok(Err(failed(index, item.identifiers(), item_reasons(error)?))),
+    };
     let mut echo = serde_json::Map::new();
     echo.insert("UserId".to_owned(), serde_json::Value::String(user_id));
     echo.extend(item.changed(&before, &after));
@@ -511,42 +521,21 @@ async fn get_users(
         filter.email_lookup = Some(Email::from_stored(email).lookup_key());
     }
     if let Some(mobile) = &mobile {
-        let digits = national_digits(mobile);
-        filter.phone = Some(PhoneLookup {
-            given: mobile.clone(),
-            e164: e164(mobile, None),
-            national: (!digits.is_empty()).then_some(digits),
-        });
+        filter.phone = Some(PhoneLookup::of(mobile, None));
     }
     if filter == UserFilter::default() && errors.is_empty() {
         errors.push(FieldError::new("UserId", Violation::Other("or Email or Mobile is required".into())));
     }
     errors.into_result().map_err(|e| call.error(RealPayError::invalid(e)))?;
     let page = PageRequest { after: None, limit: 100 };
-    let mut users = state.registry.list_users(call.merchant, &filter, page).await.map_err(|e| call.error(e.into()))?;
-    // A mobile number with its dial code but no '+' (27827648862) is read again as an
-    // international one.
-    if let (true, Some(mobile)) = (users.is_empty(), mobile.filter(|m| !m.starts_with('+'))) {
-        let international = format!("+{mobile}");
-        if let Some(e164) = e164(&international, None) {
-            let digits = national_digits(&international);
-            filter.phone = Some(PhoneLookup { given: international, e164: Some(e164), national: Some(digits) });
-            users = state.registry.list_users(call.merchant, &filter, page).await.map_err(|e| call.error(e.into()))?;
-        }
-    }
+    let users = state.registry.list_users(call.merchant, &filter, page).await.map_err(|e| call.error(e.into()))?;
     if users.is_empty() {
         return Err(call.error(RealPayError::new(StatusCode::NOT_FOUND, "no user matches")));
     }
     let mut found = Vec::with_capacity(users.len());
     for user in &users {
-        let contracts =
-            state.registry.contracts_of_user(call.merchant, user.id).await.map_err(|e| call.error(e.into()))?;
-        let shown = contracts
-            .iter()
-            .rev()
-            .find(|c| c.status == clientele_domain::contract::ContractStatus::Active)
-            .or(contracts.last());
-        found.push(Found::new(user, shown));
+        let shown = state.registry.current_contract(call.merchant, user.id).await.map_err(|e| call.error(e.into()))?;
+        found.push(Found::new(user, shown.as_ref()));
     }
     let answer = GetResponse { users: found, api_response: call.envelope(CallStatus::Success) };
     Ok(axum::Json(answer).into_response())

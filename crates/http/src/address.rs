@@ -25,7 +25,9 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::auth::{AuthFailure, Keyed, RateLimit, seconds, seconds_until};
+use clientele_service::Refusal;
+
+use crate::auth::{Keyed, RateLimit, seconds, seconds_until};
 
 /// How often (in charges) a budget forgets the addresses whose budget is full again, so
 /// that addresses seen once do not stay in memory.
@@ -117,17 +119,17 @@ impl ClientAddress {
     }
 
     /// Charges one request to an endpoint that needs no credential to this address's budget.
-    pub fn charge_public(&self) -> Result<(), AuthFailure> {
+    pub fn charge_public(&self) -> Result<(), Refusal> {
         let Some((address, limits)) = &self.0 else { return Ok(()) };
         let Some(public) = &limits.public else { return Ok(()) };
-        public.charge(*address).map_err(|retry_after_seconds| AuthFailure::RateLimited { retry_after_seconds })
+        public.charge(*address).map_err(|retry_after_seconds| Refusal::RateLimited { retry_after_seconds })
     }
 
     /// Refuses an address that has failed to authenticate more often than allowed.
-    fn admit(&self) -> Result<(), AuthFailure> {
+    fn admit(&self) -> Result<(), Refusal> {
         let Some((address, limits)) = &self.0 else { return Ok(()) };
         match limits.blocked_for(*address) {
-            Some(retry_after_seconds) => Err(AuthFailure::RateLimited { retry_after_seconds }),
+            Some(retry_after_seconds) => Err(Refusal::RateLimited { retry_after_seconds }),
             None => Ok(()),
         }
     }
@@ -160,7 +162,7 @@ pub(crate) async fn identify(State(limits): State<Arc<AddressLimits>>, mut reque
 pub async fn screen<F>(
     request: Request,
     run: impl FnOnce(Request) -> F,
-    refuse: impl FnOnce(AuthFailure) -> Response,
+    refuse: impl FnOnce(Refusal) -> Response,
 ) -> Response
 where
     F: Future<Output = Response>,
@@ -216,7 +218,7 @@ mod tests {
             assert!(failing.admit().is_ok(), "within the burst");
         }
         failing.failed();
-        assert!(matches!(failing.admit(), Err(AuthFailure::RateLimited { retry_after_seconds: 1 })));
+        assert!(matches!(failing.admit(), Err(Refusal::RateLimited { retry_after_seconds: 1 })));
         assert!(other.admit().is_ok());
     }
 }

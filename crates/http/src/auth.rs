@@ -1,26 +1,23 @@
 //! The one authentication layer every surface uses: find the credential in the request,
 //! identify the caller, apply its key's rate limit. Each surface wraps [`authenticate`] in
 //! its own extractor so failures answer in that surface's format, with the headers
-//! [`AuthFailure::headers`] gives (`WWW-Authenticate`, `Retry-After`).
+//! [`AuthHeaders::of`] gives (`WWW-Authenticate`, `Retry-After`).
 
 use std::hash::Hash;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponseParts, ResponseParts};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{NotUntil, Quota, RateLimiter};
 
 use clientele_domain::credential::ApiKeyId;
-use clientele_service::{AuthError, Principal};
+use clientele_service::{AuthError, Principal, Refusal};
 
 use crate::AppState;
-use crate::error::ApiError;
 
 /// A per-key request budget: `per_second` on average, bursts of up to `burst`.
 #[derive(Debug, Clone, Copy)]
@@ -58,35 +55,13 @@ impl Limiter {
     }
 
     /// Charges one request to `key`'s budget.
-    pub(crate) fn check(&self, key: ApiKeyId) -> Result<(), AuthFailure> {
+    pub(crate) fn check(&self, key: ApiKeyId) -> Result<(), Refusal> {
         let Some(limiter) = &self.0 else {
             return Ok(());
         };
         limiter
             .check_key(&key)
-            .map_err(|not_until| AuthFailure::RateLimited { retry_after_seconds: seconds_until(&not_until) })
-    }
-}
-
-/// Why a request was not let in.
-#[derive(Debug)]
-pub enum AuthFailure {
-    Auth(AuthError),
-    RateLimited { retry_after_seconds: u64 },
-}
-
-impl AuthFailure {
-    /// The headers every surface's answer to this failure carries: the RFC 6750 challenge
-    /// on a 401, `Retry-After` on a 429.
-    pub fn headers(&self) -> AuthHeaders {
-        let mut headers = HeaderMap::new();
-        match self {
-            AuthFailure::Auth(error) => return AuthHeaders::challenge(error),
-            AuthFailure::RateLimited { retry_after_seconds } => {
-                headers.insert(RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
-            }
-        }
-        AuthHeaders(Some(Box::new(headers)))
+            .map_err(|not_until| Refusal::RateLimited { retry_after_seconds: seconds_until(&not_until) })
     }
 }
 
@@ -101,6 +76,20 @@ impl AuthHeaders {
         let mut headers = HeaderMap::new();
         headers.insert(WWW_AUTHENTICATE, challenge(error));
         AuthHeaders(Some(Box::new(headers)))
+    }
+
+    /// The headers every surface's answer to `refusal` carries: the RFC 6750 challenge on a
+    /// 401, `Retry-After` on a 429; none otherwise.
+    pub fn of(refusal: &Refusal) -> Self {
+        match refusal {
+            Refusal::Unauthenticated(error) => AuthHeaders::challenge(error),
+            Refusal::RateLimited { retry_after_seconds } => {
+                let mut headers = HeaderMap::new();
+                headers.insert(RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+                AuthHeaders(Some(Box::new(headers)))
+            }
+            _ => AuthHeaders::default(),
+        }
     }
 }
 
@@ -120,7 +109,7 @@ impl IntoResponseParts for AuthHeaders {
 /// not accepted (unknown, revoked, malformed or expired).
 pub fn challenge(error: &AuthError) -> HeaderValue {
     HeaderValue::from_static(match error {
-        AuthError::Missing | AuthError::Store(_) => r#"Bearer realm="clientele""#,
+        AuthError::Missing => r#"Bearer realm="clientele""#,
         AuthError::Invalid => {
             r#"Bearer realm="clientele", error="invalid_token", error_description="the credential is not valid""#
         }
@@ -128,12 +117,6 @@ pub fn challenge(error: &AuthError) -> HeaderValue {
             r#"Bearer realm="clientele", error="invalid_token", error_description="the access token has expired""#
         }
     })
-}
-
-impl From<AuthError> for AuthFailure {
-    fn from(error: AuthError) -> Self {
-        AuthFailure::Auth(error)
-    }
 }
 
 /// The credential in `Authorization`: `Bearer <key or token>`, or the key or token alone
@@ -153,7 +136,7 @@ pub fn credential(headers: &HeaderMap) -> Result<&str, AuthError> {
 }
 
 /// Identifies the caller of a request and charges its key's rate limit.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, AuthFailure> {
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, Refusal> {
     let principal = state.registry.authenticate(credential(headers)?).await?;
     state.limiter.check(principal.key_id)?;
     tracing::Span::current().record("key.id", tracing::field::display(principal.key_id));
@@ -162,15 +145,15 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
 
 /// Charges one request to a key's rate limit (for surfaces that authenticate otherwise than
 /// through [`authenticate`], such as a login).
-pub fn charge(state: &AppState, key: ApiKeyId) -> Result<(), AuthFailure> {
+pub fn charge(state: &AppState, key: ApiKeyId) -> Result<(), Refusal> {
     state.limiter.check(key)
 }
 
 /// The version an `If-Match` header asks for: `None` when absent or `*` (any version of an
 /// existing resource). A tag that is no version of ours can match nothing, so it is a
-/// [`StoreError::VersionMismatch`](clientele_store::StoreError::VersionMismatch) straight away.
-pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, clientele_store::StoreError> {
-    let mismatch = || clientele_store::StoreError::VersionMismatch;
+/// [`Refusal::VersionMismatch`] straight away.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, Refusal> {
+    let mismatch = || Refusal::VersionMismatch;
     let Some(value) = headers.get(axum::http::header::IF_MATCH) else { return Ok(None) };
     let value = value.to_str().map_err(|_| mismatch())?.trim();
     if value == "*" {
@@ -183,18 +166,6 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, clientele_store::Sto
 /// The `ETag` of a version.
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
-}
-
-/// The authenticated caller of a native request.
-#[derive(Debug, Clone, Copy)]
-pub struct Caller(pub Principal);
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Caller(authenticate(state, &parts.headers).await?))
-    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use crate::ApiError;
+use clientele_service::Refusal;
+
+use crate::Render;
 
 /// Where the page reads the document from: a path on this server, whatever its host name.
 const DOCUMENT: &str = "/openapi.json";
@@ -56,7 +58,10 @@ const POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'
 object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The routes serving the document and the page.
-pub(crate) fn router<S: Clone + Send + Sync + 'static>(openapi: &utoipa::openapi::OpenApi) -> Router<S> {
+pub(crate) fn router<S: Clone + Send + Sync + 'static>(
+    openapi: &utoipa::openapi::OpenApi,
+    render: Render,
+) -> Router<S> {
     let document: Arc<[u8]> = serde_json::to_vec(openapi).unwrap_or_default().into();
     Router::new()
         .route(
@@ -69,7 +74,7 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(openapi: &utoipa::openapi
         .route("/docs", get(|| async { Redirect::permanent("/docs/") }))
         .route("/docs/", get(|| async { page("text/html; charset=utf-8", INDEX) }))
         .route("/docs/swagger-initializer.js", get(|| async { page("text/javascript; charset=utf-8", INITIALIZER) }))
-        .route("/docs/{*file}", get(asset))
+        .route("/docs/{*file}", get(move |file: Path<String>| asset(file, render)))
 }
 
 fn page(content_type: &'static str, text: &'static str) -> Response {
@@ -78,8 +83,9 @@ fn page(content_type: &'static str, text: &'static str) -> Response {
     response
 }
 
-/// One of Swagger UI's own files (scripts, styles, icons), as built into the binary.
-async fn asset(Path(file): Path<String>) -> Response {
+/// One of Swagger UI's own files (scripts, styles, icons), as built into the binary; a file
+/// that is not one is answered with `render`.
+async fn asset(Path(file): Path<String>, render: Render) -> Response {
     if file == "index.html" {
         return page("text/html; charset=utf-8", INDEX);
     }
@@ -90,8 +96,8 @@ async fn asset(Path(file): Path<String>) -> Response {
             let headers = [(CONTENT_TYPE, found.content_type), (CACHE_CONTROL, "public, max-age=3600".to_owned())];
             (StatusCode::OK, headers, found.bytes.into_owned()).into_response()
         }
-        Ok(None) => ApiError::NotFound.into_response(),
-        Err(error) => ApiError::Internal(error.to_string()).into_response(),
+        Ok(None) => render(Refusal::NotFound),
+        Err(error) => render(Refusal::internal(error.to_string())),
     }
 }
 

@@ -1,63 +1,27 @@
-//! Request extractors for every surface: a strict JSON body and a strict query string.
-//! Their failures are [`BodyError`]s, which each surface turns into its own envelope.
+//! Reading requests for every surface: a strict JSON body, strict form and query text.
+//! Failures are [`Refusal`]s, which each surface renders in its own envelope.
 
 use std::marker::PhantomData;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use serde::de::DeserializeOwned;
 
 use clientele_domain::{FieldError, ValidationErrors, Violation};
+use clientele_service::Refusal;
 
-use crate::error::ApiError;
 use crate::strict::Strict;
 
-/// Why a request body was not read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BodyError {
-    /// Not JSON, or not the JSON of a whole value.
-    Malformed(String),
-    /// Well-formed, but fields are missing, unknown or of the wrong type.
-    Invalid(ValidationErrors),
-    /// Over the body limit.
-    TooLarge,
-    /// Sent with another content type than the surface reads.
-    UnsupportedMediaType,
-}
-
-impl From<BodyError> for ApiError {
-    fn from(error: BodyError) -> Self {
-        match error {
-            BodyError::Malformed(detail) => ApiError::Malformed(detail),
-            BodyError::Invalid(errors) => ApiError::Validation(errors),
-            BodyError::TooLarge => ApiError::PayloadTooLarge,
-            BodyError::UnsupportedMediaType => ApiError::UnsupportedMediaType("application/json"),
-        }
-    }
-}
-
-/// A JSON request body. The content type must be JSON, the body at most the configured
-/// limit, and the DTO decides what is accepted (DTOs deny unknown fields).
-#[derive(Debug, Clone)]
-pub struct Json<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        JsonBody::<T, ApiError>::from_request(request, state).await.map(|body| Json(body.value))
-    }
-}
-
 /// A JSON request body together with its bytes (which fingerprint idempotent requests).
-/// `E` is the surface's error type, which its failures answer in.
+/// The content type must be JSON, the body at most the configured limit, and the DTO
+/// decides what is accepted (DTOs deny unknown fields). `E` is the surface's error type,
+/// which its failures answer in.
 #[derive(Debug, Clone)]
-pub struct JsonBody<T, E = ApiError> {
+pub struct JsonBody<T, E> {
     pub value: T,
     pub raw: Bytes,
     error: PhantomData<fn() -> E>,
@@ -67,36 +31,16 @@ impl<S, T, E> FromRequest<S> for JsonBody<T, E>
 where
     S: Send + Sync,
     T: DeserializeOwned,
-    E: From<BodyError> + IntoResponse,
+    E: From<Refusal> + IntoResponse,
 {
     type Rejection = E;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok())) {
-            return Err(BodyError::UnsupportedMediaType.into());
+            return Err(Refusal::UnsupportedMediaType.into());
         }
         let raw = Bytes::from_request(request, state).await.map_err(body_rejection)?;
         Ok(JsonBody { value: decode_json(&raw)?, raw, error: PhantomData })
-    }
-}
-
-/// A query string, parsed strictly: the DTO decides what is accepted, and a refused
-/// parameter is named.
-#[derive(Debug, Clone)]
-pub struct Query<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or_default();
-        parse_urlencoded(query.as_bytes())
-            .map_err(|why| ApiError::Malformed(format!("the query string could not be read: {why}")))?;
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer).map(Query).map_err(|error| {
-            let path = error.path().to_string();
-            ApiError::Validation(field_message(&path, &error.into_inner().to_string()))
-        })
     }
 }
 
@@ -145,28 +89,28 @@ pub fn is_json(content_type: Option<&str>) -> bool {
 }
 
 /// Why a body could not be read off the wire.
-pub fn body_rejection(rejection: BytesRejection) -> BodyError {
+pub fn body_rejection(rejection: BytesRejection) -> Refusal {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        BodyError::TooLarge
+        Refusal::TooLarge
     } else {
-        BodyError::Malformed("the request body could not be read".to_owned())
+        Refusal::Malformed("the request body could not be read".to_owned())
     }
 }
 
 /// Parses a JSON body, telling malformed JSON from well-formed JSON of the wrong shape, and
 /// naming the field in the second case. A body is a JSON object, and so is every struct in
 /// it (see [`Strict`]).
-pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') | None => {}
-        Some(_) => return Err(BodyError::Malformed("the body must be a JSON object".to_owned())),
+        Some(_) => return Err(Refusal::Malformed("the body must be a JSON object".to_owned())),
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(Strict(&mut deserializer)).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => BodyError::Invalid(field_error(&path, &inner)),
+            serde_json::error::Category::Data => Refusal::Invalid(field_error(&path, &inner)),
             _ => malformed(&inner),
         }
     })?;
@@ -174,8 +118,8 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
     Ok(value)
 }
 
-fn malformed(error: &serde_json::Error) -> BodyError {
-    BodyError::Malformed(format!("the body is not valid JSON: {error}"))
+fn malformed(error: &serde_json::Error) -> Refusal {
+    Refusal::Malformed(format!("the body is not valid JSON: {error}"))
 }
 
 fn field_error(path: &str, error: &serde_json::Error) -> ValidationErrors {
@@ -186,7 +130,7 @@ fn field_error(path: &str, error: &serde_json::Error) -> ValidationErrors {
 
 /// A deserialisation message as a field error: unknown and missing fields get their own
 /// codes, anything else keeps serde's wording.
-fn field_message(path: &str, message: &str) -> ValidationErrors {
+pub fn field_message(path: &str, message: &str) -> ValidationErrors {
     let message = message.to_owned();
     let path = if path == "." { String::new() } else { path.to_owned() };
     if message.starts_with("unknown field `") {
@@ -219,9 +163,9 @@ mod tests {
         count: u32,
     }
 
-    fn errors(result: Result<Body, BodyError>) -> Vec<(String, &'static str)> {
+    fn errors(result: Result<Body, Refusal>) -> Vec<(String, &'static str)> {
         match result {
-            Err(BodyError::Invalid(errors)) => errors.0.into_iter().map(|e| (e.field, e.violation.code())).collect(),
+            Err(Refusal::Invalid(errors)) => errors.0.into_iter().map(|e| (e.field, e.violation.code())).collect(),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }
@@ -277,7 +221,7 @@ mod tests {
     fn a_body_is_an_object() {
         for body in [&b"[]"[..], b" [\"a\", 1]", b"\"a\"", b"1", b"null", b"true"] {
             assert!(
-                matches!(decode_json::<Body>(body), Err(BodyError::Malformed(m)) if m == "the body must be a JSON object"),
+                matches!(decode_json::<Body>(body), Err(Refusal::Malformed(m)) if m == "the body must be a JSON object"),
                 "{body:?}"
             );
         }
@@ -285,7 +229,7 @@ mod tests {
 
     #[test]
     fn malformed_json_is_not_a_field_error() {
-        assert!(matches!(decode_json::<Body>(br#"{"name": "#), Err(BodyError::Malformed(_))));
-        assert!(matches!(decode_json::<Body>(br#"{"name": "a", "count": 1} x"#), Err(BodyError::Malformed(_))));
+        assert!(matches!(decode_json::<Body>(br#"{"name": "#), Err(Refusal::Malformed(_))));
+        assert!(matches!(decode_json::<Body>(br#"{"name": "a", "count": 1} x"#), Err(Refusal::Malformed(_))));
     }
 }

@@ -7,8 +7,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest as _, Sha256};
 
 use clientele_domain::{FieldError, Violation};
-use clientele_service::{Answer, IdempotencyRequest};
-use clientele_store::StoredResponse;
+use clientele_service::{Answer, IdempotencyRequest, StoredResponse};
 
 /// The request header carrying the key.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";

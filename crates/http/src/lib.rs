@@ -1,39 +1,40 @@
-//! Clientele's HTTP layer: the native `/v1` API, the one authentication layer every surface
-//! uses, the operations endpoints (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`,
-//! `/docs`), and the middleware around all of them (request ids, logs, metrics, limits).
+//! The kit every surface is built with: the state a request reaches, authentication, the
+//! extractors and wire types, the limits and middleware around every route, the [`Surface`]
+//! trait, and the assembly of the app from the server's list of surfaces. It names no
+//! surface: each is a crate of its own, the native API among them.
 
 mod address;
 mod auth;
 mod docs;
-mod error;
 mod extract;
 mod head;
 mod idempotency;
 mod middleware;
 mod openapi;
-mod ops;
-mod routes;
 mod strict;
+mod surface;
 pub mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::response::Response;
+use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
-use clientele_service::Registry;
-use clientele_store::StoreMetrics;
+use clientele_service::{Refusal, Registry, StoreMetrics};
 
 pub use address::{ClientAddress, screen};
-pub use auth::{
-    AuthFailure, AuthHeaders, Caller, RateLimit, authenticate, challenge, charge, credential, etag, if_match,
-};
-pub use error::{ApiError, Problem};
-pub use extract::{BodyError, Json, JsonBody, Query, body_rejection, decode_json, is_json, parse_urlencoded};
-pub use head::{HEADERS_LIMIT, HeadError, URI_LIMIT, check_head, fenced, guard};
+pub use auth::{AuthHeaders, RateLimit, authenticate, challenge, charge, credential, etag, if_match};
+pub use extract::{JsonBody, body_rejection, decode_json, field_message, is_json, parse_urlencoded};
+pub use head::{HEADERS_LIMIT, URI_LIMIT, bounded, check_head, fenced, guard};
 pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED, idempotency_request, respond, stored_response};
 pub use openapi::ApiDoc;
+pub use surface::{ErrorBody, Surface, Tag};
+
+/// How the app answers a refusal that no surface's route made (see [`Surface::render`]).
+pub type Render = Arc<dyn Fn(Refusal) -> Response + Send + Sync>;
 
 /// Limits and policies of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -90,13 +91,20 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// The whole HTTP application: the native API, the vendor `surfaces` (each a router of its
-/// own facade crate), the operations endpoints and the middleware around all of them.
+impl AppState {
+    /// The process's metrics in the OpenMetrics text format.
+    pub fn metrics_text(&self) -> Result<String, std::fmt::Error> {
+        self.metrics.render()
+    }
+}
+
+/// The whole HTTP application: every surface's routes, the OpenAPI document and its page,
+/// and the middleware around all of them. The first surface answers what no route does.
 pub fn app(
     registry: Registry,
     settings: &HttpSettings,
     store_metrics: &StoreMetrics,
-    surfaces: Vec<OpenApiRouter<AppState>>,
+    surfaces: Vec<Box<dyn Surface>>,
 ) -> Router {
     let metrics = Arc::new(middleware::Metrics::new(store_metrics));
     let addresses = Arc::new(address::AddressLimits::new(
@@ -106,12 +114,22 @@ pub fn app(
     ));
     let limiter = auth::Limiter::new(settings.rate_limit);
     let state = AppState(Arc::new(Shared { registry, limiter, addresses, metrics }));
-    let native = routes::router()
-        .route_layer(axum::middleware::from_fn(head::guard::<ApiError>))
-        .merge(ops::router().route_layer(axum::middleware::from_fn(head::bounded::<ApiError>)));
-    let api = surfaces.into_iter().fold(native, OpenApiRouter::merge);
+    let api = surfaces
+        .iter()
+        .fold(OpenApiRouter::with_openapi(ApiDoc::openapi()), |api, surface| api.merge(surface.router()));
+    let tags: Vec<Tag> = surfaces.iter().flat_map(|surface| surface.tags()).collect();
     let (api, openapi) = api.split_for_parts();
-    let openapi = openapi::complete(openapi);
-    let router = api.merge(docs::router(&openapi)).fallback(|| async { ApiError::NotFound });
-    middleware::wrap(router, state, settings)
+    let openapi = openapi::complete(openapi, &tags);
+    let surfaces: Arc<[Box<dyn Surface>]> = surfaces.into();
+    let first = Arc::clone(&surfaces);
+    let render: Render = Arc::new(move |refusal| match first.first() {
+        Some(surface) => surface.render(refusal),
+        None => axum::http::StatusCode::from_u16(refusal.status())
+            .map_or_else(|_| Response::default(), axum::response::IntoResponse::into_response),
+    });
+    let unmatched = Arc::clone(&render);
+    let router = api
+        .merge(docs::router(&openapi, Arc::clone(&render)))
+        .fallback(move || std::future::ready(unmatched(Refusal::NotFound)));
+    middleware::wrap(router, state, settings, render)
 }

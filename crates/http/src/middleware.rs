@@ -12,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::header::{AUTHORIZATION, CONNECTION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -25,9 +25,9 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use clientele_store::StoreMetrics;
+use clientele_service::{Refusal, StoreMetrics};
 
-use crate::{ApiError, AppState, HttpSettings};
+use crate::{AppState, HttpSettings, Render};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct RequestLabels {
@@ -82,10 +82,10 @@ async fn observe(State(metrics): State<Arc<Metrics>>, request: Request, next: Ne
     response
 }
 
-async fn timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+async fn timeout(State((limit, render)): State<(Duration, Render)>, request: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiError::Timeout.into_response(),
+        Err(_) => render(Refusal::Timeout),
     }
 }
 
@@ -117,12 +117,12 @@ fn request_span(request: &Request) -> tracing::Span {
     )
 }
 
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    ApiError::Internal("a handler panicked".to_owned()).into_response()
-}
-
-/// Puts the middleware around `router` and gives it its state.
-pub(crate) fn wrap(router: Router<AppState>, state: AppState, settings: &HttpSettings) -> Router {
+/// Puts the middleware around `router` and gives it its state. What the middleware itself
+/// refuses (a timeout, a handler that panicked) is answered with `render`.
+pub(crate) fn wrap(router: Router<AppState>, state: AppState, settings: &HttpSettings, render: Render) -> Router {
+    let on_panic = Arc::clone(&render);
+    let panic_response =
+        move |_: Box<dyn std::any::Any + Send + 'static>| on_panic(Refusal::internal("a handler panicked"));
     let layers = ServiceBuilder::new()
         .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION]))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -138,7 +138,7 @@ pub(crate) fn wrap(router: Router<AppState>, state: AppState, settings: &HttpSet
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(Arc::clone(&state.metrics), observe))
         .layer(middleware::from_fn_with_state(Arc::clone(&state.addresses), crate::address::identify))
-        .layer(middleware::from_fn_with_state(settings.request_timeout, timeout))
+        .layer(middleware::from_fn_with_state((settings.request_timeout, render), timeout))
         .layer(DefaultBodyLimit::max(settings.body_limit));
     router.layer(layers).with_state(state)
 }
@@ -148,15 +148,20 @@ mod tests {
     use super::*;
     use axum::body::Body;
     use axum::http::StatusCode;
+    use axum::response::IntoResponse;
     use axum::routing::get;
     use tower::ServiceExt as _;
 
     #[tokio::test]
-    async fn a_request_over_the_time_limit_answers_503_in_the_problem_format() {
+    async fn a_request_over_the_time_limit_answers_503_in_the_surface_format() {
+        let render: Render = Arc::new(|refusal: Refusal| {
+            let status = StatusCode::from_u16(refusal.status()).unwrap();
+            (status, [("content-type", "application/problem+json")]).into_response()
+        });
         let router: Router = Router::new()
             .route("/slow", get(|| async { tokio::time::sleep(Duration::from_secs(5)).await }))
             .route("/fast", get(|| async { "done" }))
-            .layer(middleware::from_fn_with_state(Duration::from_millis(20), timeout));
+            .layer(middleware::from_fn_with_state((Duration::from_millis(20), render), timeout));
         let slow = router.clone().oneshot(Request::get("/slow").body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(slow.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(slow.headers()["content-type"], "application/problem+json");

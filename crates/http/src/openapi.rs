@@ -6,7 +6,10 @@ use utoipa::OpenApi;
 use utoipa::openapi::Type;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-/// The document's frame; the paths are added by the routers that serve them.
+use crate::Tag;
+
+/// The document's frame: what it is about and how callers authenticate. The surfaces add
+/// their paths and tags.
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(
@@ -17,26 +20,7 @@ access token in `Authorization`, with or without the `Bearer ` prefix.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     modifiers(&BearerAuth),
-    security(("bearer" = [])),
-    tags(
-        (name = "auth", description = "Exchanging API keys for access tokens"),
-        (name = "merchants", description = "Merchants (tenants) and the platform's view of them"),
-        (name = "api-keys", description = "A merchant's API keys"),
-        (name = "interaction-points", description = "Registered tills, shops and channels"),
-        (name = "properties", description = "Custom property definitions"),
-        (name = "users", description = "The registry's users (customers)"),
-        (name = "contracts", description = "Debit-order contracts and their derived schedules"),
-        (name = "payment-requests", description = "Once-off payment requests and their public links"),
-        (name = "convercus", description = "The Convercus Users API, drop-in: camelCase bodies, `interaction-id` \
-on every call, errors as `{timestamp, status, error, message, errors}`"),
-        (name = "realpay", description = "RealPay Maintain OMNI Users, drop-in: batches of up to 1000 users with \
-contracts, per-item Successful/Failed, the APIResponse envelope with a per-merchant CallSequence"),
-        (name = "gateway", description = "A payment gateway's create-user, drop-in: `{isSuccess, errors}` answers \
-keyed by PascalCase field names"),
-        (name = "duengage", description = "DuEngage once-off payments (ServiceStack: JSON and JSV), and the public \
-payment page"),
-        (name = "operations", description = "Health, readiness and metrics"),
-    )
+    security(("bearer" = []))
 )]
 pub struct ApiDoc;
 
@@ -57,19 +41,6 @@ impl Modify for BearerAuth {
     }
 }
 
-/// How a surface answers a refusal, by the tag its operations carry: the content type and
-/// the schema of its error body (`None` where the body's format is negotiated, as
-/// ServiceStack's is, or where there is no error body to describe).
-fn error_format(tag: &str) -> Option<(&'static str, &'static str)> {
-    match tag {
-        "convercus" => Some(("application/json", "ConvercusErrorBody")),
-        "realpay" => Some(("application/json", "ErrorBody")),
-        "gateway" => Some(("application/json", "GatewayAnswer")),
-        "duengage" | "operations" => None,
-        _ => Some(("application/problem+json", "Problem")),
-    }
-}
-
 /// The header of every 401.
 const CHALLENGE: (&str, &str, Type) = (
     "WWW-Authenticate",
@@ -80,13 +51,25 @@ was sent and not accepted",
 /// The header of every 429.
 const RETRY_AFTER: (&str, &str, Type) = ("Retry-After", "Seconds to wait", Type::Integer);
 
-/// Completes the document with what every operation can answer besides what its handler
-/// documents: the refusals of the layers every surface shares (authentication, the rate
-/// limit, the request head, body limits and content type, malformed bodies), each in its surface's error
-/// format. A response an operation documents itself is left as it is.
-pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+/// Completes the document with the surfaces' tags, and with what every operation can answer
+/// besides what its handler documents: the refusals of the layers every surface shares
+/// (authentication, the rate limit, the request head, body limits and content type,
+/// malformed bodies), each in the error format of its tag's surface. A response an
+/// operation documents itself is left as it is.
+pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi, tags: &[Tag]) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::security::SecurityRequirement;
+
+    doc.tags = Some(
+        tags.iter()
+            .map(|tag| {
+                utoipa::openapi::tag::TagBuilder::new().name(tag.name).description(Some(tag.description)).build()
+            })
+            .collect(),
+    );
+    let error_format = |name: &str| {
+        tags.iter().find(|tag| tag.name == name).and_then(|tag| tag.errors).map(|e| (e.content_type, e.schema))
+    };
 
     for item in doc.paths.paths.values_mut() {
         let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
@@ -98,6 +81,7 @@ pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
                 .is_none_or(|requirements| !requirements.iter().all(|r| *r == SecurityRequirement::default()));
             let tag = operation.tags.as_ref().and_then(|tags| tags.first()).map(String::as_str);
             let format = tag.and_then(error_format);
+            let limited = tag.is_none_or(|tag| tags.iter().any(|t| t.name == tag && t.rate_limited));
             let responses = &mut operation.responses.responses;
             let mut add = |status: &str, description: &str, headers: &[(&str, &str, Type)]| {
                 responses.entry(status.to_owned()).or_insert_with(|| {
@@ -121,7 +105,7 @@ pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
                 add("401", "No credential, or one that is not valid", &[CHALLENGE]);
                 add("403", "The credential does not allow this", &[]);
             }
-            if tag != Some("operations") {
+            if limited {
                 // Every surface route: the key's rate limit, or its address's failed authentications.
                 add(
                     "429",

@@ -10,8 +10,9 @@ use clientele_domain::interaction_point::InteractionPointId;
 use clientele_domain::merchant::{MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyName, ValueType};
 use clientele_domain::{DisplayName, FieldError};
+use clientele_service::Refusal;
 use clientele_service::{IssuedKey, Registry, TokenSettings};
-use clientele_store::{StoreError, StoreMetrics};
+use clientele_store::StoreMetrics;
 
 use crate::StoreSettings;
 pub use crate::serve_args::ServeArgs;
@@ -201,9 +202,9 @@ async fn registry(cli: &Cli) -> anyhow::Result<Registry> {
 
 async fn merchant_id(registry: &Registry, number: &str) -> anyhow::Result<MerchantId> {
     let number = MerchantNumber::parse("merchant", number).map_err(flag)?;
-    match registry.store().merchant_by_number(&number).await {
+    match registry.merchant_by_number(&number).await {
         Ok(merchant) => Ok(merchant.id),
-        Err(StoreError::NotFound) => {
+        Err(Refusal::NotFound) => {
             anyhow::bail!("no merchant has the number {}", number.as_str())
         }
         Err(error) => Err(error.into()),

@@ -4,8 +4,7 @@ use clientele_domain::DisplayName;
 use clientele_domain::credential::{KeyOwner, Role};
 use clientele_domain::interaction_point::InteractionPointId;
 use clientele_domain::merchant::MerchantNumber;
-use clientele_service::{IssuedKey, Registry};
-use clientele_store::StoreError;
+use clientele_service::{IssuedKey, Refusal, Registry};
 
 /// The demo merchant's number.
 pub const DEMO_NUMBER: &str = "DEMO";
@@ -17,13 +16,13 @@ pub const DEMO_TILL: &str = "demo-till";
 /// shown once and is gone). Returns whether the merchant was created, and the key.
 pub async fn ensure_demo_merchant(registry: &Registry) -> anyhow::Result<(bool, IssuedKey)> {
     let number = MerchantNumber::parse("number", DEMO_NUMBER)?;
-    match registry.store().merchant_by_number(&number).await {
+    match registry.merchant_by_number(&number).await {
         Ok(merchant) => {
             let owner = KeyOwner::Merchant { merchant: merchant.id, role: Role::Admin };
             let name = DisplayName::parse("name", "demo")?;
             Ok((false, registry.issue_key(owner, Some(name)).await?))
         }
-        Err(StoreError::NotFound) => {
+        Err(Refusal::NotFound) => {
             let (merchant, key) =
                 registry.create_merchant(number, DisplayName::parse("name", "Demo Merchant")?).await?;
             registry

@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use secrecy::{ExposeSecret as _, SecretString};
 use tokio::net::TcpListener;
 
-use clientele_http::HttpSettings;
+use clientele_http::{HttpSettings, Surface};
 use clientele_service::{Registry, TokenSettings};
 use clientele_store::{Store, StoreMetrics};
 use clientele_store_postgres::PgStore;
@@ -89,6 +89,18 @@ pub async fn migrate(settings: &StoreSettings) -> anyhow::Result<usize> {
     }
 }
 
+/// Every surface the server speaks. The first answers what no surface's route does (an
+/// unknown path, a request over its time).
+pub fn surfaces() -> Vec<Box<dyn Surface>> {
+    vec![
+        Box::new(clientele_native::Native),
+        Box::new(clientele_facade_convercus::Convercus),
+        Box::new(clientele_facade_realpay::RealPay),
+        Box::new(clientele_facade_gateway::Gateway),
+        Box::new(clientele_facade_duengage::DuEngage),
+    ]
+}
+
 /// Serves the application on `listener` until `shutdown` completes, then lets in-flight
 /// requests finish for up to the configured grace period.
 pub async fn launch(
@@ -98,12 +110,7 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let surfaces = vec![
-        clientele_facade_convercus::router(),
-        clientele_facade_realpay::router(),
-        clientele_facade_gateway::router(),
-        clientele_facade_duengage::router(),
-    ];
+    let surfaces = surfaces();
     // Every process sweeps: a sweep is a few bounded deletes that others' sweeps do not
     // clash with, so no process has to be the one that does it.
     let sweeper = tokio::spawn(registry.clone().run_retention(settings.retention_sweep));

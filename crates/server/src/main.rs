@@ -30,7 +30,7 @@ async fn serve(cli: &Cli, args: &clientele_server::cli::ServeArgs) -> anyhow::Re
     let registry = clientele_server::open_registry(&cli.store_settings(), settings.tokens, store_metrics.clone())
         .await?
         .with_idempotency_lease(std::time::Duration::from_secs(args.idempotency_lease));
-    tracing::info!(database.backend = registry.store().backend(), "database ready");
+    tracing::info!(database.backend = registry.backend(), "database ready");
     let listener = TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(listen.address = %address, "listening");

@@ -1,6 +1,7 @@
 use clientele_domain::credential::{ApiKeyId, KeyOwner, Role};
 use clientele_domain::merchant::MerchantId;
-use clientele_store::StoreError;
+
+use crate::Refusal;
 
 /// Who is calling: the key behind the credential, whichever form it was presented in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,34 +10,28 @@ pub struct Principal {
     pub owner: KeyOwner,
 }
 
-/// Why a call may not do what it asks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum AccessError {
-    #[error("this credential's role does not allow this operation")]
-    Forbidden,
-}
-
 impl Principal {
-    /// The caller's merchant, when its role allows at least `needed`.
-    pub fn merchant(&self, needed: Role) -> Result<MerchantId, AccessError> {
+    /// The caller's merchant, when its role allows at least `needed`; else
+    /// [`Refusal::Forbidden`].
+    pub fn merchant(&self, needed: Role) -> Result<MerchantId, Refusal> {
         match self.owner {
             KeyOwner::Merchant { merchant, role } if role.allows(needed) => Ok(merchant),
-            _ => Err(AccessError::Forbidden),
+            _ => Err(Refusal::Forbidden),
         }
     }
 
     /// Succeeds for platform keys only.
-    pub fn platform(&self) -> Result<(), AccessError> {
+    pub fn platform(&self) -> Result<(), Refusal> {
         match self.owner {
             KeyOwner::Platform => Ok(()),
-            KeyOwner::Merchant { .. } => Err(AccessError::Forbidden),
+            KeyOwner::Merchant { .. } => Err(Refusal::Forbidden),
         }
     }
 }
 
 /// Why a credential was not accepted. The messages are safe to show to the caller: none
 /// says whether a key exists.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     #[error("no credential was presented")]
     Missing,
@@ -44,6 +39,4 @@ pub enum AuthError {
     Invalid,
     #[error("the access token has expired")]
     Expired,
-    #[error("the credential could not be checked")]
-    Store(#[from] StoreError),
 }

@@ -6,7 +6,19 @@ use clientele_domain::merchant::MerchantId;
 use clientele_domain::user::{Origin, User, UserFields, UserId, check_sa_id};
 use clientele_store::{NewUserRecord, StoreError};
 
-use crate::{Registry, UserError};
+use crate::{CreatedUser, Refusal, Registry};
+
+/// What became of one item of a batch.
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "most items of a batch are created; boxing each would cost an allocation"
+)]
+pub enum BatchItem {
+    Created(CreatedUser),
+    /// Refused; nothing of it was written.
+    Refused(Refusal),
+}
 
 /// A user to create in a batch, with its optional first contract.
 #[derive(Debug, Clone)]
@@ -16,18 +28,9 @@ pub struct NewUser {
     pub contract: Option<(ContractNumber, Option<ContractTerms>)>,
 }
 
-/// Why a contract change was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ContractError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("a cancelled contract cannot be changed")]
-    Cancelled,
-}
-
 /// The strict South African ID check, when the merchant has it on and the user's national
 /// id is South African (country ZA or none).
-fn strict_sa_id_rule(strict: bool, fields: &UserFields) -> Result<(), UserError> {
+fn strict_sa_id_rule(strict: bool, fields: &UserFields) -> Result<(), Refusal> {
     let Some(id) = fields.national_id.as_ref() else { return Ok(()) };
     let south_african = fields.country.is_none_or(|c| c.as_str() == "ZA");
     if !strict || !south_african {
@@ -36,28 +39,28 @@ fn strict_sa_id_rule(strict: bool, fields: &UserFields) -> Result<(), UserError>
     let mut errors = Vec::new();
     let today = time::OffsetDateTime::now_utc().date();
     check_sa_id("national_id", id.as_str(), fields.birth_date, fields.gender, today, &mut errors);
-    ValidationErrors(errors).into_result().map_err(UserError::Invalid)
+    Ok(ValidationErrors(errors).into_result()?)
 }
 
 impl Registry {
     /// The rules a merchant has turned on, checked against a user's fields: today, the
     /// strict South African ID check. Fields are named as in the native API.
     /// The merchant is read only when a rule could apply (a South African national id).
-    pub async fn merchant_rules(&self, merchant: MerchantId, fields: &UserFields) -> Result<(), UserError> {
+    pub async fn merchant_rules(&self, merchant: MerchantId, fields: &UserFields) -> Result<(), Refusal> {
         if fields.national_id.is_none() || fields.country.is_some_and(|c| c.as_str() != "ZA") {
             return Ok(());
         }
         strict_sa_id_rule(self.store().merchant(merchant).await?.strict_sa_id, fields)
     }
 
-    /// Creates users, each with its optional contract, each standing alone: one result per
+    /// Creates users, each with its optional contract, each standing alone: one outcome per
     /// item, in order. Refused items write nothing.
     pub async fn create_users(
         &self,
         merchant: MerchantId,
         items: Vec<NewUser>,
         origin: &Origin,
-    ) -> Result<Vec<Result<(User, Option<Contract>), UserError>>, StoreError> {
+    ) -> Result<Vec<BatchItem>, Refusal> {
         let now = crate::now();
         let strict = self.store().merchant(merchant).await?.strict_sa_id;
         let mut records = Vec::with_capacity(items.len());
@@ -82,16 +85,18 @@ impl Registry {
         let mut results = Vec::with_capacity(records.len());
         for (index, (record, refusal)) in records.into_iter().zip(refused).enumerate() {
             let result = match refusal {
-                Some(error) => Err(error),
+                Some(error) => BatchItem::Refused(error),
                 None if positions.peek() == Some(&index) => {
                     positions.next();
                     match written.next() {
-                        Some(Ok(())) => Ok((record.user, record.contract)),
-                        Some(Err(error)) => Err(error.into()),
-                        None => Err(StoreError::other("the store answered fewer items than it was given").into()),
+                        Some(Ok(())) => {
+                            BatchItem::Created(CreatedUser { user: record.user, contract: record.contract })
+                        }
+                        Some(Err(error)) => BatchItem::Refused(error.into()),
+                        None => return Err(Refusal::internal("the store answered fewer items than it was given")),
                     }
                 }
-                None => Err(StoreError::other("batch bookkeeping failed").into()),
+                None => return Err(Refusal::internal("batch bookkeeping failed")),
             };
             results.push(result);
         }
@@ -105,44 +110,47 @@ impl Registry {
         user: UserId,
         number: ContractNumber,
         terms: Option<ContractTerms>,
-    ) -> Result<Contract, StoreError> {
+    ) -> Result<Contract, Refusal> {
         self.store().user(merchant, user).await?;
         let contract = Contract::new(user, number, terms, crate::now());
         self.store().create_contract(merchant, &contract).await?;
         Ok(contract)
     }
 
-    pub async fn contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, StoreError> {
-        self.store().contract(merchant, id).await
+    pub async fn contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, Refusal> {
+        Ok(self.store().contract(merchant, id).await?)
     }
 
     /// A user's contracts (the user must not be erased), oldest first.
-    pub async fn contracts_of_user(&self, merchant: MerchantId, user: UserId) -> Result<Vec<Contract>, StoreError> {
+    pub async fn contracts_of_user(&self, merchant: MerchantId, user: UserId) -> Result<Vec<Contract>, Refusal> {
         self.store().user(merchant, user).await?;
-        self.store().contracts_of_user(merchant, user).await
+        Ok(self.store().contracts_of_user(merchant, user).await?)
+    }
+
+    /// A user's current contract (see [`clientele_domain::contract::current`]), if it has any.
+    pub async fn current_contract(&self, merchant: MerchantId, user: UserId) -> Result<Option<Contract>, Refusal> {
+        let contracts = self.store().contracts_of_user(merchant, user).await?;
+        Ok(clientele_domain::contract::current(&contracts).cloned())
     }
 
     /// Changes an active contract's terms; `change` gets the current terms (`None` for a
-    /// contract known by number only) and returns the new ones (or the refused fields).
-    pub async fn change_contract<E>(
+    /// contract known by number only) and returns the new ones, or the refused fields.
+    pub async fn change_contract(
         &self,
         merchant: MerchantId,
         id: ContractId,
         if_version: Option<i64>,
-        change: impl Fn(Option<&ContractTerms>) -> Result<ContractTerms, E>,
-    ) -> Result<Result<Contract, E>, ContractError> {
+        change: impl Fn(Option<&ContractTerms>) -> Result<ContractTerms, ValidationErrors>,
+    ) -> Result<Contract, Refusal> {
         loop {
             let current = self.store().contract(merchant, id).await?;
             if if_version.is_some_and(|v| v != current.version) {
-                return Err(StoreError::VersionMismatch.into());
+                return Err(Refusal::VersionMismatch);
             }
             if current.status == ContractStatus::Cancelled {
-                return Err(ContractError::Cancelled);
+                return Err(Refusal::ContractCancelled);
             }
-            let terms = match change(current.terms.as_ref()) {
-                Ok(terms) => terms,
-                Err(refused) => return Ok(Err(refused)),
-            };
+            let terms = change(current.terms.as_ref())?;
             let next = Contract {
                 terms: Some(terms),
                 version: current.version + 1,
@@ -152,13 +160,13 @@ impl Registry {
             match self.store().update_contract(merchant, &next, current.version).await {
                 Err(StoreError::VersionMismatch) if if_version.is_none() => continue,
                 Err(error) => return Err(error.into()),
-                Ok(()) => return Ok(Ok(next)),
+                Ok(()) => return Ok(next),
             }
         }
     }
 
     /// Cancels a contract; cancelling a cancelled contract changes nothing.
-    pub async fn cancel_contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, StoreError> {
+    pub async fn cancel_contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, Refusal> {
         loop {
             let current = self.store().contract(merchant, id).await?;
             if current.status == ContractStatus::Cancelled {
@@ -172,14 +180,14 @@ impl Registry {
             };
             match self.store().update_contract(merchant, &next, current.version).await {
                 Err(StoreError::VersionMismatch) => continue,
-                Err(error) => return Err(error),
+                Err(error) => return Err(error.into()),
                 Ok(()) => return Ok(next),
             }
         }
     }
 
-    /// The merchant's next RealPay call sequence number.
-    pub async fn next_call_sequence(&self, merchant: MerchantId) -> Result<i64, StoreError> {
-        self.store().next_call_sequence(merchant).await
+    /// The merchant's next call number: increasing, also across processes, never repeated.
+    pub async fn next_call_number(&self, merchant: MerchantId) -> Result<i64, Refusal> {
+        Ok(self.store().next_call_sequence(merchant).await?)
     }
 }

@@ -1,24 +1,39 @@
-//! Clientele's use cases over the store, shared by the HTTP surfaces and the CLI: issuing
-//! and checking credentials, and managing a merchant's settings.
+//! Clientele's use cases, shared by every surface and the CLI, and the only door to the
+//! store: every rule of the registry is here (or in the domain), so it holds on every
+//! surface. Every method answers a [`Refusal`] when it does not do what it is asked.
 
 mod access;
 mod contracts;
+mod idempotency;
 mod keys;
+mod merchants;
 mod payments;
+mod refusal;
 mod registry;
 mod retention;
 mod secrets;
 mod tokens;
 mod users;
 
-pub use access::{AccessError, AuthError, Principal};
-pub use contracts::{ContractError, NewUser};
-pub use payments::{Debtor, PaymentError, Requested};
+pub use access::{AuthError, Principal};
+pub use contracts::{BatchItem, NewUser};
+pub use idempotency::{Answer, IdempotencyRequest, Idempotent, Written};
+pub use merchants::MerchantRef;
+pub use payments::{Debtor, Requested};
+pub use refusal::{Oversize, Refusal};
 pub use registry::{IssuedKey, Registry};
 pub use retention::SWEEP_BATCH;
 pub use secrets::{MasterKey, SecretsError, is_sealed};
 pub use tokens::{AccessToken, RotatedKey, SigningKeyError, TokenSettings};
-pub use users::{Answer, IDEMPOTENCY_LEASE, IDEMPOTENCY_RETENTION, IdempotencyRequest, UserError, WriteOptions};
+pub use users::{CreatedUser, IDEMPOTENCY_LEASE, IDEMPOTENCY_RETENTION, WriteOptions};
+
+/// The values of the store that requests are made of and answered with, as the service
+/// takes and gives them.
+pub use clientele_store::{PageRequest, PaymentFilter, PhoneLookup, StoreMetrics, StoredResponse, Unique, UserFilter};
+
+/// How a request that found its key in the process's cache stays as safe as one that read
+/// it (see [`clientele_store::fence`]): the surfaces run each request in a fence.
+pub use clientele_store::fence;
 
 /// The current time, to the microsecond (the precision both stores keep).
 pub fn now() -> time::OffsetDateTime {

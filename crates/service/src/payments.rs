@@ -5,27 +5,10 @@ use clientele_domain::merchant::{Merchant, MerchantId};
 use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PaymentStatus, PaymentTerms, PublicAccessGuid};
 use clientele_domain::property::CustomPropertyValue;
 use clientele_domain::user::{Change, Origin, User, UserFields, UserId, UserPatch};
-use clientele_store::{PageRequest, PaymentFilter, StoreError, StoredResponse, Unique, UserFilter};
+use clientele_store::{PageRequest, PaymentFilter, StoreError, Unique, UserFilter};
 
-use crate::users::Claim;
-use crate::{Answer, Registry, UserError, WriteOptions};
-
-/// Why a payment request was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum PaymentError {
-    #[error(transparent)]
-    User(#[from] UserError),
-    #[error("a different payment request already has this invoice number")]
-    InvoiceTaken,
-    #[error("a payment request that is {from} cannot become {to}")]
-    NotAllowed { from: &'static str, to: &'static str },
-}
-
-impl From<StoreError> for PaymentError {
-    fn from(error: StoreError) -> Self {
-        PaymentError::User(error.into())
-    }
-}
+use crate::idempotency::{Claimed, Idempotent, Written};
+use crate::{Refusal, Registry, WriteOptions};
 
 /// The outcome of asking for a payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +27,7 @@ pub struct Debtor {
 }
 
 impl Registry {
-    async fn find_debtor(&self, merchant: MerchantId, debtor: &Debtor) -> Result<Option<User>, StoreError> {
+    async fn find_debtor(&self, merchant: MerchantId, debtor: &Debtor) -> Result<Option<User>, Refusal> {
         let one = PageRequest { after: None, limit: 1 };
         if let Some(customer_ref) = &debtor.fields.customer_ref {
             let filter = UserFilter { customer_ref: Some(customer_ref.as_str().to_owned()), ..UserFilter::default() };
@@ -64,47 +47,50 @@ impl Registry {
     }
 
     /// Asks `debtor` for a payment. The same request under an invoice number already used
-    /// answers the existing request; another request under it is refused. `render` turns
-    /// the request (and whether it was created now) into the answer, which a repeat of the
-    /// same idempotent call gets again.
+    /// answers the existing request; another request under it is refused. An idempotent
+    /// request stores its answer, made from what it found or created.
     pub async fn request_payment(
         &self,
         merchant: MerchantId,
         debtor: Debtor,
         terms: PaymentTerms,
         options: WriteOptions<'_>,
-        render: impl Fn(&PaymentRequest, bool) -> StoredResponse,
-    ) -> Result<Answer, PaymentError> {
+        idempotent: Option<Idempotent<'_, Requested>>,
+    ) -> Result<Written<Requested>, Refusal> {
         let origin = options.origin;
-        self.idempotently(merchant, options.idempotency, |claim| async move {
-            let requested = self.create_payment(merchant, debtor, terms, origin, claim.as_ref(), &render).await?;
-            let (request, response, written) = match &requested {
-                (Requested::Created(request), written) => (request, render(request, true), *written),
-                (Requested::Existing(request), written) => (request, render(request, false), *written),
+        self.idempotently(merchant, idempotent, |claimed| async move {
+            let (requested, stored) = self.create_payment(merchant, debtor, terms, origin, claimed.as_ref()).await?;
+            let request = match &requested {
+                Requested::Created(request) | Requested::Existing(request) => request,
             };
-            if let (Some(claim), false) = (claim, written) {
-                let answer = claim.answer(request.user_id, &response);
-                self.store().complete_idempotency_key(merchant, &answer).await?;
-            }
-            Ok(response)
+            let stored = match (claimed, stored) {
+                (_, Some(stored)) => Some(stored),
+                // Nothing was written with the answer: it is stored alone.
+                (Some(claimed), None) => {
+                    let answer = claimed.of(request.user_id, &requested);
+                    self.complete_claim(merchant, &answer).await?;
+                    Some(answer)
+                }
+                (None, None) => None,
+            };
+            Ok((requested, stored))
         })
         .await
     }
 
-    /// The request, and whether its idempotent answer was written with it.
+    /// The request, and the answer written with it when it was created now.
     async fn create_payment(
         &self,
         merchant: MerchantId,
         debtor: Debtor,
         terms: PaymentTerms,
         origin: &Origin,
-        claim: Option<&Claim>,
-        render: &impl Fn(&PaymentRequest, bool) -> StoredResponse,
-    ) -> Result<(Requested, bool), PaymentError> {
+        claimed: Option<&Claimed<'_, Requested>>,
+    ) -> Result<(Requested, Option<clientele_store::IdempotentAnswer>), Refusal> {
         let found = self.find_debtor(merchant, &debtor).await?;
         let existing = self.store().payment_request_by_invoice(merchant, terms.invoice_number.as_str()).await;
         match existing {
-            Ok(request) => return Ok((self.same_or_taken(request, &terms, found.as_ref().map(|u| u.id))?, false)),
+            Ok(request) => return Ok((self.same_or_taken(request, &terms, found.as_ref().map(|u| u.id))?, None)),
             Err(StoreError::NotFound) => {}
             Err(error) => return Err(error.into()),
         }
@@ -120,21 +106,22 @@ impl Registry {
             }
         };
         let request = PaymentRequest::new(user_id, terms.clone(), now);
-        let answer = claim.map(|claim| claim.answer(user_id, &render(&request, true)));
+        let created = Requested::Created(request.clone());
+        let answer = claimed.map(|claimed| claimed.of(user_id, &created));
         match self.store().create_payment_request(merchant, &request, new_user.as_ref(), origin, answer.as_ref()).await
         {
             Ok(()) => {}
             Err(StoreError::Conflict(Unique::InvoiceNumber)) => {
                 // Another request under this number won the race.
                 let request = self.store().payment_request_by_invoice(merchant, terms.invoice_number.as_str()).await?;
-                return Ok((self.same_or_taken(request, &terms, Some(user_id))?, false));
+                return Ok((self.same_or_taken(request, &terms, Some(user_id))?, None));
             }
             Err(error) => return Err(error.into()),
         }
         if let (Some(user), false) = (found, debtor.properties.is_empty()) {
             self.set_properties(merchant, &user, debtor.properties, origin).await?;
         }
-        Ok((Requested::Created(request), answer.is_some()))
+        Ok((created, answer))
     }
 
     fn same_or_taken(
@@ -142,11 +129,11 @@ impl Registry {
         request: PaymentRequest,
         terms: &PaymentTerms,
         debtor: Option<UserId>,
-    ) -> Result<Requested, PaymentError> {
+    ) -> Result<Requested, Refusal> {
         if request.terms() == *terms && debtor.is_none_or(|d| d == request.user_id) {
             Ok(Requested::Existing(request))
         } else {
-            Err(PaymentError::InvoiceTaken)
+            Err(Refusal::InvoiceTaken)
         }
     }
 
@@ -157,32 +144,27 @@ impl Registry {
         user: &User,
         values: Vec<CustomPropertyValue>,
         origin: &Origin,
-    ) -> Result<(), UserError> {
+    ) -> Result<(), Refusal> {
         let mut merged: Vec<CustomPropertyValue> =
             user.fields.custom_properties.iter().filter(|p| values.iter().all(|v| v.id != p.id)).cloned().collect();
         merged.extend(values);
         let patch = UserPatch { custom_properties: Change::Set(merged), ..UserPatch::default() };
-        let render = |_: &User| StoredResponse { status: 200, headers: Vec::new(), body: Vec::new() };
-        self.patch_user(merchant, user.id, patch, WriteOptions::from(origin), render).await.map(drop)
+        self.patch_user(merchant, user.id, patch, WriteOptions::from(origin), None).await.map(drop)
     }
 
-    pub async fn payment_request(
-        &self,
-        merchant: MerchantId,
-        id: PaymentRequestId,
-    ) -> Result<PaymentRequest, StoreError> {
-        self.store().payment_request(merchant, id).await
+    pub async fn payment_request(&self, merchant: MerchantId, id: PaymentRequestId) -> Result<PaymentRequest, Refusal> {
+        Ok(self.store().payment_request(merchant, id).await?)
     }
 
     pub async fn list_payment_requests(
         &self,
         merchant: MerchantId,
         filter: &PaymentFilter,
-    ) -> Result<Vec<PaymentRequest>, StoreError> {
+    ) -> Result<Vec<PaymentRequest>, Refusal> {
         if filter.invoice_number.as_deref().is_some_and(|invoice| !clientele_domain::may_be_stored(invoice)) {
             return Ok(Vec::new());
         }
-        self.store().list_payment_requests(merchant, filter).await
+        Ok(self.store().list_payment_requests(merchant, filter).await?)
     }
 
     /// Moves a request to `next`, when its status allows.
@@ -191,11 +173,11 @@ impl Registry {
         merchant: MerchantId,
         id: PaymentRequestId,
         next: PaymentStatus,
-    ) -> Result<PaymentRequest, PaymentError> {
+    ) -> Result<PaymentRequest, Refusal> {
         loop {
             let current = self.store().payment_request(merchant, id).await?;
             let Some(moved) = current.moved_to(next, crate::now()) else {
-                return Err(PaymentError::NotAllowed { from: current.status.name(), to: next.name() });
+                return Err(Refusal::NotAllowed { from: current.status.name(), to: next.name() });
             };
             match self.store().update_payment_request(merchant, &moved, current.version).await {
                 Err(StoreError::VersionMismatch) => continue,
@@ -207,7 +189,7 @@ impl Registry {
 
     /// What a debtor's public link shows: the request and its merchant. Opening the link
     /// of a created request records the view.
-    pub async fn open_public_link(&self, guid: PublicAccessGuid) -> Result<(Merchant, PaymentRequest), StoreError> {
+    pub async fn open_public_link(&self, guid: PublicAccessGuid) -> Result<(Merchant, PaymentRequest), Refusal> {
         let (merchant, id) = self.store().resolve_public_link(guid).await?;
         let found = self.store().merchant(merchant).await?;
         loop {
@@ -217,7 +199,7 @@ impl Registry {
             };
             match self.store().update_payment_request(merchant, &viewed, request.version).await {
                 Err(StoreError::VersionMismatch) => continue,
-                Err(error) => return Err(error),
+                Err(error) => return Err(error.into()),
                 Ok(()) => return Ok((found, viewed)),
             }
         }

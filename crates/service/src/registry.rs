@@ -3,15 +3,13 @@ use std::time::Duration;
 
 use clientele_domain::DisplayName;
 use clientele_domain::credential::{ApiKey, ApiKeyId, ApiKeySecret, KeyOwner};
-use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
-use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
-use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, ValueType};
+use clientele_domain::merchant::MerchantId;
 use clientele_store::{RevocationWatch as _, Store, StoreError};
 
 use crate::keys::{KeyCache, KeyRef};
 use crate::secrets::MasterKey;
 use crate::tokens::{RotatedKey, SigningKeyError, Tokens};
-use crate::{AccessToken, AuthError, Principal, TokenSettings};
+use crate::{AccessToken, AuthError, Principal, Refusal, TokenSettings};
 
 /// A key just issued: the stored record and the secret, which is shown once and then only
 /// its digest remains.
@@ -21,7 +19,7 @@ pub struct IssuedKey {
     pub secret: ApiKeySecret,
 }
 
-/// The core every surface and the CLI call. Cheap to clone.
+/// The core every surface and the CLI call, and the only door to the store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Registry {
     store: Arc<dyn Store>,
@@ -53,35 +51,37 @@ impl Registry {
         self.idempotency_lease
     }
 
-    pub fn store(&self) -> &dyn Store {
+    pub(crate) fn store(&self) -> &dyn Store {
         self.store.as_ref()
     }
 
-    // --- merchants and keys -------------------------------------------------------------
-
-    /// Creates a merchant with a first `admin` key.
-    pub async fn create_merchant(
-        &self,
-        number: MerchantNumber,
-        name: DisplayName,
-    ) -> Result<(Merchant, IssuedKey), StoreError> {
-        let merchant = Merchant::new(number, name, crate::now());
-        let owner = KeyOwner::Merchant { merchant: merchant.id, role: clientele_domain::credential::Role::Admin };
-        let issued = new_key(owner, None);
-        self.store.create_merchant(&merchant, &issued.key).await?;
-        Ok((merchant, issued))
+    /// Which database backs the registry (`sqlite`, `postgres`), for logs.
+    pub fn backend(&self) -> &'static str {
+        self.store.backend()
     }
 
+    /// Answers when the database is reachable and usable.
+    pub async fn ping(&self) -> Result<(), Refusal> {
+        Ok(self.store.ping().await?)
+    }
+
+    // --- keys ---------------------------------------------------------------------------
+
     /// Issues a new key. A merchant key's merchant must exist.
-    pub async fn issue_key(&self, owner: KeyOwner, name: Option<DisplayName>) -> Result<IssuedKey, StoreError> {
+    pub async fn issue_key(&self, owner: KeyOwner, name: Option<DisplayName>) -> Result<IssuedKey, Refusal> {
         let issued = new_key(owner, name);
         self.store.create_api_key(&issued.key).await?;
         Ok(issued)
     }
 
+    /// The merchant's keys, oldest first.
+    pub async fn api_keys(&self, merchant: MerchantId) -> Result<Vec<ApiKey>, Refusal> {
+        Ok(self.store.list_api_keys(merchant).await?)
+    }
+
     /// Revokes a key. This process forgets it before answering; other processes learn of it
     /// as their store allows (see [`clientele_store::fence`]).
-    pub async fn revoke_key(&self, merchant: MerchantId, id: ApiKeyId) -> Result<ApiKey, StoreError> {
+    pub async fn revoke_key(&self, merchant: MerchantId, id: ApiKeyId) -> Result<ApiKey, Refusal> {
         let revoked = self.store.revoke_api_key(merchant, id, crate::now()).await?;
         self.keys.revoked(revoked.id);
         Ok(revoked)
@@ -92,7 +92,7 @@ impl Registry {
     /// Identifies the caller behind a credential: an API key, or an access token obtained
     /// for one. Either way the key must exist and not be revoked: a key row from the
     /// process's cache is checked as the `keys` module explains, any other is read now.
-    pub async fn authenticate(&self, credential: &str) -> Result<Principal, AuthError> {
+    pub async fn authenticate(&self, credential: &str) -> Result<Principal, Refusal> {
         let reference = match ApiKeySecret::recognise(credential) {
             Some(secret) => KeyRef::Digest(secret.digest()),
             None => KeyRef::Id(self.tokens.verify(self.store.as_ref(), credential).await?),
@@ -110,14 +110,14 @@ impl Registry {
         }
         match key {
             Ok(key) if key.is_active() => Ok(Principal { key_id: key.id, owner: key.owner }),
-            Ok(_) | Err(StoreError::NotFound) => Err(AuthError::Invalid),
-            Err(error) => Err(AuthError::Store(error)),
+            Ok(_) | Err(StoreError::NotFound) => Err(AuthError::Invalid.into()),
+            Err(error) => Err(error.into()),
         }
     }
 
     /// Exchanges an API key's secret for an access token, valid for `ttl` or the configured
     /// lifetime. Returns who the token stands for, too.
-    pub async fn exchange(&self, secret: &str, ttl: Option<Duration>) -> Result<(Principal, AccessToken), AuthError> {
+    pub async fn exchange(&self, secret: &str, ttl: Option<Duration>) -> Result<(Principal, AccessToken), Refusal> {
         let secret = ApiKeySecret::recognise(secret).ok_or(AuthError::Invalid)?;
         let principal = self.authenticate(secret.expose()).await?;
         let ttl = ttl.unwrap_or_else(|| self.tokens.ttl());
@@ -125,9 +125,27 @@ impl Registry {
         Ok((principal, token))
     }
 
+    /// A login with a merchant's number, one of its keys' id and that key's secret (the
+    /// Convercus login): who the key stands for, when all three agree. Any disagreement is
+    /// [`AuthError::Invalid`], whichever part it is in.
+    pub async fn login(&self, merchant_number: &str, key_id: &str, secret: &str) -> Result<Principal, Refusal> {
+        let refused = || Refusal::Unauthenticated(AuthError::Invalid);
+        let secret = ApiKeySecret::recognise(secret).ok_or_else(refused)?;
+        let principal = self.authenticate(secret.expose()).await?;
+        let KeyOwner::Merchant { merchant, .. } = principal.owner else { return Err(refused()) };
+        if principal.key_id.to_string() != key_id.trim() {
+            return Err(refused());
+        }
+        match self.store.merchant(merchant).await {
+            Ok(found) if found.number.as_str() == merchant_number.trim() => Ok(principal),
+            Ok(_) | Err(StoreError::NotFound) => Err(refused()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
     /// Issues an access token for an authenticated caller, valid for `ttl`.
-    pub async fn issue_token(&self, principal: &Principal, ttl: Duration) -> Result<AccessToken, StoreError> {
-        self.tokens.issue(self.store.as_ref(), principal.key_id, ttl).await
+    pub async fn issue_token(&self, principal: &Principal, ttl: Duration) -> Result<AccessToken, Refusal> {
+        Ok(self.tokens.issue(self.store.as_ref(), principal.key_id, ttl).await?)
     }
 
     /// Makes a new signing key sign every token from now on (in other processes within
@@ -136,43 +154,9 @@ impl Registry {
     pub async fn rotate_signing_key(&self) -> Result<RotatedKey, SigningKeyError> {
         self.tokens.rotate(self.store.as_ref()).await
     }
-
-    // --- interaction points -------------------------------------------------------------
-
-    pub async fn create_interaction_point(
-        &self,
-        merchant: MerchantId,
-        id: InteractionPointId,
-        name: DisplayName,
-    ) -> Result<InteractionPoint, StoreError> {
-        let point = InteractionPoint { id, name, active: true, created_at: crate::now() };
-        self.store.create_interaction_point(merchant, &point).await?;
-        Ok(point)
-    }
-
-    // --- custom property definitions ----------------------------------------------------
-
-    /// Defines a property; `id` is chosen by the caller or assigned.
-    pub async fn create_property(
-        &self,
-        merchant: MerchantId,
-        id: Option<PropertyId>,
-        name: PropertyName,
-        value_type: ValueType,
-    ) -> Result<PropertyDefinition, StoreError> {
-        let property = PropertyDefinition {
-            id: id.unwrap_or_else(PropertyId::generate),
-            name,
-            value_type,
-            active: true,
-            created_at: crate::now(),
-        };
-        self.store.create_property(merchant, &property).await?;
-        Ok(property)
-    }
 }
 
-fn new_key(owner: KeyOwner, name: Option<DisplayName>) -> IssuedKey {
+pub(crate) fn new_key(owner: KeyOwner, name: Option<DisplayName>) -> IssuedKey {
     let secret = ApiKeySecret::generate();
     IssuedKey { key: ApiKey::new(owner, name, &secret, crate::now()), secret }
 }

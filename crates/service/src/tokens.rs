@@ -19,8 +19,8 @@ use time::OffsetDateTime;
 use clientele_domain::credential::{ApiKeyId, SigningKey, StoredSigningKey};
 use clientele_store::{Store, StoreError, Unique};
 
-use crate::AuthError;
 use crate::secrets::{MasterKey, Sealing, SecretsError, sealing};
+use crate::{AuthError, Refusal};
 
 const ISSUER: &str = "clientele";
 /// How often an unknown `kid` may make a process reload the signing keys from the database.
@@ -207,16 +207,16 @@ impl Tokens {
     }
 
     /// Checks a token's signature, issuer and expiry and returns the key it stands for.
-    pub(crate) async fn verify(&self, store: &dyn Store, token: &str) -> Result<ApiKeyId, AuthError> {
+    pub(crate) async fn verify(&self, store: &dyn Store, token: &str) -> Result<ApiKeyId, Refusal> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Invalid)?;
         if header.alg != Algorithm::HS256 {
-            return Err(AuthError::Invalid);
+            return Err(AuthError::Invalid.into());
         }
         let kid = header.kid.ok_or(AuthError::Invalid)?;
         let keys = self.keys_with(store, &kid).await?;
         let verifying = keys.verifying.get(&kid).ok_or(AuthError::Invalid)?;
         if verifying.retired_at.is_some_and(|retired| OffsetDateTime::now_utc() > retired) {
-            return Err(AuthError::Invalid);
+            return Err(AuthError::Invalid.into());
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
@@ -227,7 +227,7 @@ impl Tokens {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
                 _ => AuthError::Invalid,
             })?;
-        data.claims.sub.parse().map_err(|_| AuthError::Invalid)
+        data.claims.sub.parse().map_err(|_| AuthError::Invalid.into())
     }
 
     /// Adds a new signing key, which signs this process's tokens from now on (and every

@@ -22,14 +22,7 @@ pub struct UserFilter {
     pub created_before: Option<OffsetDateTime>,
 }
 
-/// A phone number to look up: as typed, in E.164 where it parses, and as a national
-/// number (so a number "with or without the dial code" matches).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PhoneLookup {
-    pub given: String,
-    pub e164: Option<String>,
-    pub national: Option<String>,
-}
+pub use clientele_domain::user::PhoneLookup;
 
 /// A user to create in a batch, with its first contract.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -103,9 +103,34 @@ impl Contract {
     }
 }
 
+/// Which of a user's contracts (oldest first) is the current one: the most recent active
+/// contract, else the most recent.
+pub fn current(contracts: &[Contract]) -> Option<&Contract> {
+    contracts.iter().rev().find(|c| c.status == ContractStatus::Active).or(contracts.last())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_current_contract_is_the_latest_active_one_else_the_latest() {
+        let user = crate::user::UserId::generate();
+        let at = time::OffsetDateTime::UNIX_EPOCH;
+        let contract = |n: &str, status| Contract {
+            status,
+            ..Contract::new(user, ContractNumber::parse("n", n).unwrap(), None, at)
+        };
+        let (a, b, c) = (
+            contract("A", ContractStatus::Active),
+            contract("B", ContractStatus::Active),
+            contract("C", ContractStatus::Cancelled),
+        );
+        let current_of = |list: &[Contract]| current(list).map(|c| c.number.as_str().to_owned());
+        assert_eq!(current_of(&[a, b, c.clone()]).as_deref(), Some("B"));
+        assert_eq!(current_of(&[c]).as_deref(), Some("C"));
+        assert_eq!(current_of(&[]), None);
+    }
 
     #[test]
     fn contract_numbers_are_short_and_alphanumeric() {

@@ -1,41 +1,37 @@
 //! Where a change to a user came from, recorded with each change.
 
+use std::borrow::Cow;
+
 use time::OffsetDateTime;
 
 use crate::interaction_point::InteractionPointId;
 use crate::{FieldError, Violation};
 
-/// The API surface a change arrived through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Surface {
-    Native,
-    Convercus,
-    RealPay,
-    Gateway,
-    DuEngage,
-}
+/// The API surface a change arrived through, by the name it gives itself (`native`,
+/// `convercus`, ...): the domain knows no surface, so a new one needs no change here.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Surface(Cow<'static, str>);
 
 impl Surface {
-    pub const NAMES: &'static [&'static str] = &["native", "convercus", "realpay", "gateway", "duengage"];
+    /// The native API.
+    pub const NATIVE: Surface = Surface::named("native");
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Surface::Native => "native",
-            Surface::Convercus => "convercus",
-            Surface::RealPay => "realpay",
-            Surface::Gateway => "gateway",
-            Surface::DuEngage => "duengage",
-        }
+    /// A surface's own name: lower-case letters, digits and `-`, at most 32 of them.
+    pub const fn named(name: &'static str) -> Self {
+        Surface(Cow::Borrowed(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
-        match value {
-            "native" => Ok(Surface::Native),
-            "convercus" => Ok(Surface::Convercus),
-            "realpay" => Ok(Surface::RealPay),
-            "gateway" => Ok(Surface::Gateway),
-            "duengage" => Ok(Surface::DuEngage),
-            _ => Err(FieldError::new(field, Violation::NotOneOf { allowed: Self::NAMES })),
+        let valid = (1..=32).contains(&value.len())
+            && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if valid {
+            Ok(Surface(Cow::Owned(value.to_owned())))
+        } else {
+            Err(FieldError::new(field, Violation::Format { expected: "a surface name" }))
         }
     }
 }
@@ -50,7 +46,7 @@ pub struct Origin {
 impl Origin {
     /// A change through the native API, which names no interaction point.
     pub fn native() -> Self {
-        Origin { surface: Surface::Native, interaction_point: None }
+        Origin { surface: Surface::NATIVE, interaction_point: None }
     }
 }
 

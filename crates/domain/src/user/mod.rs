@@ -2,6 +2,7 @@
 
 mod change;
 mod fields;
+mod lookup;
 mod patch;
 mod sa_id;
 
@@ -15,6 +16,7 @@ pub use fields::{
     AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber, PersonName, Phone,
     Place, PostalCode, e164, format_date, national_digits, parse_date,
 };
+pub use lookup::PhoneLookup;
 pub use patch::{Change, UserPatch};
 pub use sa_id::check_sa_id;
 

@@ -310,6 +310,7 @@ pub struct TestApp {
     pub url: String,
     pub client: Client,
     pub registry: Registry,
+    store: Arc<dyn Store>,
     pub a: TestMerchant,
     pub b: TestMerchant,
     pub platform_key: String,
@@ -339,7 +340,11 @@ impl TestApp {
     pub async fn spawn_on(db: TestDb, settings: ServeSettings) -> TestApp {
         capture_logs();
         let metrics = StoreMetrics::default();
-        let registry = clientele_server::open_registry(&db.settings(), settings.tokens, metrics.clone()).await.unwrap();
+        // The registry is the only door to the store; the test keeps the store it opened
+        // for it, to look at what the API cannot show.
+        let store = clientele_server::open_store(&db.settings(), metrics.clone()).await.unwrap();
+        let master = clientele_server::master_key(&db.settings(), store.as_ref()).await.unwrap();
+        let registry = Registry::new(Arc::clone(&store), settings.tokens, master).await.unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stop) = oneshot::channel::<()>();
@@ -356,11 +361,22 @@ impl TestApp {
         let platform = registry.issue_key(KeyOwner::Platform, None).await.unwrap();
         let platform_key = platform.secret.expose().to_owned();
         secrets.lock().unwrap().push(platform_key.clone());
-        TestApp { url, client: Client::new(), registry, a, b, platform_key, secrets, shutdown: Some(shutdown), db }
+        TestApp {
+            url,
+            client: Client::new(),
+            registry,
+            store,
+            a,
+            b,
+            platform_key,
+            secrets,
+            shutdown: Some(shutdown),
+            db,
+        }
     }
 
     pub fn store(&self) -> &dyn Store {
-        self.registry.store()
+        self.store.as_ref()
     }
 
     /// The signing key that signs new tokens, opened with the database's master key.

@@ -130,14 +130,15 @@ async fn without_a_master_key_sqlite_keeps_one_beside_the_database_and_postgresq
     }
     let written = std::fs::read_to_string(&path).unwrap();
     let master = MasterKey::parse(&written).unwrap();
-    let sealed = first.store().signing_keys().await.unwrap().remove(0);
+    let stored = || async { clientele_server::open_store(&settings, StoreMetrics::default()).await.unwrap() };
+    let sealed = stored().await.signing_keys().await.unwrap().remove(0);
     let key = master.open(&sealed).unwrap();
     drop(first);
 
     // Later starts read the same file and the same key.
     let again = open(settings.clone()).await.unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
-    assert_eq!(master.open(&again.store().signing_keys().await.unwrap().remove(0)).unwrap(), key);
+    assert_eq!(master.open(&stored().await.signing_keys().await.unwrap().remove(0)).unwrap(), key);
     drop(again);
 
     // A lost key file is not silently replaced: the sealed keys would be lost with it.

@@ -15,7 +15,7 @@ use super::{at, property, with_merchant};
 use crate::{PageRequest, PhoneLookup, Store, StoreError, Unique, UserFilter};
 
 pub(super) fn origin() -> Origin {
-    Origin { surface: Surface::Native, interaction_point: None }
+    Origin { surface: Surface::NATIVE, interaction_point: None }
 }
 
 pub(super) fn fields(customer_ref: &str, email: &str) -> UserFields {
@@ -120,7 +120,7 @@ pub(super) async fn versions(store: Arc<dyn Store>) {
     assert_eq!(changed.version, 2);
     store.create_interaction_point(a.id, &super::point("till-1")).await.unwrap();
     let till = Origin {
-        surface: Surface::Convercus,
+        surface: Surface::named("convercus"),
         interaction_point: Some(InteractionPointId::parse("id", "till-1").unwrap()),
     };
     store.update_user(a.id, &changed, 1, &till, None).await.unwrap();

@@ -35,7 +35,7 @@ async fn healthz() -> axum::Json<Health> {
         (status = 503, description = "The database cannot be reached", body = Health),
     ))]
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.registry.store().ping().await {
+    match state.registry.ping().await {
         Ok(()) => (StatusCode::OK, axum::Json(Health { status: "ok" })).into_response(),
         Err(error) => {
             tracing::warn!(error = %error, "readiness check failed");
@@ -49,6 +49,6 @@ async fn readyz(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
     responses((status = 200, description = "The metrics", content_type = "application/openmetrics-text", body = String)))]
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let text = state.metrics.render().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let text = state.metrics_text().map_err(|e| clientele_service::Refusal::internal(e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response())
 }

@@ -23,8 +23,7 @@ use clientele_domain::payment::{
 };
 use clientele_domain::user::{UserId, format_date, parse_date};
 use clientele_domain::{FieldError, ValidationErrors, Violation, lookup_text};
-use clientele_service::{Debtor, PaymentError, WriteOptions};
-use clientele_store::{PaymentFilter, StoredResponse};
+use clientele_service::{Debtor, Idempotent, PaymentFilter, Requested, StoredResponse, WriteOptions};
 
 use super::users::UserBody;
 use super::{Page, rfc3339};
@@ -33,6 +32,7 @@ use crate::extract::{JsonBody, Query};
 use crate::idempotency::{idempotency_request, respond};
 use crate::wire::{DecimalText, Text};
 use crate::{ApiError, AppState, Caller};
+use clientele_service::Refusal;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -40,15 +40,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_payment_request))
         .routes(routes!(cancel_payment_request))
         .routes(routes!(mark_payment_request_paid))
-}
-
-impl From<PaymentError> for ApiError {
-    fn from(error: PaymentError) -> Self {
-        match error {
-            PaymentError::User(error) => error.into(),
-            PaymentError::InvoiceTaken | PaymentError::NotAllowed { .. } => ApiError::Conflict(error.to_string()),
-        }
-    }
 }
 
 /// A payment request to make.
@@ -187,13 +178,8 @@ async fn create_payment_request(
     let debt_date = body.debt_date.and_then(|d| errors.take(parse_date("debt_date", d.as_str())));
     let url = body.url_to_document.and_then(|u| errors.take(DocumentUrl::parse("url_to_document", u.as_str())));
     let meta = errors.take(parse_meta("debt_meta", &body.debt_meta));
-    let properties = match state.registry.resolve_properties(merchant, "customer.custom_properties", &inputs).await? {
-        Ok(values) => values,
-        Err(refused) => {
-            errors.0.extend(refused.0);
-            Vec::new()
-        }
-    };
+    let properties =
+        state.registry.resolve_properties_into(merchant, "customer.custom_properties", &inputs, &mut errors).await?;
     fields.custom_properties = Vec::new();
     let (Some(invoice_number), Some(segment), Some(amount_outstanding), Some(currency), Some(channel), Some(debt_meta)) =
         (invoice, segment, amount, currency, channel, meta)
@@ -212,8 +198,11 @@ async fn create_payment_request(
         debt_meta,
     };
     let origin = clientele_domain::user::Origin::native();
-    let options = WriteOptions { origin: &origin, if_version: None, idempotency: idempotency.as_ref() };
-    let render = |request: &PaymentRequest, created: bool| {
+    let render = |requested: &Requested| {
+        let (request, created) = match requested {
+            Requested::Created(request) => (request, true),
+            Requested::Existing(request) => (request, false),
+        };
         let mut headers = vec![(CONTENT_TYPE.to_string(), "application/json".to_owned())];
         if created {
             headers.push((LOCATION.to_string(), format!("/v1/payment-requests/{}", request.id)));
@@ -222,9 +211,11 @@ async fn create_payment_request(
         let body = serde_json::to_vec(&PaymentRequestView::from(request)).unwrap_or_default();
         StoredResponse { status: status.as_u16(), headers, body }
     };
-    let answer =
-        state.registry.request_payment(merchant, Debtor { fields, properties }, terms, options, render).await?;
-    Ok(respond(answer))
+    let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &render });
+    let debtor = Debtor { fields, properties };
+    let written =
+        state.registry.request_payment(merchant, debtor, terms, WriteOptions::from(&origin), idempotent).await?;
+    Ok(respond(written.answer(render)))
 }
 
 /// Filters and paging of the payment request list.
@@ -313,7 +304,7 @@ async fn list_payment_requests(
 }
 
 fn request_id(id: &str) -> Result<PaymentRequestId, ApiError> {
-    id.parse().map_err(|_| ApiError::NotFound)
+    id.parse().map_err(|_| ApiError::Refused(Refusal::NotFound))
 }
 
 /// Read a payment request.

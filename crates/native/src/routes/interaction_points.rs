@@ -17,6 +17,7 @@ use super::{Page, rfc3339};
 use crate::error::Problem;
 use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
+use clientele_service::Refusal;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -96,13 +97,13 @@ async fn list_interaction_points(
     Caller(caller): Caller,
 ) -> Result<axum::Json<Page<InteractionPointView>>, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
-    let points = state.registry.store().list_interaction_points(merchant).await?;
+    let points = state.registry.interaction_points(merchant).await?;
     Ok(axum::Json(Page::whole(points.into_iter().map(Into::into).collect())))
 }
 
 fn point_id(id: &str) -> Result<InteractionPointId, ApiError> {
     // An id that could never have been registered is simply not found.
-    InteractionPointId::parse("id", id).map_err(|_| ApiError::NotFound)
+    InteractionPointId::parse("id", id).map_err(|_| ApiError::Refused(Refusal::NotFound))
 }
 
 /// Read one interaction point.
@@ -119,7 +120,7 @@ async fn get_interaction_point(
     Path(id): Path<String>,
 ) -> Result<axum::Json<InteractionPointView>, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
-    Ok(axum::Json(state.registry.store().interaction_point(merchant, &point_id(&id)?).await?.into()))
+    Ok(axum::Json(state.registry.interaction_point(merchant, &point_id(&id)?).await?.into()))
 }
 
 /// Deactivate an interaction point: requests naming it are refused from now on (admin keys
@@ -138,6 +139,6 @@ async fn deactivate_interaction_point(
     Path(id): Path<String>,
 ) -> Result<axum::Json<InteractionPointView>, ApiError> {
     let merchant = caller.merchant(Role::Admin)?;
-    let point = state.registry.store().deactivate_interaction_point(merchant, &point_id(&id)?).await?;
+    let point = state.registry.deactivate_interaction_point(merchant, &point_id(&id)?).await?;
     Ok(axum::Json(point.into()))
 }

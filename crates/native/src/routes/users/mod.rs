@@ -18,10 +18,11 @@ use utoipa_axum::routes;
 use clientele_domain::credential::Role;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::CustomPropertyValue;
-use clientele_domain::user::{Change, CountryCode, Email, Origin, User, UserId, e164, national_digits};
+use clientele_domain::user::{Change, CountryCode, Email, Origin, PhoneLookup, User, UserId};
 use clientele_domain::{FieldError, ValidationErrors, Violation, lookup_text};
-use clientele_service::{IdempotencyRequest, UserError, WriteOptions};
-use clientele_store::{PageRequest, PhoneLookup, StoredResponse, UserFilter};
+use clientele_service::{
+    CreatedUser, IdempotencyRequest, Idempotent, NewUser, PageRequest, StoredResponse, UserFilter, WriteOptions,
+};
 
 pub(crate) use self::dto::UserBody;
 use self::dto::{UserPatchBody, UserView};
@@ -30,6 +31,7 @@ use crate::error::Problem;
 use crate::extract::{JsonBody, Query};
 use crate::idempotency::{idempotency_request, respond};
 use crate::{ApiError, AppState, Caller};
+use clientele_service::Refusal;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -41,24 +43,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 const DEFAULT_PAGE: u32 = 20;
 const MAX_PAGE: u32 = 100;
 
-impl From<UserError> for ApiError {
-    fn from(error: UserError) -> Self {
-        match error {
-            UserError::Store(error) => error.into(),
-            UserError::Invalid(errors) => ApiError::Validation(errors),
-            UserError::KeyReused => {
-                ApiError::Unprocessable("this Idempotency-Key was used for a different request".to_owned())
-            }
-            UserError::KeyInFlight => ApiError::Conflict(
-                "a request with this Idempotency-Key is still being processed; retry later".to_owned(),
-            ),
-        }
-    }
-}
-
 /// A user's id from the path; an id that cannot exist is simply not found.
 fn user_id(id: &str) -> Result<UserId, ApiError> {
-    id.parse().map_err(|_| ApiError::NotFound)
+    id.parse().map_err(|_| ApiError::Refused(Refusal::NotFound))
 }
 
 /// A user as a stored answer: JSON, with its `ETag` (and `Location` when created).
@@ -81,7 +68,7 @@ fn answer(user: &User) -> Result<Response, ApiError> {
     // Sized for a whole user at once: growing from serde_json's default of 128 bytes copies
     // the answer three times over.
     let mut body = Vec::with_capacity(1024);
-    serde_json::to_writer(&mut body, &UserView::from(user)).map_err(|e| ApiError::Internal(e.to_string()))?;
+    serde_json::to_writer(&mut body, &UserView::from(user)).map_err(|e| Refusal::internal(e.to_string()))?;
     let mut response = ([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
     if let Ok(tag) = HeaderValue::try_from(crate::etag(user.version)) {
         response.headers_mut().insert(ETAG, tag);
@@ -106,21 +93,7 @@ async fn properties(
     inputs: &[clientele_domain::property::CustomPropertyInput],
     errors: &mut ValidationErrors,
 ) -> Result<Vec<CustomPropertyValue>, ApiError> {
-    match state.registry.resolve_properties(merchant, "custom_properties", inputs).await? {
-        Ok(values) => Ok(values),
-        Err(refused) => {
-            errors.0.extend(refused.0);
-            Ok(Vec::new())
-        }
-    }
-}
-
-fn options<'a>(
-    origin: &'a Origin,
-    if_version: Option<i64>,
-    idempotency: Option<&'a IdempotencyRequest>,
-) -> WriteOptions<'a> {
-    WriteOptions { origin, if_version, idempotency }
+    Ok(state.registry.resolve_properties_into(merchant, "custom_properties", inputs, errors).await?)
 }
 
 fn today() -> time::Date {
@@ -157,13 +130,11 @@ async fn create_user(
     fields.custom_properties = properties(&state, merchant, &inputs, &mut errors).await?;
     errors.into_result()?;
     let origin = Origin::native();
-    let answer = state
-        .registry
-        .create_user(merchant, fields, options(&origin, None, idempotency.as_ref()), |user| {
-            render(StatusCode::CREATED, user)
-        })
-        .await?;
-    Ok(respond(answer))
+    let created = |c: &CreatedUser| render(StatusCode::CREATED, &c.user);
+    let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &created });
+    let new = NewUser { fields, contract: None };
+    let written = state.registry.create_user(merchant, new, WriteOptions::from(&origin), idempotent).await?;
+    Ok(respond(written.answer(created)))
 }
 
 /// Read a user.
@@ -215,13 +186,11 @@ async fn replace_user(
     fields.custom_properties = properties(&state, merchant, &inputs, &mut errors).await?;
     errors.into_result()?;
     let origin = Origin::native();
-    let answer = state
-        .registry
-        .replace_user(merchant, id, fields, options(&origin, version, idempotency.as_ref()), |user| {
-            render(StatusCode::OK, user)
-        })
-        .await?;
-    Ok(respond(answer))
+    let options = WriteOptions { origin: &origin, if_version: version };
+    let replaced = |user: &User| render(StatusCode::OK, user);
+    let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &replaced });
+    let written = state.registry.replace_user(merchant, id, fields, options, idempotent).await?;
+    Ok(respond(written.answer(replaced)))
 }
 
 /// Merge-patch a user (RFC 7396, `application/merge-patch+json`).
@@ -259,13 +228,11 @@ async fn patch_user(
     }
     errors.into_result()?;
     let origin = Origin::native();
-    let answer = state
-        .registry
-        .patch_user(merchant, id, patch, options(&origin, version, idempotency.as_ref()), |user| {
-            render(StatusCode::OK, user)
-        })
-        .await?;
-    Ok(respond(answer))
+    let options = WriteOptions { origin: &origin, if_version: version };
+    let patched = |user: &User| render(StatusCode::OK, user);
+    let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &patched });
+    let written = state.registry.patch_user(merchant, id, patch, options, idempotent).await?;
+    Ok(respond(written.answer(patched)))
 }
 
 /// Erase a user: personal data, custom values and points are gone, its customer_ref and
@@ -334,11 +301,7 @@ impl ListQuery {
             (lookup("customer_ref", self.customer_ref), lookup("national_id", self.national_id));
         let filter = UserFilter {
             email_lookup: email.map(|e| Email::from_stored(e).lookup_key()),
-            phone: phone.map(|p| PhoneLookup {
-                e164: e164(&p, country),
-                national: Some(national_digits(&p)).filter(|n| !n.is_empty()),
-                given: p,
-            }),
+            phone: phone.map(|p| PhoneLookup::of(&p, country)),
             customer_ref,
             national_id,
             country: country.map(|c| c.as_str().to_owned()),
@@ -398,7 +361,7 @@ pub(crate) struct ChangeView {
     /// `created`, `updated` or `erased`.
     change: &'static str,
     /// The surface it came through: `native`, `convercus`, `realpay`, `gateway`, `duengage`.
-    surface: &'static str,
+    surface: String,
     /// The interaction point the request named, if any.
     interaction_point: Option<String>,
     at: String,
@@ -424,7 +387,7 @@ async fn user_changes(
         .map(|c| ChangeView {
             version: c.version,
             change: c.kind.as_str(),
-            surface: c.origin.surface.as_str(),
+            surface: c.origin.surface.as_str().to_owned(),
             interaction_point: c.origin.interaction_point.map(|p| p.as_str().to_owned()),
             at: super::rfc3339(c.at),
         })

@@ -10,13 +10,13 @@ mod token;
 pub(crate) mod users;
 
 use serde::Serialize;
-use utoipa::{OpenApi as _, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::{ApiDoc, AppState};
+use crate::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    OpenApiRouter::new()
         .merge(token::router())
         .merge(merchants::router())
         .merge(api_keys::router())

@@ -16,6 +16,7 @@ use super::{Page, rfc3339};
 use crate::error::Problem;
 use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
+use clientele_service::Refusal;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_api_key, list_api_keys)).routes(routes!(revoke_api_key))
@@ -116,7 +117,7 @@ async fn list_api_keys(
     Caller(caller): Caller,
 ) -> Result<axum::Json<Page<ApiKeyView>>, ApiError> {
     let merchant = caller.merchant(Role::Admin)?;
-    let keys = state.registry.store().list_api_keys(merchant).await?;
+    let keys = state.registry.api_keys(merchant).await?;
     Ok(axum::Json(Page::whole(keys.into_iter().map(Into::into).collect())))
 }
 
@@ -135,6 +136,6 @@ async fn revoke_api_key(
     Path(id): Path<String>,
 ) -> Result<axum::Json<ApiKeyView>, ApiError> {
     let merchant = caller.merchant(Role::Admin)?;
-    let id = id.parse().map_err(|_| ApiError::NotFound)?;
+    let id = id.parse().map_err(|_| ApiError::Refused(Refusal::NotFound))?;
     Ok(axum::Json(state.registry.revoke_key(merchant, id).await?.into()))
 }

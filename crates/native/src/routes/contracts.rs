@@ -14,13 +14,13 @@ use clientele_domain::contract::{Contract, ContractId, ContractNumber, ContractT
 use clientele_domain::credential::Role;
 use clientele_domain::user::{UserId, format_date};
 use clientele_domain::{FieldError, ValidationErrors, Violation};
-use clientele_service::ContractError;
 
 use super::{Page, rfc3339};
 use crate::error::Problem;
 use crate::extract::Json;
 use crate::wire::{DecimalText, Sent, Text};
 use crate::{ApiError, AppState, Caller};
+use clientele_service::Refusal;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -39,15 +39,6 @@ pub(crate) const TERM_NAMES: [&str; 6] = [
     "frequency_code",
     "collection_day",
 ];
-
-impl From<ContractError> for ApiError {
-    fn from(error: ContractError) -> Self {
-        match error {
-            ContractError::Store(error) => error.into(),
-            ContractError::Cancelled => ApiError::Conflict(error.to_string()),
-        }
-    }
-}
 
 /// A contract to create.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -167,11 +158,11 @@ pub(crate) struct ScheduleView {
 }
 
 fn user_id(id: &str) -> Result<UserId, ApiError> {
-    id.parse().map_err(|_| ApiError::NotFound)
+    id.parse().map_err(|_| ApiError::Refused(Refusal::NotFound))
 }
 
 fn contract_id(id: &str) -> Result<ContractId, ApiError> {
-    id.parse().map_err(|_| ApiError::NotFound)
+    id.parse().map_err(|_| ApiError::Refused(Refusal::NotFound))
 }
 
 /// The current terms as the texts a client would send.
@@ -314,7 +305,7 @@ async fn patch_contract(
         ContractTerms::parse(&terms_input(TERM_NAMES, texts), TERM_NAMES)
     };
     let version = crate::if_match(&headers)?;
-    let changed = state.registry.change_contract(merchant, id, version, change).await??;
+    let changed = state.registry.change_contract(merchant, id, version, change).await?;
     Ok(axum::Json(ContractView::from(&changed)))
 }
 

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use clientele_service::AuthError;
+use clientele_service::{AuthError, Refusal};
 
 use crate::error::Problem;
 use crate::extract::{body_rejection, decode_json, is_json};
@@ -66,10 +66,9 @@ fn oauth(status: StatusCode, error: &'static str, detail: impl Into<String>) -> 
 /// The client was not authenticated: 401, challenging for the scheme the client tried
 /// (RFC 6749 §5.2), HTTP Basic when it sent Basic, else a bearer token (RFC 6750 §3: no
 /// bearer token was sent, so no error code).
-fn invalid_client(headers: &HeaderMap) -> impl Fn(AuthError) -> ApiError + '_ {
-    move |error| match error {
-        AuthError::Store(error) => error.into(),
-        other => {
+fn invalid_client(headers: &HeaderMap) -> impl Fn(Refusal) -> ApiError + '_ {
+    move |refusal| match refusal {
+        Refusal::Unauthenticated(other) => {
             let basic = basic_credentials(headers).is_some();
             let challenge =
                 if basic { r#"Basic realm="clientele", charset="UTF-8""# } else { r#"Bearer realm="clientele""# };
@@ -80,6 +79,7 @@ fn invalid_client(headers: &HeaderMap) -> impl Fn(AuthError) -> ApiError + '_ {
                 challenge: Some(HeaderValue::from_static(challenge)),
             }
         }
+        other => other.into(),
     }
 }
 
@@ -111,13 +111,13 @@ fn client_credentials(headers: &HeaderMap, form: ClientCredentials) -> Result<(O
                 .decode(encoded)
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
-                .ok_or_else(|| invalid_client(AuthError::Invalid))?;
-            let (id, secret) = decoded.split_once(':').ok_or_else(|| invalid_client(AuthError::Invalid))?;
+                .ok_or_else(|| invalid_client(AuthError::Invalid.into()))?;
+            let (id, secret) = decoded.split_once(':').ok_or_else(|| invalid_client(AuthError::Invalid.into()))?;
             let id = (!id.is_empty()).then(|| id.to_owned());
             Ok((id, secret.to_owned()))
         }
         (None, Some(secret)) => Ok((form.client_id, secret)),
-        (None, None) => Err(invalid_client(AuthError::Missing)),
+        (None, None) => Err(invalid_client(AuthError::Missing.into())),
     }
 }
 
@@ -161,9 +161,9 @@ async fn issue_token(
     };
     let (principal, token) = state.registry.exchange(&secret, None).await.map_err(invalid_client(&headers))?;
     if client_id.is_some_and(|id| id != principal.key_id.to_string()) {
-        return Err(invalid_client(&headers)(AuthError::Invalid));
+        return Err(invalid_client(&headers)(AuthError::Invalid.into()));
     }
-    state.limiter.check(principal.key_id)?;
+    clientele_http::charge(&state, principal.key_id)?;
     let answer =
         TokenResponse { access_token: token.token, token_type: "Bearer", expires_in: token.expires_in.as_secs() };
     Ok(([(CACHE_CONTROL, "no-store")], axum::Json(answer)))

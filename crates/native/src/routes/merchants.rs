@@ -107,8 +107,7 @@ async fn list_merchants(
     State(state): State<AppState>,
     Caller(caller): Caller,
 ) -> Result<axum::Json<Page<MerchantView>>, ApiError> {
-    caller.platform()?;
-    let merchants = state.registry.store().list_merchants().await?;
+    let merchants = state.registry.merchants(&caller).await?;
     Ok(axum::Json(Page::whole(merchants.into_iter().map(Into::into).collect())))
 }
 
@@ -124,7 +123,7 @@ async fn own_merchant(
     Caller(caller): Caller,
 ) -> Result<axum::Json<MerchantView>, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
-    Ok(axum::Json(state.registry.store().merchant(merchant).await?.into()))
+    Ok(axum::Json(state.registry.merchant(merchant).await?.into()))
 }
 
 /// The merchant's settings to change.
@@ -151,8 +150,8 @@ async fn change_settings(
 ) -> Result<axum::Json<MerchantView>, ApiError> {
     let merchant = caller.merchant(Role::Admin)?;
     let updated = match body.strict_sa_id {
-        Some(strict) => state.registry.store().set_strict_sa_id(merchant, strict).await?,
-        None => state.registry.store().merchant(merchant).await?,
+        Some(strict) => state.registry.set_strict_sa_id(merchant, strict).await?,
+        None => state.registry.merchant(merchant).await?,
     };
     Ok(axum::Json(updated.into()))
 }

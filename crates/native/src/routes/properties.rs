@@ -16,6 +16,7 @@ use super::{Page, rfc3339};
 use crate::error::Problem;
 use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
+use clientele_service::Refusal;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_property, list_properties)).routes(routes!(deactivate_property))
@@ -106,7 +107,7 @@ async fn list_properties(
     Caller(caller): Caller,
 ) -> Result<axum::Json<Page<PropertyView>>, ApiError> {
     let merchant = caller.merchant(Role::Readonly)?;
-    let properties = state.registry.store().list_properties(merchant).await?;
+    let properties = state.registry.properties(merchant).await?;
     Ok(axum::Json(Page::whole(properties.into_iter().map(Into::into).collect())))
 }
 
@@ -126,6 +127,6 @@ async fn deactivate_property(
     Path(id): Path<String>,
 ) -> Result<axum::Json<PropertyView>, ApiError> {
     let merchant = caller.merchant(Role::Admin)?;
-    let id = id.parse().map_err(|_| ApiError::NotFound)?;
-    Ok(axum::Json(state.registry.store().deactivate_property(merchant, id).await?.into()))
+    let id = id.parse().map_err(|_| ApiError::Refused(Refusal::NotFound))?;
+    Ok(axum::Json(state.registry.deactivate_property(merchant, id).await?.into()))
 }

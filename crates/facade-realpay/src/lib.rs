@@ -32,6 +32,9 @@ pub use envelope::{API_VERSION, ApiResponse, CallStatus, ErrorBody, FieldReason,
 
 use dto::{Created, Found, Identifiers, split_user_id};
 
+/// The sequence that numbers the merchant's calls (`CallSequence`).
+const CALLS: &str = "realpay.calls";
+
 /// The most items a batch may hold.
 pub const MAX_BATCH: usize = 1000;
 /// How many edits of a batch run at once.
@@ -112,7 +115,7 @@ impl Call {
         let principal = clientele_http::authenticate(state, headers).await.map_err(|e| fail(e.into()))?;
         let named = MerchantRef::Number(merchant_number);
         let merchant = state.registry.named_merchant(&principal, named).await.map_err(|e| fail(e.into()))?;
-        let sequence = state.registry.next_call_number(merchant).await.map_err(|e| fail(e.into()))?;
+        let sequence = state.registry.next_number(merchant, CALLS).await.map_err(|e| fail(e.into()))?;
         let call = Call { merchant, sequence, name };
         principal.merchant(needed).map_err(|e| call.error(e.into()))?;
         match param(params, "Version") {

@@ -186,8 +186,9 @@ impl Registry {
         }
     }
 
-    /// The merchant's next call number: increasing, also across processes, never repeated.
-    pub async fn next_call_number(&self, merchant: MerchantId) -> Result<i64, Refusal> {
-        Ok(self.store().next_call_sequence(merchant).await?)
+    /// The next number of the merchant's sequence `name` (a surface numbers its calls with
+    /// one of its own): increasing, also across processes, never repeated.
+    pub async fn next_number(&self, merchant: MerchantId, name: &str) -> Result<i64, Refusal> {
+        Ok(self.store().next_in_sequence(merchant, name).await?)
     }
 }

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "payment_requests", include_str!("../migrations/0005_payment_requests.sql")),
     (6, "read_shortcuts", include_str!("../migrations/0006_read_shortcuts.sql")),
     (7, "erasure", include_str!("../migrations/0007_erasure.sql")),
+    (8, "sequences", include_str!("../migrations/0008_sequences.sql")),
 ];
 
 /// Applies the migrations `conn` has not seen yet; returns how many it applied.
@@ -125,5 +126,25 @@ mod tests {
                 ("p2".to_owned(), "Retail".to_owned(), None, r#"{"Name":"Jill"}"#.to_owned())
             ]
         );
+    }
+
+    /// RealPay's call sequence continues as the sequence `realpay.calls`.
+    #[test]
+    fn migration_8_keeps_each_merchants_call_number() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        apply(&mut conn, MIGRATIONS.get(..7).unwrap()).unwrap();
+        conn.execute_batch(
+            "INSERT INTO merchants (id, number, name, created_at) VALUES ('m', 'M', 'M', 0);
+             INSERT INTO call_sequences (merchant_id, value) VALUES ('m', 41);",
+        )
+        .unwrap();
+        assert_eq!(run(&mut conn).unwrap(), MIGRATIONS.len() - 7);
+        let kept: (String, String, i64) = conn
+            .query_row("SELECT merchant_id, name, value FROM sequences", [], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(kept, ("m".to_owned(), "realpay.calls".to_owned(), 41));
+        assert!(conn.prepare("SELECT 1 FROM call_sequences").is_err());
     }
 }

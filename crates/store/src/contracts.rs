@@ -1,4 +1,4 @@
-//! Debit-order contracts, and the per-merchant call sequence.
+//! Debit-order contracts.
 
 use async_trait::async_trait;
 use futures::FutureExt as _;
@@ -37,9 +37,6 @@ pub trait ContractStore: Send + Sync {
         contract: &Contract,
         expected_version: i64,
     ) -> Result<(), StoreError>;
-
-    /// The merchant's next call sequence number: increasing, also across processes.
-    async fn next_call_sequence(&self, merchant: MerchantId) -> Result<i64, StoreError>;
 }
 
 /// The values of a contract's row, by column.
@@ -115,12 +112,6 @@ statement!(
     "SELECT {} FROM contracts WHERE merchant_id = ?1 AND user_id = ?2 ORDER BY created_at, id",
     CONTRACTS.select(None)
 );
-statement!(
-    NEXT_CALL,
-    "INSERT INTO call_sequences (merchant_id, value) VALUES (?1, 1) \
-     ON CONFLICT (merchant_id) DO UPDATE SET value = call_sequences.value + 1 RETURNING value"
-);
-
 /// Stores a contract, in whatever transaction `db` is in.
 pub(crate) async fn insert<D: Db + ?Sized>(
     db: &mut D,
@@ -183,12 +174,5 @@ impl<B: Backend> ContractStore for B {
             .boxed()
         });
         timed(self, "update_contract", self.write(false, run)).await
-    }
-
-    async fn next_call_sequence(&self, merchant: MerchantId) -> Result<i64, StoreError> {
-        let run = work(move |db: &mut B::Db| {
-            async move { db.one(&NEXT_CALL, &[Value::id(merchant.as_uuid())], |row| row.int(0)).await }.boxed()
-        });
-        timed(self, "next_call_sequence", self.write(false, run)).await
     }
 }

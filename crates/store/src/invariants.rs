@@ -143,9 +143,9 @@ pub fn invariants() -> Vec<Invariant> {
                          AND r.erased_at IS NOT NULL)))",
     ));
     all.push(invariant(
-        "call_sequences.value",
-        "a RealPay call sequence never goes below zero",
-        "SELECT COUNT(*) FROM call_sequences WHERE value < 0",
+        "sequences.value",
+        "a sequence's number never goes below zero",
+        "SELECT COUNT(*) FROM sequences WHERE value < 0",
     ));
     all
 }

@@ -25,6 +25,7 @@ mod payments;
 pub mod personal;
 mod records;
 pub mod schema;
+mod sequences;
 pub mod sql;
 mod users;
 
@@ -47,6 +48,7 @@ pub use records::{
     IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PaymentFilter, PhoneLookup, StoredResponse,
     UserFilter, custom_values_from_json,
 };
+pub use sequences::SequenceStore;
 pub use users::UserStore;
 
 /// What a backend's own statements, where its dialect differs, build on: the row mapping
@@ -63,7 +65,14 @@ pub mod dialect {
 /// Everything Clientele keeps, one trait per aggregate. Both backends implement it the same
 /// way: every method is written once in this crate, over a [`Backend`].
 pub trait Store:
-    OperationsStore + MerchantStore + CredentialStore + UserStore + IdempotencyStore + ContractStore + PaymentStore
+    OperationsStore
+    + MerchantStore
+    + CredentialStore
+    + UserStore
+    + IdempotencyStore
+    + ContractStore
+    + PaymentStore
+    + SequenceStore
 {
 }
 

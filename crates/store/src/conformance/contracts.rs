@@ -99,7 +99,7 @@ pub(super) async fn call_sequences(store: Arc<dyn Store>) {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..20 {
         let store = Arc::clone(&store);
-        tasks.spawn(async move { store.next_call_sequence(a.id).await.unwrap() });
+        tasks.spawn(async move { store.next_in_sequence(a.id, "calls").await.unwrap() });
     }
     let mut seen = Vec::new();
     while let Some(n) = tasks.join_next().await {
@@ -107,8 +107,9 @@ pub(super) async fn call_sequences(store: Arc<dyn Store>) {
     }
     seen.sort_unstable();
     assert_eq!(seen, (1..=20).collect::<Vec<_>>());
-    assert_eq!(store.next_call_sequence(b.id).await.unwrap(), 1);
-    assert_eq!(store.next_call_sequence(a.id).await.unwrap(), 21);
+    assert_eq!(store.next_in_sequence(b.id, "calls").await.unwrap(), 1);
+    assert_eq!(store.next_in_sequence(a.id, "calls").await.unwrap(), 21);
+    assert_eq!(store.next_in_sequence(a.id, "other").await.unwrap(), 1, "each name is a sequence of its own");
 
     assert!(!store.merchant(a.id).await.unwrap().strict_sa_id);
     assert!(store.set_strict_sa_id(a.id, true).await.unwrap().strict_sa_id);

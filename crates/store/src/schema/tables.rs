@@ -200,9 +200,10 @@ pub const CONTRACTS: Table = Table {
     personal: None,
 };
 
-pub const CALL_SEQUENCES: Table = Table {
-    name: "call_sequences",
-    columns: &[plain("merchant_id"), plain("value")],
+/// Numbers that increase per merchant, by name (a surface's call numbers).
+pub const SEQUENCES: Table = Table {
+    name: "sequences",
+    columns: &[plain("merchant_id"), plain("name"), plain("value")],
     tenancy: Tenancy::Merchant,
     references: &[],
     personal: None,
@@ -269,7 +270,7 @@ pub const TABLES: &[Table] = &[
     IDEMPOTENCY_KEYS,
     USER_CHANGES,
     CONTRACTS,
-    CALL_SEQUENCES,
+    SEQUENCES,
     PAYMENT_REQUESTS,
     PUBLIC_LINKS,
 ];

@@ -1,6 +1,7 @@
 //! `/v1/users`: the registry's users through the native API.
 
 mod dto;
+mod view;
 
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_TYPE, ETAG, LOCATION};
@@ -25,7 +26,8 @@ use clientele_service::{
 };
 
 pub(crate) use self::dto::UserBody;
-use self::dto::{UserPatchBody, UserView};
+use self::dto::UserPatchBody;
+use self::view::UserView;
 use super::Page;
 use crate::error::Problem;
 use crate::extract::{JsonBody, Query};

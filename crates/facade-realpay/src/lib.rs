@@ -10,6 +10,8 @@ mod get;
 mod items;
 mod post;
 mod put;
+#[cfg(test)]
+mod tests;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;

@@ -12,6 +12,8 @@ mod refusal;
 mod registry;
 mod retention;
 mod secrets;
+#[cfg(test)]
+mod tests;
 mod tokens;
 mod users;
 

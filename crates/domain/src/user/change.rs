@@ -88,3 +88,17 @@ pub struct UserChange {
     pub origin: Origin,
     pub at: OffsetDateTime,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_surface_is_named_by_itself_and_read_back_by_its_name() {
+        assert_eq!(Surface::NATIVE.as_str(), "native");
+        assert_eq!(Surface::parse("surface", "convercus").unwrap(), Surface::named("convercus"));
+        for refused in ["", "Convercus", "real pay", &"x".repeat(33)] {
+            assert!(Surface::parse("surface", refused).is_err(), "{refused:?}");
+        }
+    }
+}

@@ -4,6 +4,7 @@ mod change;
 mod fields;
 mod lookup;
 mod patch;
+mod phone;
 mod sa_id;
 
 use time::OffsetDateTime;
@@ -13,11 +14,12 @@ use crate::property::CustomPropertyValue;
 
 pub use change::{ChangeKind, Origin, Surface, UserChange};
 pub use fields::{
-    AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber, PersonName, Phone,
-    Place, PostalCode, e164, format_date, national_digits, parse_date,
+    AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber, PersonName, Place,
+    PostalCode, format_date, parse_date,
 };
 pub use lookup::PhoneLookup;
 pub use patch::{Change, UserPatch};
+pub use phone::{Phone, e164, national_digits};
 pub use sa_id::check_sa_id;
 
 uuid_id!(

@@ -206,6 +206,53 @@ pub(crate) async fn versioned<D: Db + ?Sized>(
     }
 }
 
+/// Runs one statement that reads one row, as operation `operation`.
+pub(crate) async fn read_one<B: Backend, T: Send + 'static>(
+    backend: &B,
+    operation: &'static str,
+    sql: &'static Sql,
+    values: Vec<Value<'static>>,
+    decode: Decode<T>,
+) -> Result<T, StoreError> {
+    let read = work(move |db: &mut B::Db| async move { db.one(sql, &values, decode).await }.boxed());
+    timed(backend, operation, backend.read(read)).await
+}
+
+/// Runs one statement that reads any number of rows.
+pub(crate) async fn read_all<B: Backend, T: Send + 'static>(
+    backend: &B,
+    operation: &'static str,
+    sql: &'static Sql,
+    values: Vec<Value<'static>>,
+    decode: Decode<T>,
+) -> Result<Vec<T>, StoreError> {
+    let read = work(move |db: &mut B::Db| async move { db.fetch(sql, &values, decode).await }.boxed());
+    timed(backend, operation, backend.read(read)).await
+}
+
+/// Runs one statement that writes and answers one row (`RETURNING`).
+pub(crate) async fn write_one<B: Backend, T: Send + 'static>(
+    backend: &B,
+    operation: &'static str,
+    sql: &'static Sql,
+    values: Vec<Value<'static>>,
+    decode: Decode<T>,
+) -> Result<T, StoreError> {
+    let write = work(move |db: &mut B::Db| async move { db.one(sql, &values, decode).await }.boxed());
+    timed(backend, operation, backend.write(false, write)).await
+}
+
+/// Runs one statement that writes; answers how many rows it changed.
+pub(crate) async fn write_statement<B: Backend>(
+    backend: &B,
+    operation: &'static str,
+    sql: &'static Sql,
+    values: Vec<Value<'static>>,
+) -> Result<u64, StoreError> {
+    let write = work(move |db: &mut B::Db| async move { db.execute(sql, &values).await }.boxed());
+    timed(backend, operation, backend.write(false, write)).await
+}
+
 /// Times a store operation by its name, and logs a failure of the database once.
 pub(crate) async fn timed<B: Backend, T>(
     backend: &B,

@@ -12,7 +12,7 @@ use clientele_domain::user::UserId;
 
 use crate::StoreError;
 use crate::at;
-use crate::backend::{Backend, Db, timed, versioned, work};
+use crate::backend::{Backend, Db, read_all, read_one, timed, versioned, work};
 use crate::schema::CONTRACTS;
 use crate::sql::{DecodeError, Named, Row, RowStatement, Value, insert_into, parsed, statement, update_at_version};
 
@@ -131,30 +131,17 @@ impl<B: Backend> ContractStore for B {
     }
 
     async fn contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, StoreError> {
-        let run = work(move |db: &mut B::Db| {
-            async move { db.one(&GET, &[Value::id(merchant.as_uuid()), Value::id(id.as_uuid())], contract).await }
-                .boxed()
-        });
-        timed(self, "contract", self.read(run)).await
+        read_one(self, "contract", &GET, vec![Value::id(merchant.as_uuid()), Value::id(id.as_uuid())], contract).await
     }
 
     async fn contract_by_number(&self, merchant: MerchantId, number: &ContractNumber) -> Result<Contract, StoreError> {
-        let number = number.clone();
-        let run = work(move |db: &mut B::Db| {
-            async move {
-                db.one(&BY_NUMBER, &[Value::id(merchant.as_uuid()), Value::text(number.as_str())], contract).await
-            }
-            .boxed()
-        });
-        timed(self, "contract_by_number", self.read(run)).await
+        let values = vec![Value::id(merchant.as_uuid()), Value::owned(number.as_str().to_owned())];
+        read_one(self, "contract_by_number", &BY_NUMBER, values, contract).await
     }
 
     async fn contracts_of_user(&self, merchant: MerchantId, user: UserId) -> Result<Vec<Contract>, StoreError> {
-        let run = work(move |db: &mut B::Db| {
-            async move { db.fetch(&OF_USER, &[Value::id(merchant.as_uuid()), Value::id(user.as_uuid())], contract).await }
-                .boxed()
-        });
-        timed(self, "contracts_of_user", self.read(run)).await
+        let values = vec![Value::id(merchant.as_uuid()), Value::id(user.as_uuid())];
+        read_all(self, "contracts_of_user", &OF_USER, values, contract).await
     }
 
     async fn update_contract(

@@ -11,7 +11,7 @@ use clientele_domain::merchant::MerchantId;
 
 use crate::StoreError;
 use crate::at;
-use crate::backend::{Backend, Db, timed, work};
+use crate::backend::{Backend, Db, read_all, read_one, timed, work, write_statement};
 use crate::schema::{API_KEYS, SIGNING_KEYS};
 use crate::sql::{DecodeError, Row, RowStatement, Value, insert_into, parsed, statement};
 
@@ -129,24 +129,16 @@ impl<B: Backend> CredentialStore for B {
     }
 
     async fn api_key_by_digest(&self, digest: &KeyDigest) -> Result<ApiKey, StoreError> {
-        let digest = digest.clone();
-        let read = work(move |db: &mut B::Db| {
-            async move { db.one(&KEY_BY_DIGEST, &[Value::text(digest.as_str())], api_key).await }.boxed()
-        });
-        timed(self, "api_key_by_digest", self.read(read)).await
+        let values = vec![Value::owned(digest.as_str().to_owned())];
+        read_one(self, "api_key_by_digest", &KEY_BY_DIGEST, values, api_key).await
     }
 
     async fn api_key(&self, id: ApiKeyId) -> Result<ApiKey, StoreError> {
-        let read =
-            work(move |db: &mut B::Db| async move { db.one(&KEY, &[Value::id(id.as_uuid())], api_key).await }.boxed());
-        timed(self, "api_key", self.read(read)).await
+        read_one(self, "api_key", &KEY, vec![Value::id(id.as_uuid())], api_key).await
     }
 
     async fn list_api_keys(&self, merchant: MerchantId) -> Result<Vec<ApiKey>, StoreError> {
-        let read = work(move |db: &mut B::Db| {
-            async move { db.fetch(&KEYS, &[Value::id(merchant.as_uuid())], api_key).await }.boxed()
-        });
-        timed(self, "list_api_keys", self.read(read)).await
+        read_all(self, "list_api_keys", &KEYS, vec![Value::id(merchant.as_uuid())], api_key).await
     }
 
     async fn revoke_api_key(
@@ -169,39 +161,24 @@ impl<B: Backend> CredentialStore for B {
     }
 
     async fn signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError> {
-        let read = work(|db: &mut B::Db| async move { db.fetch(&SIGNING, &[], signing_key).await }.boxed());
-        timed(self, "signing_keys", self.read(read)).await
+        read_all(self, "signing_keys", &SIGNING, Vec::new(), signing_key).await
     }
 
     async fn add_signing_key(&self, key: &StoredSigningKey) -> Result<(), StoreError> {
-        let key = key.clone();
-        let write = work(move |db: &mut B::Db| {
-            async move {
-                let values = [
-                    Value::text(&key.kid),
-                    Value::Bytes(Some(key.stored.as_slice().into())),
-                    Value::time(key.created_at),
-                ];
-                db.execute(&INSERT_SIGNING, &values).await.map(drop)
-            }
-            .boxed()
-        });
-        timed(self, "add_signing_key", self.write(false, write)).await
+        let values = vec![
+            Value::owned(key.kid.clone()),
+            Value::Bytes(Some(key.stored.clone().into())),
+            Value::time(key.created_at),
+        ];
+        write_statement(self, "add_signing_key", &INSERT_SIGNING, values).await.map(drop)
     }
 
     async fn reseal_signing_key(&self, kid: &str, from: &[u8], to: &[u8]) -> Result<bool, StoreError> {
-        let (kid, from, to) = (kid.to_owned(), from.to_vec(), to.to_vec());
-        let write = work(move |db: &mut B::Db| {
-            async move {
-                let values = [
-                    Value::text(&kid),
-                    Value::Bytes(Some(from.as_slice().into())),
-                    Value::Bytes(Some(to.as_slice().into())),
-                ];
-                db.execute(&RESEAL, &values).await.map(|changed| changed == 1)
-            }
-            .boxed()
-        });
-        timed(self, "reseal_signing_key", self.write(false, write)).await
+        let values = vec![
+            Value::owned(kid.to_owned()),
+            Value::Bytes(Some(from.to_vec().into())),
+            Value::Bytes(Some(to.to_vec().into())),
+        ];
+        write_statement(self, "reseal_signing_key", &RESEAL, values).await.map(|changed| changed == 1)
     }
 }

@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 use clientele_domain::merchant::MerchantId;
 
 use crate::at;
-use crate::backend::{Backend, Db, timed, work};
+use crate::backend::{Backend, Db, timed, work, write_statement};
 use crate::schema::IDEMPOTENCY_KEYS;
 use crate::sql::{DecodeError, Row, Sql, Value, statement};
 use crate::{Decision, IdempotencyClaim, IdempotentAnswer, KeyRow, Lease, StoreError, StoredResponse};
@@ -197,15 +197,9 @@ impl<B: Backend> IdempotencyStore for B {
     }
 
     async fn release_idempotency_key(&self, merchant: MerchantId, key: &str, lease: &Lease) -> Result<(), StoreError> {
-        let (key, lease) = (key.to_owned(), lease.clone());
-        let run = work(move |db: &mut B::Db| {
-            async move {
-                let values = [Value::id(merchant.as_uuid()), Value::text(&key), Value::text(lease.as_str())];
-                db.execute(&RELEASE, &values).await.map(drop)
-            }
-            .boxed()
-        });
-        timed(self, "release_idempotency_key", self.write(false, run)).await
+        let values =
+            vec![Value::id(merchant.as_uuid()), Value::owned(key.to_owned()), Value::owned(lease.as_str().to_owned())];
+        write_statement(self, "release_idempotency_key", &RELEASE, values).await.map(drop)
     }
 
     async fn complete_idempotency_key(
@@ -224,13 +218,7 @@ impl<B: Backend> IdempotencyStore for B {
         before: OffsetDateTime,
         limit: u32,
     ) -> Result<u64, StoreError> {
-        let run = work(move |db: &mut B::Db| {
-            async move {
-                let values = [Value::id(merchant.as_uuid()), Value::time(before), Value::int(i64::from(limit))];
-                db.execute(&PURGE, &values).await
-            }
-            .boxed()
-        });
-        timed(self, "purge_idempotency_keys", self.write(false, run)).await
+        let values = vec![Value::id(merchant.as_uuid()), Value::time(before), Value::int(i64::from(limit))];
+        write_statement(self, "purge_idempotency_keys", &PURGE, values).await
     }
 }

@@ -11,7 +11,7 @@ use clientele_domain::merchant::{Merchant, MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, ValueType};
 
 use crate::at;
-use crate::backend::{Backend, Db, timed, work};
+use crate::backend::{Backend, Db, read_all, read_one, timed, work, write_one, write_statement};
 use crate::schema::{INTERACTION_POINTS, MERCHANTS, PROPERTY_DEFINITIONS};
 use crate::sql::{DecodeError, Row, RowStatement, Value, insert_into, parsed, placeholders, statement};
 use crate::{StoreError, credentials};
@@ -165,49 +165,32 @@ impl<B: Backend> MerchantStore for B {
     }
 
     async fn merchant(&self, id: MerchantId) -> Result<Merchant, StoreError> {
-        let read = work(move |db: &mut B::Db| {
-            async move { db.one(&MERCHANT, &[Value::id(id.as_uuid())], merchant).await }.boxed()
-        });
-        timed(self, "merchant", self.read(read)).await
+        read_one(self, "merchant", &MERCHANT, vec![Value::id(id.as_uuid())], merchant).await
     }
 
     async fn merchant_by_number(&self, number: &MerchantNumber) -> Result<Merchant, StoreError> {
-        let number = number.as_str().to_owned();
-        let read = work(move |db: &mut B::Db| {
-            async move { db.one(&MERCHANT_BY_NUMBER, &[Value::text(&number)], merchant).await }.boxed()
-        });
-        timed(self, "merchant_by_number", self.read(read)).await
+        let values = vec![Value::owned(number.as_str().to_owned())];
+        read_one(self, "merchant_by_number", &MERCHANT_BY_NUMBER, values, merchant).await
     }
 
     async fn set_strict_sa_id(&self, id: MerchantId, strict: bool) -> Result<Merchant, StoreError> {
-        let write = work(move |db: &mut B::Db| {
-            async move { db.one(&SET_STRICT_SA_ID, &[Value::id(id.as_uuid()), Value::Bool(strict)], merchant).await }
-                .boxed()
-        });
-        timed(self, "set_strict_sa_id", self.write(false, write)).await
+        let values = vec![Value::id(id.as_uuid()), Value::Bool(strict)];
+        write_one(self, "set_strict_sa_id", &SET_STRICT_SA_ID, values, merchant).await
     }
 
     async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
-        let read = work(|db: &mut B::Db| async move { db.fetch(&MERCHANTS_LIST, &[], merchant).await }.boxed());
-        timed(self, "list_merchants", self.read(read)).await
+        read_all(self, "list_merchants", &MERCHANTS_LIST, Vec::new(), merchant).await
     }
 
     async fn create_interaction_point(&self, merchant: MerchantId, point: &InteractionPoint) -> Result<(), StoreError> {
-        let point = point.clone();
-        let write = work(move |db: &mut B::Db| {
-            async move {
-                let (sql, values) = INSERT_POINT.of(vec![
-                    ("merchant_id", Value::id(merchant.as_uuid())),
-                    ("id", Value::text(point.id.as_str())),
-                    ("name", Value::text(point.name.as_str())),
-                    ("active", Value::Bool(point.active)),
-                    ("created_at", Value::time(point.created_at)),
-                ]);
-                db.execute(sql, &values).await.map(drop)
-            }
-            .boxed()
-        });
-        timed(self, "create_interaction_point", self.write(false, write)).await
+        let (sql, values) = INSERT_POINT.of(vec![
+            ("merchant_id", Value::id(merchant.as_uuid())),
+            ("id", Value::owned(point.id.as_str().to_owned())),
+            ("name", Value::owned(point.name.as_str().to_owned())),
+            ("active", Value::Bool(point.active)),
+            ("created_at", Value::time(point.created_at)),
+        ]);
+        write_statement(self, "create_interaction_point", sql, values).await.map(drop)
     }
 
     async fn interaction_point(
@@ -221,10 +204,7 @@ impl<B: Backend> MerchantStore for B {
     }
 
     async fn list_interaction_points(&self, merchant: MerchantId) -> Result<Vec<InteractionPoint>, StoreError> {
-        let read = work(move |db: &mut B::Db| {
-            async move { db.fetch(&POINTS, &[Value::id(merchant.as_uuid())], point).await }.boxed()
-        });
-        timed(self, "list_interaction_points", self.read(read)).await
+        read_all(self, "list_interaction_points", &POINTS, vec![Value::id(merchant.as_uuid())], point).await
     }
 
     async fn deactivate_interaction_point(
@@ -232,40 +212,24 @@ impl<B: Backend> MerchantStore for B {
         merchant: MerchantId,
         id: &InteractionPointId,
     ) -> Result<InteractionPoint, StoreError> {
-        let id = id.clone();
-        let write = work(move |db: &mut B::Db| {
-            async move {
-                db.one(&DEACTIVATE_POINT, &[Value::id(merchant.as_uuid()), Value::text(id.as_str())], point).await
-            }
-            .boxed()
-        });
-        timed(self, "deactivate_interaction_point", self.write(false, write)).await
+        let values = vec![Value::id(merchant.as_uuid()), Value::owned(id.as_str().to_owned())];
+        write_one(self, "deactivate_interaction_point", &DEACTIVATE_POINT, values, point).await
     }
 
     async fn create_property(&self, merchant: MerchantId, property: &PropertyDefinition) -> Result<(), StoreError> {
-        let property = property.clone();
-        let write = work(move |db: &mut B::Db| {
-            async move {
-                let (sql, values) = INSERT_PROPERTY.of(vec![
-                    ("merchant_id", Value::id(merchant.as_uuid())),
-                    ("id", Value::id(property.id.as_uuid())),
-                    ("name", Value::text(property.name.as_str())),
-                    ("value_type", Value::text(property.value_type.as_str())),
-                    ("active", Value::Bool(property.active)),
-                    ("created_at", Value::time(property.created_at)),
-                ]);
-                db.execute(sql, &values).await.map(drop)
-            }
-            .boxed()
-        });
-        timed(self, "create_property", self.write(false, write)).await
+        let (sql, values) = INSERT_PROPERTY.of(vec![
+            ("merchant_id", Value::id(merchant.as_uuid())),
+            ("id", Value::id(property.id.as_uuid())),
+            ("name", Value::owned(property.name.as_str().to_owned())),
+            ("value_type", Value::text(property.value_type.as_str())),
+            ("active", Value::Bool(property.active)),
+            ("created_at", Value::time(property.created_at)),
+        ]);
+        write_statement(self, "create_property", sql, values).await.map(drop)
     }
 
     async fn list_properties(&self, merchant: MerchantId) -> Result<Vec<PropertyDefinition>, StoreError> {
-        let read = work(move |db: &mut B::Db| {
-            async move { db.fetch(&PROPERTIES, &[Value::id(merchant.as_uuid())], property).await }.boxed()
-        });
-        timed(self, "list_properties", self.read(read)).await
+        read_all(self, "list_properties", &PROPERTIES, vec![Value::id(merchant.as_uuid())], property).await
     }
 
     async fn deactivate_property(
@@ -273,12 +237,7 @@ impl<B: Backend> MerchantStore for B {
         merchant: MerchantId,
         id: PropertyId,
     ) -> Result<PropertyDefinition, StoreError> {
-        let write = work(move |db: &mut B::Db| {
-            async move {
-                db.one(&DEACTIVATE_PROPERTY, &[Value::id(merchant.as_uuid()), Value::id(id.as_uuid())], property).await
-            }
-            .boxed()
-        });
-        timed(self, "deactivate_property", self.write(false, write)).await
+        let values = vec![Value::id(merchant.as_uuid()), Value::id(id.as_uuid())];
+        write_one(self, "deactivate_property", &DEACTIVATE_PROPERTY, values, property).await
     }
 }

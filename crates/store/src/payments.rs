@@ -13,7 +13,7 @@ use clientele_domain::payment::{
 use clientele_domain::user::{Origin, User, UserId};
 
 use crate::at;
-use crate::backend::{Backend, Db, timed, versioned, work};
+use crate::backend::{Backend, Db, read_one, timed, versioned, work};
 use crate::schema::PAYMENT_REQUESTS;
 use crate::sql::{
     DecodeError, Named, Row, RowStatement, Sql, Value, insert_into, parsed, statement, update_at_version,
@@ -207,11 +207,8 @@ impl<B: Backend> PaymentStore for B {
     }
 
     async fn payment_request(&self, merchant: MerchantId, id: PaymentRequestId) -> Result<PaymentRequest, StoreError> {
-        let run = work(move |db: &mut B::Db| {
-            async move { db.one(&GET, &[Value::id(merchant.as_uuid()), Value::id(id.as_uuid())], request).await }
-                .boxed()
-        });
-        timed(self, "payment_request", self.read(run)).await
+        read_one(self, "payment_request", &GET, vec![Value::id(merchant.as_uuid()), Value::id(id.as_uuid())], request)
+            .await
     }
 
     async fn payment_request_by_invoice(
@@ -219,25 +216,15 @@ impl<B: Backend> PaymentStore for B {
         merchant: MerchantId,
         invoice: &str,
     ) -> Result<PaymentRequest, StoreError> {
-        let invoice = invoice.to_owned();
-        let run = work(move |db: &mut B::Db| {
-            async move { db.one(&BY_INVOICE, &[Value::id(merchant.as_uuid()), Value::text(&invoice)], request).await }
-                .boxed()
-        });
-        timed(self, "payment_request_by_invoice", self.read(run)).await
+        let values = vec![Value::id(merchant.as_uuid()), Value::owned(invoice.to_owned())];
+        read_one(self, "payment_request_by_invoice", &BY_INVOICE, values, request).await
     }
 
     async fn resolve_public_link(&self, guid: PublicAccessGuid) -> Result<(MerchantId, PaymentRequestId), StoreError> {
-        let run = work(move |db: &mut B::Db| {
-            async move {
-                db.one(&RESOLVE, &[Value::id(guid.as_uuid())], |row| {
-                    Ok((MerchantId::from_uuid(row.uuid(0)?), PaymentRequestId::from_uuid(row.uuid(1)?)))
-                })
-                .await
-            }
-            .boxed()
-        });
-        timed(self, "resolve_public_link", self.read(run)).await
+        read_one(self, "resolve_public_link", &RESOLVE, vec![Value::id(guid.as_uuid())], |row| {
+            Ok((MerchantId::from_uuid(row.uuid(0)?), PaymentRequestId::from_uuid(row.uuid(1)?)))
+        })
+        .await
     }
 
     async fn list_payment_requests(

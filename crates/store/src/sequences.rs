@@ -2,12 +2,11 @@
 //! calls takes the next one.
 
 use async_trait::async_trait;
-use futures::FutureExt as _;
 
 use clientele_domain::merchant::MerchantId;
 
 use crate::StoreError;
-use crate::backend::{Backend, Db, timed, work};
+use crate::backend::{Backend, write_one};
 use crate::sql::{Value, statement};
 
 /// Sequences.
@@ -27,11 +26,7 @@ statement!(
 #[async_trait]
 impl<B: Backend> SequenceStore for B {
     async fn next_in_sequence(&self, merchant: MerchantId, name: &str) -> Result<i64, StoreError> {
-        let name = name.to_owned();
-        let run = work(move |db: &mut B::Db| {
-            async move { db.one(&NEXT, &[Value::id(merchant.as_uuid()), Value::text(&name)], |row| row.int(0)).await }
-                .boxed()
-        });
-        timed(self, "next_in_sequence", self.write(false, run)).await
+        let values = vec![Value::id(merchant.as_uuid()), Value::owned(name.to_owned())];
+        write_one(self, "next_in_sequence", &NEXT, values, |row| row.int(0)).await
     }
 }

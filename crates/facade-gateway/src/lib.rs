@@ -23,6 +23,9 @@ use clientele_service::{
     CreatedUser, Idempotent, MerchantRef, NewUser, Oversize, Refusal, StoredResponse, Unique, WriteOptions,
 };
 
+#[cfg(test)]
+mod tests;
+
 /// The gateway's create-user, as changes through it are recorded.
 pub const SURFACE: Surface = Surface::named("gateway");
 

@@ -6,6 +6,8 @@ mod date;
 mod error;
 mod format;
 mod page;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 

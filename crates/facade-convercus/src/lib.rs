@@ -14,6 +14,8 @@ mod caller;
 mod dto;
 mod error;
 mod login;
+#[cfg(test)]
+mod tests;
 
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_TYPE, ETAG, HOST, LOCATION};

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use clientele_http::{AppState, AuthHeaders, ClientAddress, JsonBody};
-use clientele_service::{AuthError, Refusal};
+use clientele_service::{AccessToken, AuthError, Refusal};
 
 use crate::error::{ConvercusError, ConvercusErrorBody};
 
@@ -23,13 +23,13 @@ const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 pub struct ConvercusLogin {
     /// The merchant number.
     #[schema(example = "M1001")]
-    org: String,
+    pub(crate) org: String,
     /// The id of one of the merchant's API keys.
     #[schema(example = "01934f5e-8a61-7c7e-b6b1-3f2a9a6d0c11")]
-    user_name: String,
+    pub(crate) user_name: String,
     /// That API key's secret.
     #[schema(example = "clt_3q2-7wWkWcTn9nXo0b5sYQm0F1xE8jJq4rV6tKpHh0A")]
-    password: String,
+    pub(crate) password: String,
 }
 
 /// A token for the `Authorization` header of every other call.
@@ -44,8 +44,14 @@ pub struct ConvercusToken {
     expires_in: u64,
 }
 
+impl From<AccessToken> for ConvercusToken {
+    fn from(issued: AccessToken) -> Self {
+        ConvercusToken { token: issued.token, token_type: "Bearer", expires_in: issued.expires_in.as_secs() }
+    }
+}
+
 /// Refused credentials: 401 with the bare challenge, as no bearer token was sent.
-fn refused() -> ConvercusError {
+pub(crate) fn refused() -> ConvercusError {
     let mut refused = ConvercusError::new(StatusCode::UNAUTHORIZED, "invalid credentials");
     refused.headers = AuthHeaders::challenge(&AuthError::Missing);
     refused
@@ -77,5 +83,5 @@ pub(crate) async fn login(
     };
     clientele_http::charge(&state, principal.key_id)?;
     let token = state.registry.issue_token(&principal, TOKEN_LIFETIME).await?;
-    Ok(axum::Json(ConvercusToken { token: token.token, token_type: "Bearer", expires_in: token.expires_in.as_secs() }))
+    Ok(axum::Json(token.into()))
 }

@@ -6,6 +6,8 @@ mod date;
 mod error;
 mod format;
 mod page;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 
@@ -230,6 +232,17 @@ impl OnceOffPayment {
     }
 }
 
+/// The answer to a payment request, new or asked for again: the document's three members
+/// (its `ResponseStatus` is for errors only).
+fn answer(requested: &Requested) -> serde_json::Value {
+    let (Requested::Created(request) | Requested::Existing(request)) = requested;
+    json!({
+        "PublicAccessGuid": request.public_access_guid.to_string(),
+        "InvoiceNumber": request.invoice_number.as_str(),
+        "StatusCodesId": request.status.code(),
+    })
+}
+
 async fn handle(
     state: &AppState,
     uri: &Uri,
@@ -247,15 +260,7 @@ async fn handle(
     let path = format!("{}#{answer_format:?}", uri.path_and_query().map_or(uri.path(), |p| p.as_str()));
     let idempotency = idempotency_request(headers, &Method::POST, &path, &bytes)?;
     let origin = Origin { surface: SURFACE, interaction_point: None };
-    let render = |requested: &Requested| {
-        let (Requested::Created(request) | Requested::Existing(request)) = requested;
-        let answer = json!({
-            "PublicAccessGuid": request.public_access_guid.to_string(),
-            "InvoiceNumber": request.invoice_number.as_str(),
-            "StatusCodesId": request.status.code(),
-        });
-        answer_format.stored(StatusCode::OK, &answer)
-    };
+    let render = |requested: &Requested| answer_format.stored(StatusCode::OK, &answer(requested));
     let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &render });
     let debtor = Debtor { fields, properties };
     let written =

@@ -23,6 +23,9 @@ use clientele_service::{
     CreatedUser, Idempotent, MerchantRef, NewUser, Oversize, Refusal, StoredResponse, Unique, WriteOptions,
 };
 
+#[cfg(test)]
+mod tests;
+
 /// The gateway's create-user, as changes through it are recorded.
 pub const SURFACE: Surface = Surface::named("gateway");
 
@@ -275,6 +278,20 @@ impl CreateUser {
     }
 }
 
+/// A merchant id that is not the caller's, answered as the document answers a field.
+fn unknown_merchant(merchant_id: &str) -> GatewayError {
+    GatewayError::keyed(StatusCode::BAD_REQUEST, "MerchantId", format!("Merchant {merchant_id} was not found."))
+}
+
+/// A customer or contract already registered, as the document's "User already exists".
+fn exists(what: &str, merchant_id: &str, id: &str) -> GatewayError {
+    GatewayError::keyed(
+        StatusCode::BAD_REQUEST,
+        "InvalidOperationException",
+        format!("{what} already exists: {merchant_id} {id}"),
+    )
+}
+
 fn success() -> StoredResponse {
     let body = serde_json::to_vec(&GatewayAnswer { is_success: true, errors: Vec::new() }).unwrap_or_default();
     StoredResponse { status: 200, headers: vec![("content-type".to_owned(), "application/json".to_owned())], body }
@@ -308,11 +325,7 @@ async fn create_user(
     // Another merchant's id is refused exactly as one that does not exist.
     state.registry.named_merchant(&principal, MerchantRef::Id(&merchant_id)).await.map_err(
         |refusal| match refusal {
-            Refusal::UnknownMerchant => GatewayError::keyed(
-                StatusCode::BAD_REQUEST,
-                "MerchantId",
-                format!("Merchant {merchant_id} was not found."),
-            ),
+            Refusal::UnknownMerchant => unknown_merchant(&merchant_id),
             other => other.into(),
         },
     )?;
@@ -324,17 +337,10 @@ async fn create_user(
     let answer = |_: &CreatedUser| success();
     let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &answer });
     let created = state.registry.create_user(merchant, new, WriteOptions::from(&origin), idempotent).await;
-    let exists = |what: &str, id: &str| {
-        GatewayError::keyed(
-            StatusCode::BAD_REQUEST,
-            "InvalidOperationException",
-            format!("{what} already exists: {merchant_id} {id}"),
-        )
-    };
     match created {
         Ok(written) => Ok(respond(written.answer(answer))),
-        Err(Refusal::Conflict(Unique::CustomerRef)) => Err(exists("User", &customer_id)),
-        Err(Refusal::Conflict(Unique::ContractNumber)) => Err(exists("Contract", &contract_number)),
+        Err(Refusal::Conflict(Unique::CustomerRef)) => Err(exists("User", &merchant_id, &customer_id)),
+        Err(Refusal::Conflict(Unique::ContractNumber)) => Err(exists("Contract", &merchant_id, &contract_number)),
         Err(other) => Err(other.into()),
     }
 }

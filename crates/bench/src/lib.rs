@@ -2,4 +2,5 @@
 //! and a database of the run's own.
 
 pub mod database;
+pub mod receiver;
 pub mod server;

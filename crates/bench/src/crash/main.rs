@@ -15,6 +15,10 @@
 //!    (409 while it holds, then it runs), makes its user exactly once; the RealPay call
 //!    sequence never repeats an acknowledged number.
 //!
+//! 3. webhooks: an endpoint takes every event, delivered to a receiver in this process, and
+//!    the server is killed while deliveries run. At the end every event of the feed (every
+//!    committed change) has arrived at least once.
+//!
 //! The kill comes only once the cycle has an acknowledged write, and a cycle without one
 //! fails: a cycle that acknowledged nothing would prove nothing. Every write sent is valid,
 //! so any refusal fails the run too, after its items were checked. At the end every write
@@ -37,6 +41,7 @@ use clientele_bench::server::{Server, admin};
 
 mod load;
 mod settle;
+mod webhooks;
 
 use load::load;
 use settle::{settle, verify};
@@ -127,6 +132,11 @@ struct Figures {
     /// Writes the server refused (RealPay `Failed` items, other refusals), each checked absent.
     refused: u64,
     lost: u64,
+    /// Events in the feed at the end (every committed change), and how many of them the
+    /// webhook receiver got (all, or the run fails), and its deliveries, repeats included.
+    events_committed: u64,
+    events_delivered: u64,
+    webhook_deliveries: u64,
     invariant_checks: u64,
     seconds: f64,
 }
@@ -197,7 +207,14 @@ async fn cycles(args: &Args, url: &str, postgres: bool) -> anyhow::Result<Figure
         lease: Duration::from_secs(args.idempotency_lease),
     });
     let lease = args.idempotency_lease.to_string();
-    let flags = ["--idempotency-lease", lease.as_str()];
+    let receiver = clientele_bench::receiver::Receiver::start().await?;
+    let flags = [
+        "--idempotency-lease",
+        lease.as_str(),
+        "--webhooks-allow-private",
+        "--webhook-retry-schedule",
+        "0,0.2,0.5,1,1,1,1,1,1,1,1,1,1,1,1",
+    ];
     let mut figures = Figures {
         backend: if postgres { "postgres" } else { "sqlite" },
         seed,
@@ -209,6 +226,9 @@ async fn cycles(args: &Args, url: &str, postgres: bool) -> anyhow::Result<Figure
     figures.fewest_acknowledged_in_a_cycle = u64::MAX;
     for cycle in 0..args.cycles {
         let server = Server::start_with(&args.server, url, &flags).await?;
+        if cycle == 0 {
+            webhooks::subscribe(&run, &server.url, &receiver.url).await?;
+        }
         settle(&run, &server.url, &mut pending, &mut figures).await.with_context(|| format!("cycle {cycle}"))?;
         kept.append(&mut pending);
         no_refusals(&run, &mut figures).with_context(|| format!("cycle {}", cycle.saturating_sub(1)))?;
@@ -239,6 +259,7 @@ async fn cycles(args: &Args, url: &str, postgres: bool) -> anyhow::Result<Figure
         verify(&run, &server.url, written).await?.context("a write of an earlier cycle is gone")?;
         figures.acknowledged_checked += 1;
     }
+    webhooks::all_delivered(&run, &server.url, &receiver, &mut figures).await?;
     server.stop().await;
     check(&args.server, url).await?;
     figures.invariant_checks += 1;

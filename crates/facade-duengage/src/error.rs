@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 use clientele_service::{Oversize, Refusal};
 
-use crate::format::Format;
+use crate::format::Answer;
 
 /// A refused `/onceoffpayment` call.
 #[derive(Debug)]
@@ -44,8 +44,9 @@ impl ServiceStackError {
         }
     }
 
-    /// The answer, in `format`.
-    pub fn answer(&self, format: Format) -> Response {
+    /// The answer, in `format` (a [`crate::Format`], or an [`Answer`] with its text case).
+    pub fn answer(&self, format: impl Into<Answer>) -> Response {
+        let format = format.into();
         let errors: Vec<Value> = self
             .errors
             .iter()

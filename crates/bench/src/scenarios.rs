@@ -184,7 +184,7 @@ async fn store_ceilings(
                     ..UserFields::default()
                 };
                 let user = User::new(fields, time::OffsetDateTime::now_utc());
-                store.create_user(merchant, &user, None, &Origin::native(), None).await.is_ok()
+                store.create_user(merchant, &user, None, &Origin::native(), &[], None).await.is_ok()
             }
         })
         .await

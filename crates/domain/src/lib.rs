@@ -11,12 +11,14 @@ mod text;
 
 pub mod contract;
 pub mod credential;
+pub mod event;
 pub mod interaction_point;
 pub mod merchant;
 pub mod money;
 pub mod payment;
 pub mod property;
 pub mod user;
+pub mod webhook;
 
 pub use error::{FieldError, ValidationErrors, Violation};
 pub use id::IdText;

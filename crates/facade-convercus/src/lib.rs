@@ -74,7 +74,7 @@ fn user_id(id: &str) -> Result<UserId, ConvercusError> {
 }
 
 fn origin(caller: &ConvercusCaller) -> Origin {
-    Origin { surface: SURFACE, interaction_point: Some(caller.interaction_point.clone()) }
+    caller.principal.origin(SURFACE).at(caller.interaction_point.clone())
 }
 
 /// The API's base URL as the client reached it, for `Location`.

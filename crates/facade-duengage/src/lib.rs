@@ -27,7 +27,7 @@ use clientele_domain::money::Money;
 use clientele_domain::payment::{Channel, Currency, DocumentUrl, InvoiceNumber, PaymentTerms, Segment, parse_meta};
 use clientele_domain::property::CustomPropertyInput;
 use clientele_domain::user::{
-    Address, AddressLine, CustomerRef, Email, NationalId, Origin, PassportNumber, PersonName, Phone, Place, PostalCode,
+    Address, AddressLine, CustomerRef, Email, NationalId, PassportNumber, PersonName, Phone, Place, PostalCode,
     Surface, UserFields,
 };
 use clientele_domain::{FieldError, ValidationErrors, Violation};
@@ -289,7 +289,7 @@ async fn handle(
     // The answer's format is part of the request: a repeat in another format is another request.
     let path = format!("{}#{answer_format:?}", uri.path_and_query().map_or(uri.path(), |p| p.as_str()));
     let idempotency = idempotency_request(headers, &Method::POST, &path, &bytes)?;
-    let origin = Origin { surface: SURFACE, interaction_point: None };
+    let origin = principal.origin(SURFACE);
     let render = |requested: &Requested| answer_format.stored(StatusCode::OK, &answer(requested));
     let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &render });
     let debtor = Debtor { fields, properties };

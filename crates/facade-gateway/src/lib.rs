@@ -13,9 +13,7 @@ use utoipa_axum::routes;
 
 use clientele_domain::contract::ContractNumber;
 use clientele_domain::credential::Role;
-use clientele_domain::user::{
-    Address, AddressLine, CustomerRef, Email, Origin, Phone, PostalCode, Surface, UserFields,
-};
+use clientele_domain::user::{Address, AddressLine, CustomerRef, Email, Phone, PostalCode, Surface, UserFields};
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 use clientele_http::wire::Text;
 use clientele_http::{AppState, ErrorBody, JsonBody, Tag, idempotency_request, respond};
@@ -333,7 +331,7 @@ async fn create_user(
     let contract_number = new.contract.as_ref().map(|(n, _)| n.as_str().to_owned()).unwrap_or_default();
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let idempotency = idempotency_request(&headers, &method, path, &body.raw)?;
-    let origin = Origin { surface: SURFACE, interaction_point: None };
+    let origin = principal.origin(SURFACE);
     let answer = |_: &CreatedUser| success();
     let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &answer });
     let created = state.registry.create_user(merchant, new, WriteOptions::from(&origin), idempotent).await;

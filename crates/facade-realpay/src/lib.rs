@@ -79,10 +79,6 @@ pub(crate) const POST_NAME: &str = "MaintainOmniUsers.Post";
 pub(crate) const PUT_NAME: &str = "MaintainOmniUsers.Put";
 pub(crate) const GET_NAME: &str = "MaintainOmniUsers.Get";
 
-pub(crate) fn origin() -> Origin {
-    Origin { surface: SURFACE, interaction_point: None }
-}
-
 pub(crate) fn today() -> time::Date {
     OffsetDateTime::now_utc().date()
 }
@@ -100,6 +96,8 @@ pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'
 /// A call of an identified merchant, numbered.
 pub(crate) struct Call {
     pub(crate) merchant: MerchantId,
+    /// What the call's changes record as their origin.
+    pub(crate) origin: Origin,
     sequence: i64,
     name: &'static str,
 }
@@ -121,7 +119,7 @@ impl Call {
         let named = MerchantRef::Number(merchant_number);
         let merchant = state.registry.named_merchant(&principal, named).await.map_err(|e| fail(e.into()))?;
         let sequence = state.registry.next_number(merchant, CALLS).await.map_err(|e| fail(e.into()))?;
-        let call = Call { merchant, sequence, name };
+        let call = Call { merchant, origin: principal.origin(SURFACE), sequence, name };
         principal.merchant(needed).map_err(|e| call.error(e.into()))?;
         match param(params, "Version") {
             None => {}

@@ -16,7 +16,7 @@ use clientele_service::{BatchItem, NewUser};
 use crate::answers::Created;
 use crate::dto::Identifiers;
 use crate::items::{FailedItem, failed, item_reasons, raw_identifiers, status_of, unreadable};
-use crate::{ApiResponse, Call, ErrorBody, POST_NAME, RealPayError, UserItem, batch, body, origin, query, today};
+use crate::{ApiResponse, Call, ErrorBody, POST_NAME, RealPayError, UserItem, batch, body, query, today};
 
 /// `{"UserPostRequest": [...]}`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -89,7 +89,7 @@ pub(crate) async fn post_users(
     let (meta, users): (Vec<(usize, Identifiers)>, Vec<NewUser>) =
         accepted.into_iter().map(|(index, ids, user)| ((index, ids), user)).unzip();
     let results =
-        state.registry.create_users(call.merchant, users, &origin()).await.map_err(|e| call.error(e.into()))?;
+        state.registry.create_users(call.merchant, users, &call.origin).await.map_err(|e| call.error(e.into()))?;
     let mut successful = Vec::new();
     for ((index, identifiers), result) in meta.into_iter().zip(results) {
         match result {

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use clientele_domain::credential::Role;
 use clientele_domain::merchant::MerchantId;
-use clientele_domain::user::User;
+use clientele_domain::user::{Origin, User};
 use clientele_domain::{FieldError, Violation};
 use clientele_http::{AppState, decode_json};
 use clientele_service::{PageRequest, Refusal, UserFilter, WriteOptions};
@@ -20,7 +20,7 @@ use clientele_service::{PageRequest, Refusal, UserFilter, WriteOptions};
 use crate::dto::split_user_id;
 use crate::items::{FailedItem, failed, item_reasons, raw_identifiers, status_of, unreadable};
 use crate::{
-    ApiResponse, CONCURRENT_EDITS, Call, ErrorBody, PUT_NAME, RealPayError, UserItem, batch, body, origin, query, today,
+    ApiResponse, CONCURRENT_EDITS, Call, ErrorBody, PUT_NAME, RealPayError, UserItem, batch, body, query, today,
 };
 /// `{"UserPutRequest": [...]}`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -65,6 +65,7 @@ async fn find(state: &AppState, merchant: MerchantId, user_id: &str) -> Result<U
 async fn edit(
     state: &AppState,
     merchant: MerchantId,
+    origin: &Origin,
     index: usize,
     raw: &RawValue,
 ) -> Result<Result<serde_json::Map<String, serde_json::Value>, FailedItem>, RealPayError> {
@@ -86,8 +87,7 @@ async fn edit(
         Err(errors) => return Ok(Err(failed(index, item.identifiers(), errors))),
     };
     let user_id = user_id.unwrap_or_default();
-    let origin = origin();
-    let after = match state.registry.patch_user(merchant, before.id, patch, WriteOptions::from(&origin), None).await {
+    let after = match state.registry.patch_user(merchant, before.id, patch, WriteOptions::from(origin), None).await {
         Ok(written) => written.value().unwrap_or_else(|| before.clone()),
         Err(error) => return Ok(Err(failed(index, item.identifiers(), item_reasons(error)?))),
     };
@@ -122,11 +122,11 @@ pub(crate) async fn put_users(
     let call = Call::begin(&state, &headers, &merchant_number, &params, PUT_NAME, Role::Client).await?;
     let request: PutRequest = body(&headers, bytes).map_err(|e| call.error(e))?;
     batch(&request.items).map_err(|e| call.error(e))?;
-    let merchant = call.merchant;
+    let (merchant, origin) = (call.merchant, &call.origin);
     let outcomes: Vec<_> = futures::stream::iter(request.items.into_iter().enumerate())
         .map(|(index, raw)| {
             let state = state.clone();
-            async move { edit(&state, merchant, index, &raw).await }
+            async move { edit(&state, merchant, origin, index, &raw).await }
         })
         .buffered(CONCURRENT_EDITS)
         .collect()

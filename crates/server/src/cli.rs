@@ -11,7 +11,7 @@ use clientele_domain::merchant::{MerchantId, MerchantNumber};
 use clientele_domain::property::{PropertyName, ValueType};
 use clientele_domain::{DisplayName, FieldError};
 use clientele_service::Refusal;
-use clientele_service::{IssuedKey, Registry, TokenSettings};
+use clientele_service::{IssuedKey, Registry, TokenSettings, maintenance};
 use clientele_store::StoreMetrics;
 
 use crate::StoreSettings;
@@ -236,8 +236,8 @@ pub async fn administer(cli: &Cli) -> anyhow::Result<()> {
         }
         Command::Check { json } => {
             let store = crate::open_store(&cli.store_settings(), StoreMetrics::default()).await?;
-            let violations = store.check_invariants().await.context("checking the database")?;
-            let checked = clientele_store::invariants::invariants().len();
+            let maintenance::Checked { invariants: checked, violations } =
+                maintenance::check_database(store.as_ref()).await.context("checking the database")?;
             let human = violations.iter().map(|v| format!("violated: {v}\n")).collect::<String>();
             print(
                 *json,

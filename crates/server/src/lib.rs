@@ -46,6 +46,8 @@ pub struct ServeSettings {
     pub shutdown_grace: Duration,
     /// How often expired idempotency keys are purged, for every merchant.
     pub retention_sweep: Duration,
+    /// How long events are kept.
+    pub event_retention: time::Duration,
 }
 
 /// Opens (creating and migrating as needed) the store the URL names.
@@ -113,7 +115,7 @@ pub async fn launch(
     let surfaces = surfaces();
     // Every process sweeps: a sweep is a few bounded deletes that others' sweeps do not
     // clash with, so no process has to be the one that does it.
-    let sweeper = tokio::spawn(registry.clone().run_retention(settings.retention_sweep));
+    let sweeper = tokio::spawn(registry.clone().run_retention(settings.retention_sweep, settings.event_retention));
     let _sweeper = AbortOnDrop(sweeper);
     let app = clientele_http::app(registry, &settings.http, store_metrics, surfaces);
     let stopping = Arc::new(tokio::sync::Notify::new());

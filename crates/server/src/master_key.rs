@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
 
-use clientele_service::MasterKey;
+use clientele_service::{MasterKey, maintenance};
 use clientele_store::Store;
 
 use crate::StoreSettings;
@@ -45,8 +45,7 @@ pub async fn resolve(settings: &StoreSettings, store: &dyn Store) -> anyhow::Res
     // No key file: a database whose keys are sealed lost it. Making a new one would lock
     // them out for good and hide what happened. (Keys stored in plain, from before keys
     // were sealed, are sealed under the new key.)
-    let stored = store.signing_keys().await.context("reading the signing keys")?;
-    if stored.iter().any(clientele_service::is_sealed) {
+    if maintenance::holds_sealed_keys(store).await.context("reading the signing keys")? {
         anyhow::bail!(
             "the database holds sealed signing keys but its master key file {} is missing and CLIENTELE_MASTER_KEY is \
              not set: restore the key file from your backup (or set CLIENTELE_MASTER_KEY)",

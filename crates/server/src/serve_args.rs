@@ -79,6 +79,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub retention_sweep_interval: u64,
 
+    /// Days events are kept in the feed (`GET /v1/events`); older ones are purged by the
+    /// same sweeps, except those a webhook delivery still waits to send.
+    #[arg(long, env = "CLIENTELE_EVENT_RETENTION_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub event_retention_days: u32,
+
     /// Seconds an idempotency key stays claimed by a request that never finished (its
     /// process died); a repeat within them waits, then answers 409.
     #[arg(long, env = "CLIENTELE_IDEMPOTENCY_LEASE", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
@@ -106,6 +112,7 @@ impl ServeArgs {
             },
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
             retention_sweep: Duration::from_secs(self.retention_sweep_interval),
+            event_retention: time::Duration::days(i64::from(self.event_retention_days)),
         }
     }
 }

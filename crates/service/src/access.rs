@@ -1,5 +1,6 @@
 use clientele_domain::credential::{ApiKeyId, KeyOwner, Role};
 use clientele_domain::merchant::MerchantId;
+use clientele_domain::user::{Origin, Surface};
 
 use crate::Refusal;
 
@@ -18,6 +19,12 @@ impl Principal {
             KeyOwner::Merchant { merchant, role } if role.allows(needed) => Ok(merchant),
             _ => Err(Refusal::Forbidden),
         }
+    }
+
+    /// What the caller's changes through `surface` record as their origin: the surface and
+    /// the caller's key.
+    pub fn origin(&self, surface: Surface) -> Origin {
+        Origin::new(surface).by(self.key_id)
     }
 
     /// Succeeds for platform keys only.

@@ -2,6 +2,7 @@
 
 use clientele_domain::ValidationErrors;
 use clientele_domain::contract::{Contract, ContractId, ContractNumber, ContractStatus, ContractTerms};
+use clientele_domain::event::Event;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::user::{Origin, User, UserFields, UserId, check_sa_id};
 use clientele_store::{NewUserRecord, StoreError};
@@ -71,7 +72,8 @@ impl Registry {
             let user = User::new(item.fields, now);
             let contract = item.contract.map(|(number, terms)| Contract::new(user.id, number, terms, now));
             refused.push(rules);
-            records.push(NewUserRecord { user, contract });
+            let events = crate::users::creation_events(&user, contract.as_ref(), origin);
+            records.push(NewUserRecord { user, contract, events });
         }
         let (to_write, positions): (Vec<NewUserRecord>, Vec<usize>) = records
             .iter()
@@ -110,10 +112,12 @@ impl Registry {
         user: UserId,
         number: ContractNumber,
         terms: Option<ContractTerms>,
+        origin: &Origin,
     ) -> Result<Contract, Refusal> {
         self.store().user(merchant, user).await?;
         let contract = Contract::new(user, number, terms, crate::now());
-        self.store().create_contract(merchant, &contract).await?;
+        let events = [Event::contract_created(&contract, origin)];
+        self.store().create_contract(merchant, &contract, &events).await?;
         Ok(contract)
     }
 
@@ -140,6 +144,7 @@ impl Registry {
         merchant: MerchantId,
         id: ContractId,
         if_version: Option<i64>,
+        origin: &Origin,
         change: impl Fn(Option<&ContractTerms>) -> Result<ContractTerms, ValidationErrors>,
     ) -> Result<Contract, Refusal> {
         loop {
@@ -157,7 +162,8 @@ impl Registry {
                 updated_at: crate::now(),
                 ..current.clone()
             };
-            match self.store().update_contract(merchant, &next, current.version).await {
+            let events = [Event::contract_changed(&current, &next, origin)];
+            match self.store().update_contract(merchant, &next, current.version, &events).await {
                 Err(StoreError::VersionMismatch) if if_version.is_none() => continue,
                 Err(error) => return Err(error.into()),
                 Ok(()) => return Ok(next),
@@ -166,7 +172,12 @@ impl Registry {
     }
 
     /// Cancels a contract; cancelling a cancelled contract changes nothing.
-    pub async fn cancel_contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, Refusal> {
+    pub async fn cancel_contract(
+        &self,
+        merchant: MerchantId,
+        id: ContractId,
+        origin: &Origin,
+    ) -> Result<Contract, Refusal> {
         loop {
             let current = self.store().contract(merchant, id).await?;
             if current.status == ContractStatus::Cancelled {
@@ -178,7 +189,8 @@ impl Registry {
                 updated_at: crate::now(),
                 ..current.clone()
             };
-            match self.store().update_contract(merchant, &next, current.version).await {
+            let events = [Event::contract_changed(&current, &next, origin)];
+            match self.store().update_contract(merchant, &next, current.version, &events).await {
                 Err(StoreError::VersionMismatch) => continue,
                 Err(error) => return Err(error.into()),
                 Ok(()) => return Ok(next),

@@ -4,8 +4,10 @@
 
 mod access;
 mod contracts;
+mod events;
 mod idempotency;
 mod keys;
+pub mod maintenance;
 mod merchants;
 mod payments;
 mod refusal;
@@ -19,6 +21,7 @@ mod users;
 
 pub use access::{AuthError, Principal};
 pub use contracts::{BatchItem, NewUser};
+pub use events::{EVENT_RETENTION, FeedPage};
 pub use idempotency::{Answer, IdempotencyRequest, Idempotent, Written};
 pub use merchants::MerchantRef;
 pub use payments::{Debtor, Requested};
@@ -31,7 +34,10 @@ pub use users::{CreatedUser, IDEMPOTENCY_LEASE, IDEMPOTENCY_RETENTION, WriteOpti
 
 /// The values of the store that requests are made of and answered with, as the service
 /// takes and gives them.
-pub use clientele_store::{PageRequest, PaymentFilter, PhoneLookup, StoreMetrics, StoredResponse, Unique, UserFilter};
+pub use clientele_store::{
+    EventCursor, EventQuery, PageRequest, PaymentFilter, PhoneLookup, StoreMetrics, StoredEvent, StoredResponse,
+    Unique, UserFilter,
+};
 
 /// How a request that found its key in the process's cache stays as safe as one that read
 /// it (see [`clientele_store::fence`]): the surfaces run each request in a fence.

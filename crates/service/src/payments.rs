@@ -1,10 +1,11 @@
 //! Once-off payment requests: the debtor is matched or registered, the invoice number makes
 //! a repeat harmless, and the public link records when the debtor looks.
 
+use clientele_domain::event::Event;
 use clientele_domain::merchant::{Merchant, MerchantId};
 use clientele_domain::payment::{PaymentRequest, PaymentRequestId, PaymentStatus, PaymentTerms, PublicAccessGuid};
 use clientele_domain::property::CustomPropertyValue;
-use clientele_domain::user::{Change, Origin, User, UserFields, UserId, UserPatch};
+use clientele_domain::user::{Change, Origin, Surface, User, UserFields, UserId, UserPatch};
 use clientele_store::{PageRequest, PaymentFilter, StoreError, Unique, UserFilter};
 
 use crate::idempotency::{Claimed, Idempotent, Written};
@@ -108,7 +109,12 @@ impl Registry {
         let request = PaymentRequest::new(user_id, terms.clone(), now);
         let created = Requested::Created(request.clone());
         let answer = claimed.map(|claimed| claimed.of(user_id, &created));
-        match self.store().create_payment_request(merchant, &request, new_user.as_ref(), origin, answer.as_ref()).await
+        let mut events: Vec<Event> = new_user.iter().map(|user| Event::user_created(user, origin)).collect();
+        events.push(Event::payment_request_created(&request, origin));
+        let store = self.store();
+        match store
+            .create_payment_request(merchant, &request, new_user.as_ref(), origin, &events, answer.as_ref())
+            .await
         {
             Ok(()) => {}
             Err(StoreError::Conflict(Unique::InvoiceNumber)) => {
@@ -173,13 +179,15 @@ impl Registry {
         merchant: MerchantId,
         id: PaymentRequestId,
         next: PaymentStatus,
+        origin: &Origin,
     ) -> Result<PaymentRequest, Refusal> {
         loop {
             let current = self.store().payment_request(merchant, id).await?;
             let Some(moved) = current.moved_to(next, crate::now()) else {
                 return Err(Refusal::NotAllowed { from: current.status.name(), to: next.name() });
             };
-            match self.store().update_payment_request(merchant, &moved, current.version).await {
+            let events: Vec<Event> = Event::payment_request_moved(&moved, origin).into_iter().collect();
+            match self.store().update_payment_request(merchant, &moved, current.version, &events).await {
                 Err(StoreError::VersionMismatch) => continue,
                 Err(error) => return Err(error.into()),
                 Ok(()) => return Ok(moved),
@@ -197,7 +205,9 @@ impl Registry {
             let Some(viewed) = request.moved_to(PaymentStatus::Viewed, crate::now()) else {
                 return Ok((found, request));
             };
-            match self.store().update_payment_request(merchant, &viewed, request.version).await {
+            let page = Origin::new(Surface::PUBLIC_PAGE);
+            let events: Vec<Event> = Event::payment_request_moved(&viewed, &page).into_iter().collect();
+            match self.store().update_payment_request(merchant, &viewed, request.version, &events).await {
                 Err(StoreError::VersionMismatch) => continue,
                 Err(error) => return Err(error.into()),
                 Ok(()) => return Ok((found, viewed)),

@@ -32,9 +32,10 @@ impl Registry {
         Ok(purged)
     }
 
-    /// Sweeps every `every`, the first time `every` after it starts, until the process ends;
-    /// a failed sweep is logged and tried again at the next tick.
-    pub async fn run_retention(self, every: StdDuration) {
+    /// Sweeps every `every`, the first time `every` after it starts, until the process ends:
+    /// idempotency keys, and events older than `events`. A failed sweep is logged and tried
+    /// again at the next tick.
+    pub async fn run_retention(self, every: StdDuration, events: time::Duration) {
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -43,6 +44,11 @@ impl Registry {
                 Ok(0) => {}
                 Ok(purged) => tracing::info!(purged, "purged expired idempotency keys"),
                 Err(error) => tracing::warn!(%error, "the idempotency key sweep failed; it runs again later"),
+            }
+            match self.sweep_events(events, SWEEP_BATCH).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "purged events older than their retention"),
+                Err(error) => tracing::warn!(%error, "the event sweep failed; it runs again later"),
             }
         }
     }

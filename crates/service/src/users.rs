@@ -4,6 +4,7 @@
 use time::Duration;
 
 use clientele_domain::contract::Contract;
+use clientele_domain::event::Event;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::{CustomPropertyInput, CustomPropertyValue, resolve_properties};
 use clientele_domain::user::{Origin, User, UserChange, UserFields, UserId, UserPatch};
@@ -123,8 +124,9 @@ impl Registry {
             let contract = new.contract.map(|(number, terms)| Contract::new(user.id, number, terms, now));
             let created = CreatedUser { user, contract };
             let stored = answer.as_ref().map(|answer| answer.of(created.user.id, &created));
-            let user = &created.user;
-            self.store().create_user(merchant, user, created.contract.as_ref(), origin, stored.as_ref()).await?;
+            let (user, contract) = (&created.user, created.contract.as_ref());
+            let events = creation_events(user, contract, origin);
+            self.store().create_user(merchant, user, contract, origin, &events, stored.as_ref()).await?;
             Ok((created, stored))
         })
         .await
@@ -176,7 +178,9 @@ impl Registry {
                 let next = current.replaced(change(&current.fields), crate::now());
                 self.merchant_rules(merchant, &next.fields).await?;
                 let stored = answer.as_ref().map(|answer| answer.of(next.id, &next));
-                match self.store().update_user(merchant, &next, current.version, origin, stored.as_ref()).await {
+                let events = [Event::user_updated(&current, &next, origin)];
+                match self.store().update_user(merchant, &next, current.version, origin, &events, stored.as_ref()).await
+                {
                     Err(StoreError::VersionMismatch) if if_version.is_none() => continue,
                     Err(error) => return Err(error.into()),
                     Ok(()) => return Ok((next, stored)),
@@ -196,7 +200,19 @@ impl Registry {
         if_version: Option<i64>,
         origin: &Origin,
     ) -> Result<(), Refusal> {
-        Ok(self.store().erase_user(merchant, id, if_version, origin, crate::now()).await?)
+        loop {
+            let current = self.store().user(merchant, id).await?;
+            if if_version.is_some_and(|version| version != current.version) {
+                return Err(Refusal::VersionMismatch);
+            }
+            let at = crate::now();
+            let events = [Event::user_erased(id, current.version + 1, origin, at)];
+            match self.store().erase_user(merchant, id, Some(current.version), origin, &events, at).await {
+                Err(StoreError::VersionMismatch) if if_version.is_none() => continue,
+                Err(error) => return Err(error.into()),
+                Ok(()) => return Ok(()),
+            }
+        }
     }
 
     /// The recorded changes of a user who has not been erased, oldest first.
@@ -204,4 +220,11 @@ impl Registry {
         self.store().user(merchant, id).await?;
         Ok(self.store().user_changes(merchant, id).await?)
     }
+}
+
+/// The events of a user's creation, with its first contract's.
+pub(crate) fn creation_events(user: &User, contract: Option<&Contract>, origin: &Origin) -> Vec<Event> {
+    let mut events = vec![Event::user_created(user, origin)];
+    events.extend(contract.map(|contract| Event::contract_created(contract, origin)));
+    events
 }

@@ -9,6 +9,7 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
 use clientele_domain::credential::ApiKeyId;
+use clientele_domain::event::Event;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::money::Money;
 use clientele_domain::payment::PaymentRequest;
@@ -113,11 +114,16 @@ impl PgDb {
 
 impl Db for PgDb {
     const DIALECT: Dialect = Dialect::Postgres;
-    const UPDATES_USER_IN_ONE_STATEMENT: bool = true;
-    const INSERTS_PAYMENT_IN_ONE_STATEMENT: bool = true;
+    fn updates_user_in_one_statement(events: &[Event]) -> bool {
+        crate::users::one_statement_holds(events)
+    }
 
-    fn inserts_user_in_one_statement(user: &User) -> bool {
-        crate::users::inserts_in_one_statement(user)
+    fn inserts_payment_in_one_statement(events: &[Event]) -> bool {
+        crate::users::one_statement_holds(events)
+    }
+
+    fn inserts_user_in_one_statement(user: &User, events: &[Event]) -> bool {
+        crate::users::inserts_in_one_statement(user, events)
     }
 
     async fn execute(&mut self, sql: &Sql, values: &[Value<'_>]) -> Result<u64, StoreError> {
@@ -136,8 +142,14 @@ impl Db for PgDb {
         decode_all(&rows, decode)
     }
 
-    async fn insert_user(&mut self, merchant: MerchantId, user: &User, origin: &Origin) -> Result<(), StoreError> {
-        crate::users::insert(self, merchant, user, origin).await
+    async fn insert_user(
+        &mut self,
+        merchant: MerchantId,
+        user: &User,
+        origin: &Origin,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        crate::users::insert(self, merchant, user, origin, events).await
     }
 
     async fn update_user(
@@ -146,8 +158,9 @@ impl Db for PgDb {
         user: &User,
         expected_version: i64,
         origin: &Origin,
+        events: &[Event],
     ) -> Result<(), StoreError> {
-        crate::users::update(self, merchant, user, expected_version, origin).await
+        crate::users::update(self, merchant, user, expected_version, origin, events).await
     }
 
     async fn user(&mut self, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {
@@ -167,8 +180,9 @@ impl Db for PgDb {
         &mut self,
         merchant: MerchantId,
         request: &PaymentRequest,
+        events: &[Event],
     ) -> Result<(), StoreError> {
-        crate::users::insert_payment_request(self, merchant, request).await
+        crate::users::insert_payment_request(self, merchant, request, events).await
     }
 
     /// `NOTIFY` is sent when the transaction commits, and only then.

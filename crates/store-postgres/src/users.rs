@@ -6,14 +6,16 @@ use std::sync::LazyLock;
 
 use uuid::Uuid;
 
+use clientele_domain::event::Event;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::payment::PaymentRequest;
 use clientele_domain::user::{ChangeKind, Origin, User, UserId};
 use clientele_store::dialect::{
-    USER_COLUMNS, kept_by_updates, missing_or_changed, payment_values, user_values, user_with_properties,
+    EVENT_COLUMNS, USER_COLUMNS, event_row, insert_events, kept_by_updates, missing_or_changed, payment_values,
+    user_values, user_with_properties,
 };
 use clientele_store::schema::USERS;
-use clientele_store::sql::{RowStatement, Sql, Value, insert_into, placeholders};
+use clientele_store::sql::{Dialect, RowStatement, Sql, Value, insert_into, placeholders};
 use clientele_store::{Db as _, PageRequest, StoreError, UserFilter};
 
 use crate::db::{PgDb, bind};
@@ -28,31 +30,48 @@ const PROPERTIES_COLUMN: &str = "(SELECT json_agg(json_build_array(up.property_i
      WHERE up.merchant_id = users.merchant_id AND up.user_id = users.id)";
 
 /// A change record's columns, as the statements below fill them from the written user.
-const CHANGE_COLUMNS: &str = "merchant_id, user_id, version, change, surface, interaction_point_id, changed_at";
+const CHANGE_COLUMNS: &str =
+    "merchant_id, user_id, version, changed_at, change, surface, interaction_point_id, actor_id";
 
-/// Inserts a user and records its creation in one statement: the values of
-/// [`USER_COLUMNS`], then the change's kind, surface and interaction point.
-static INSERT: LazyLock<Sql> = LazyLock::new(|| {
+/// A part of a data-modifying `WITH` that writes an event bound from `?from` on, once for
+/// each row of `source` (the written user or request): with `event` false, nothing.
+fn event_part(event: bool, source: &str, from: usize) -> String {
+    if !event {
+        return String::new();
+    }
+    format!(
+        ", noted AS (INSERT INTO events ({}) SELECT {} FROM {source})",
+        EVENT_COLUMNS.join(", "),
+        placeholders(from, EVENT_COLUMNS.len())
+    )
+}
+
+/// Inserts a user and records its creation in one statement, with its event when `event`:
+/// the values of [`USER_COLUMNS`], then the change's kind, surface, interaction point and
+/// actor, then the event's.
+fn insert_statement(event: bool) -> Sql {
     let n = USER_COLUMNS.len();
     Sql::new(format!(
         "WITH created AS (
              INSERT INTO users ({}) VALUES ({})
-             RETURNING merchant_id, id, version, created_at)
-         INSERT INTO user_changes ({CHANGE_COLUMNS}) SELECT merchant_id, id, version, ?{}, ?{}, ?{}, created_at FROM created",
+             RETURNING merchant_id, id, version, created_at){}
+         INSERT INTO user_changes ({CHANGE_COLUMNS}) SELECT merchant_id, id, version, created_at, {} FROM created",
         USER_COLUMNS.join(", "),
         placeholders(1, n),
-        n + 1,
-        n + 2,
-        n + 3
+        event_part(event, "created", n + 5),
+        placeholders(n + 1, 4),
     ))
-});
+}
+
+static INSERT: LazyLock<[Sql; 2]> = LazyLock::new(|| [insert_statement(false), insert_statement(true)]);
 
 /// Updates a user at a version, replaces its custom values with its own and records the
-/// change, in one statement: values it no longer has are deleted and the ones it has are
-/// upserted, which touch different rows, so the statement's parts cannot meet. Binds the
-/// values of [`USER_COLUMNS`], the expected version, the values' property ids and values,
-/// then the change's kind, surface and interaction point.
-static UPDATE: LazyLock<Sql> = LazyLock::new(|| {
+/// change, with its event when `event`, in one statement: values it no longer has are
+/// deleted and the ones it has are upserted, which touch different rows, so the statement's
+/// parts cannot meet. Binds the values of [`USER_COLUMNS`], the expected version, the
+/// values' property ids and values, the change's kind, surface, interaction point and actor,
+/// then the event's.
+fn update_statement(event: bool) -> Sql {
     let n = USER_COLUMNS.len();
     let assignments = USER_COLUMNS
         .iter()
@@ -74,17 +93,18 @@ static UPDATE: LazyLock<Sql> = LazyLock::new(|| {
              INSERT INTO user_properties (merchant_id, user_id, property_id, value)
              SELECT updated.merchant_id, updated.id, v.property_id, v.value
              FROM updated, UNNEST(?{}::uuid[], ?{}::text[]) AS v (property_id, value)
-             ON CONFLICT (merchant_id, user_id, property_id) DO UPDATE SET value = EXCLUDED.value)
-         INSERT INTO user_changes ({CHANGE_COLUMNS}) SELECT merchant_id, id, version, ?{}, ?{}, ?{}, updated_at FROM updated",
+             ON CONFLICT (merchant_id, user_id, property_id) DO UPDATE SET value = EXCLUDED.value){}
+         INSERT INTO user_changes ({CHANGE_COLUMNS}) SELECT merchant_id, id, version, updated_at, {} FROM updated",
         n + 1,
         n + 2,
         n + 2,
         n + 3,
-        n + 4,
-        n + 5,
-        n + 6
+        event_part(event, "updated", n + 8),
+        placeholders(n + 4, 4),
     ))
-});
+}
+
+static UPDATE: LazyLock<[Sql; 2]> = LazyLock::new(|| [update_statement(false), update_statement(true)]);
 
 static INSERT_VALUES: LazyLock<Sql> = LazyLock::new(|| {
     Sql::new(
@@ -101,27 +121,51 @@ static GET: LazyLock<Sql> = LazyLock::new(|| {
 });
 
 /// Inserts a payment request and its public link (its GUID bound after the request's
-/// columns), in one statement.
-static INSERT_PAYMENT: RowStatement = RowStatement::new(|names| {
+/// columns), in one statement; with its event (bound after the GUID) in the second.
+static INSERT_PAYMENT: [RowStatement; 2] = [
+    RowStatement::new(|names| insert_payment_statement(names, false)),
+    RowStatement::new(|names| insert_payment_statement(names, true)),
+];
+
+fn insert_payment_statement(names: &[&str], event: bool) -> String {
     format!(
-        "WITH created AS ({} RETURNING merchant_id, id)
+        "WITH created AS ({} RETURNING merchant_id, id){}
          INSERT INTO public_links (guid, merchant_id, payment_request_id) SELECT ?{}, merchant_id, id FROM created",
         insert_into("payment_requests", names),
+        event_part(event, "created", names.len() + 2),
         names.len() + 1
     )
-});
-
-/// Whether inserting `user` is one statement, which needs no transaction of its own.
-pub(crate) fn inserts_in_one_statement(user: &User) -> bool {
-    user.fields.custom_properties.is_empty()
 }
 
-fn change_kind<'a>(kind: ChangeKind, origin: &'a Origin) -> [Value<'a>; 3] {
+/// Whether a write with `events` can be one statement: at most one event, which the
+/// statement writes too.
+pub(crate) fn one_statement_holds(events: &[Event]) -> bool {
+    events.len() <= 1
+}
+
+/// Whether inserting `user` with `events` is one statement, which needs no transaction of
+/// its own.
+pub(crate) fn inserts_in_one_statement(user: &User, events: &[Event]) -> bool {
+    user.fields.custom_properties.is_empty() && one_statement_holds(events)
+}
+
+/// A change's kind, surface, interaction point and actor.
+fn change_kind<'a>(kind: ChangeKind, origin: &'a Origin) -> [Value<'a>; 4] {
     [
         Value::text(kind.as_str()),
         Value::text(origin.surface.as_str()),
         Value::text_or_null(origin.interaction_point.as_ref().map(|p| p.as_str())),
+        Value::Uuid(origin.actor.map(|actor| actor.as_uuid())),
     ]
+}
+
+/// The statement of the pair for `events`, and the event's values to bind after the rest;
+/// with more than one event the statement writes none, and they are written after it.
+fn with_event<'a, 'e>(pair: &'a [Sql; 2], merchant: MerchantId, events: &'e [Event]) -> (&'a Sql, Vec<Value<'e>>) {
+    match events {
+        [event] => (&pair[1], event_row(merchant, event).into()),
+        _ => (&pair[0], Vec::new()),
+    }
 }
 
 fn row_values(merchant: MerchantId, user: &User) -> Vec<Value<'_>> {
@@ -135,17 +179,23 @@ pub(crate) async fn insert(
     merchant: MerchantId,
     user: &User,
     origin: &Origin,
+    events: &[Event],
 ) -> Result<(), StoreError> {
     let mut values = row_values(merchant, user);
     values.extend(change_kind(ChangeKind::Created, origin));
-    db.execute(&INSERT, &values).await?;
-    if inserts_in_one_statement(user) {
+    let (sql, event) = with_event(&INSERT, merchant, events);
+    values.extend(event);
+    db.execute(sql, &values).await?;
+    if !one_statement_holds(events) {
+        insert_events(db, merchant, events).await?;
+    }
+    if user.fields.custom_properties.is_empty() {
         return Ok(());
     }
     let properties = &user.fields.custom_properties;
     let ids: Vec<Uuid> = properties.iter().map(|v| v.id.as_uuid()).collect();
     let texts: Vec<&str> = properties.iter().map(|v| v.value.as_str()).collect();
-    let query = sqlx::query(INSERT_VALUES.text(clientele_store::sql::Dialect::Postgres))
+    let query = sqlx::query(INSERT_VALUES.text(Dialect::Postgres))
         .bind(merchant.as_uuid())
         .bind(user.id.as_uuid())
         .bind(ids)
@@ -159,17 +209,23 @@ pub(crate) async fn update(
     user: &User,
     expected_version: i64,
     origin: &Origin,
+    events: &[Event],
 ) -> Result<(), StoreError> {
     let mut values = row_values(merchant, user);
     values.push(Value::int(expected_version));
-    let kind = change_kind(ChangeKind::Updated, origin);
+    let mut after = change_kind(ChangeKind::Updated, origin).to_vec();
+    let (sql, event) = with_event(&UPDATE, merchant, events);
+    after.extend(event);
     let properties = &user.fields.custom_properties;
     let ids: Vec<Uuid> = properties.iter().map(|v| v.id.as_uuid()).collect();
     let texts: Vec<&str> = properties.iter().map(|v| v.value.as_str()).collect();
-    let query = bind(sqlx::query(UPDATE.text(clientele_store::sql::Dialect::Postgres)), &values).bind(ids).bind(texts);
-    let updated = bind(query, &kind).execute(&mut db.0).await.map_err(store_error)?;
+    let query = bind(sqlx::query(sql.text(Dialect::Postgres)), &values).bind(ids).bind(texts);
+    let updated = bind(query, &after).execute(&mut db.0).await.map_err(store_error)?;
     if updated.rows_affected() == 0 {
         return Err(missing_or_changed(db, merchant, user.id).await);
+    }
+    if !one_statement_holds(events) {
+        insert_events(db, merchant, events).await?;
     }
     Ok(())
 }
@@ -233,8 +289,18 @@ pub(crate) async fn insert_payment_request(
     db: &mut PgDb,
     merchant: MerchantId,
     request: &PaymentRequest,
+    events: &[Event],
 ) -> Result<(), StoreError> {
-    let (sql, mut values) = INSERT_PAYMENT.of(payment_values(merchant, request));
+    let [without_event, with_one] = &INSERT_PAYMENT;
+    let statement = if events.len() == 1 { with_one } else { without_event };
+    let (sql, mut values) = statement.of(payment_values(merchant, request));
     values.push(Value::id(request.public_access_guid.as_uuid()));
-    db.execute(sql, &values).await.map(drop)
+    if let [event] = events {
+        values.extend(event_row(merchant, event));
+    }
+    db.execute(sql, &values).await?;
+    if !one_statement_holds(events) {
+        insert_events(db, merchant, events).await?;
+    }
+    Ok(())
 }

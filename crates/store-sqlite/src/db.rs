@@ -203,8 +203,9 @@ impl Db for SqliteDb {
         user: &User,
         expected_version: i64,
         origin: &clientele_domain::user::Origin,
+        events: &[clientele_domain::event::Event],
     ) -> Result<(), StoreError> {
-        crate::users::update(self, merchant, user, expected_version, origin).await
+        crate::users::update(self, merchant, user, expected_version, origin, events).await
     }
 
     async fn user(&mut self, merchant: MerchantId, id: UserId) -> Result<User, StoreError> {

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "read_shortcuts", include_str!("../migrations/0006_read_shortcuts.sql")),
     (7, "erasure", include_str!("../migrations/0007_erasure.sql")),
     (8, "sequences", include_str!("../migrations/0008_sequences.sql")),
+    (9, "events", include_str!("../migrations/0009_events.sql")),
 ];
 
 /// Applies the migrations `conn` has not seen yet; returns how many it applied.

@@ -6,11 +6,13 @@ use std::sync::LazyLock;
 
 use rusqlite::types::Value as SqlValue;
 
+use clientele_domain::event::Event;
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::user::{ChangeKind, Origin, User, UserId};
 use clientele_store::dialect::{
-    USER_COLUMNS, kept_by_updates, missing_or_changed, record, replace_values, user_values, user_with_properties,
+    USER_COLUMNS, insert_events, kept_by_updates, missing_or_changed, record, replace_values, user_values,
+    user_with_properties,
 };
 use clientele_store::schema::{INTERACTION_POINTS, USERS};
 use clientele_store::sql::{Decode, Value};
@@ -191,6 +193,7 @@ pub(crate) async fn update(
     user: &User,
     expected_version: i64,
     origin: &Origin,
+    events: &[Event],
 ) -> Result<(), StoreError> {
     let written = user_values(merchant, user);
     let new: Vec<Param<'_>> = written.iter().map(|(_, value)| Param::of(value)).collect();
@@ -233,7 +236,8 @@ pub(crate) async fn update(
         return Err(missing_or_changed(db, merchant, user.id).await);
     }
     replace_values(db, merchant, user).await?;
-    record(db, merchant, user.id, user.version, ChangeKind::Updated, origin, user.updated_at).await
+    record(db, merchant, user.id, user.version, ChangeKind::Updated, origin, user.updated_at).await?;
+    insert_events(db, merchant, events).await
 }
 
 #[cfg(test)]

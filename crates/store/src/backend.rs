@@ -15,6 +15,7 @@ use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
 use clientele_domain::credential::ApiKeyId;
+use clientele_domain::event::Event;
 use clientele_domain::interaction_point::{InteractionPoint, InteractionPointId};
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::payment::PaymentRequest;
@@ -76,36 +77,46 @@ pub trait Db: Send {
 
     // --- where the dialects differ ---------------------------------------------------------
 
-    /// Whether [`Db::update_user`] is one statement (which needs no transaction of its own).
-    const UPDATES_USER_IN_ONE_STATEMENT: bool = false;
-
-    /// Whether [`Db::insert_payment_request`] is one statement.
-    const INSERTS_PAYMENT_IN_ONE_STATEMENT: bool = false;
-
-    /// Whether [`Db::insert_user`] of `user` is one statement.
-    fn inserts_user_in_one_statement(_user: &User) -> bool {
+    /// Whether [`Db::update_user`] with `events` is one statement (which needs no
+    /// transaction of its own).
+    fn updates_user_in_one_statement(_events: &[Event]) -> bool {
         false
     }
 
-    /// Inserts a user and its custom values, and records its creation.
+    /// Whether [`Db::insert_payment_request`] with `events` is one statement.
+    fn inserts_payment_in_one_statement(_events: &[Event]) -> bool {
+        false
+    }
+
+    /// Whether [`Db::insert_user`] of `user` with `events` is one statement.
+    fn inserts_user_in_one_statement(_user: &User, _events: &[Event]) -> bool {
+        false
+    }
+
+    /// Inserts a user and its custom values, records its creation, and writes `events`.
     fn insert_user(
         &mut self,
         merchant: MerchantId,
         user: &User,
         origin: &Origin,
+        events: &[Event],
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        crate::users::write::insert(self, merchant, user, origin)
+        async move {
+            crate::users::write::insert(self, merchant, user, origin).await?;
+            crate::events::insert(self, merchant, events).await
+        }
     }
 
-    /// Replaces a user's row and custom values if it is still at `expected_version`, and
-    /// records the change; [`StoreError::NotFound`] or [`StoreError::VersionMismatch`] when
-    /// no row was written.
+    /// Replaces a user's row and custom values if it is still at `expected_version`,
+    /// records the change and writes `events`; [`StoreError::NotFound`] or
+    /// [`StoreError::VersionMismatch`] when no row was written.
     fn update_user(
         &mut self,
         merchant: MerchantId,
         user: &User,
         expected_version: i64,
         origin: &Origin,
+        events: &[Event],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// A user who has not been erased, with its custom values.
@@ -119,13 +130,17 @@ pub trait Db: Send {
         page: PageRequest,
     ) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
 
-    /// Inserts a payment request and its public link.
+    /// Inserts a payment request and its public link, and writes `events`.
     fn insert_payment_request(
         &mut self,
         merchant: MerchantId,
         request: &PaymentRequest,
+        events: &[Event],
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        crate::payments::insert(self, merchant, request)
+        async move {
+            crate::payments::insert(self, merchant, request).await?;
+            crate::events::insert(self, merchant, events).await
+        }
     }
 
     fn interaction_point(

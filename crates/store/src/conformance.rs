@@ -22,6 +22,7 @@ use clientele_domain::property::{PropertyDefinition, PropertyId, PropertyName, V
 use crate::{Store, StoreError, Unique};
 
 mod contracts;
+mod events;
 mod idempotency;
 mod payments;
 mod users;
@@ -49,6 +50,9 @@ pub const CHECKS: &[&str] = &[
     "batch_items_stand_alone",
     "call_sequences_increase_per_merchant",
     "payment_requests_round_trip_and_outlive_erasure",
+    "events_are_written_with_their_change_and_read_as_a_feed",
+    "a_refused_write_writes_no_event",
+    "events_are_purged_by_age_in_batches_per_merchant",
 ];
 
 /// Runs the named check.
@@ -75,6 +79,9 @@ pub async fn run(name: &str, store: Arc<dyn Store>) {
         "batch_items_stand_alone" => contracts::batches(store).await,
         "call_sequences_increase_per_merchant" => contracts::call_sequences(store).await,
         "payment_requests_round_trip_and_outlive_erasure" => payments::round_trip(store).await,
+        "events_are_written_with_their_change_and_read_as_a_feed" => events::round_trip(store).await,
+        "a_refused_write_writes_no_event" => events::refused_writes(store).await,
+        "events_are_purged_by_age_in_batches_per_merchant" => events::purge(store).await,
         other => panic!("no conformance check named {other}"),
     }
 }

@@ -12,6 +12,8 @@ use clientele_domain::user::UserId;
 
 use crate::StoreError;
 use crate::at;
+use clientele_domain::event::Event;
+
 use crate::backend::{Backend, Db, read_all, read_one, timed, versioned, work};
 use crate::schema::CONTRACTS;
 use crate::sql::{DecodeError, Named, Row, RowStatement, Value, insert_into, parsed, statement, update_at_version};
@@ -19,9 +21,14 @@ use crate::sql::{DecodeError, Named, Row, RowStatement, Value, insert_into, pars
 /// Contracts.
 #[async_trait]
 pub trait ContractStore: Send + Sync {
-    /// Stores a new contract of an existing user.
+    /// Stores a new contract of an existing user, with `events`.
     /// Conflicts: [`Unique::ContractNumber`](crate::Unique::ContractNumber).
-    async fn create_contract(&self, merchant: MerchantId, contract: &Contract) -> Result<(), StoreError>;
+    async fn create_contract(
+        &self,
+        merchant: MerchantId,
+        contract: &Contract,
+        events: &[Event],
+    ) -> Result<(), StoreError>;
 
     async fn contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, StoreError>;
 
@@ -30,12 +37,14 @@ pub trait ContractStore: Send + Sync {
     /// A user's contracts, oldest first.
     async fn contracts_of_user(&self, merchant: MerchantId, user: UserId) -> Result<Vec<Contract>, StoreError>;
 
-    /// Replaces a contract's stored state if it is still at `expected_version`.
+    /// Replaces a contract's stored state if it is still at `expected_version`, with
+    /// `events`.
     async fn update_contract(
         &self,
         merchant: MerchantId,
         contract: &Contract,
         expected_version: i64,
+        events: &[Event],
     ) -> Result<(), StoreError>;
 }
 
@@ -124,10 +133,22 @@ pub(crate) async fn insert<D: Db + ?Sized>(
 
 #[async_trait]
 impl<B: Backend> ContractStore for B {
-    async fn create_contract(&self, merchant: MerchantId, contract: &Contract) -> Result<(), StoreError> {
-        let contract = contract.clone();
-        let run = work(move |db: &mut B::Db| async move { insert(db, merchant, &contract).await }.boxed());
-        timed(self, "create_contract", self.write(false, run)).await
+    async fn create_contract(
+        &self,
+        merchant: MerchantId,
+        contract: &Contract,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        let (contract, events) = (contract.clone(), events.to_vec());
+        let atomic = !events.is_empty();
+        let run = work(move |db: &mut B::Db| {
+            async move {
+                insert(db, merchant, &contract).await?;
+                crate::events::insert(db, merchant, &events).await
+            }
+            .boxed()
+        });
+        timed(self, "create_contract", self.write(atomic, run)).await
     }
 
     async fn contract(&self, merchant: MerchantId, id: ContractId) -> Result<Contract, StoreError> {
@@ -149,17 +170,20 @@ impl<B: Backend> ContractStore for B {
         merchant: MerchantId,
         contract: &Contract,
         expected_version: i64,
+        events: &[Event],
     ) -> Result<(), StoreError> {
-        let next = contract.clone();
+        let (next, events) = (contract.clone(), events.to_vec());
+        let atomic = !events.is_empty();
         let run = work(move |db: &mut B::Db| {
             async move {
                 let (sql, mut row) = UPDATE.of(values(merchant, &next));
                 row.push(Value::int(expected_version));
                 let key = [Value::id(merchant.as_uuid()), Value::id(next.id.as_uuid())];
-                versioned(db, sql, &row, &EXISTS, &key).await
+                versioned(db, sql, &row, &EXISTS, &key).await?;
+                crate::events::insert(db, merchant, &events).await
             }
             .boxed()
         });
-        timed(self, "update_contract", self.write(false, run)).await
+        timed(self, "update_contract", self.write(atomic, run)).await
     }
 }

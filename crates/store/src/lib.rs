@@ -14,6 +14,7 @@ mod backend;
 mod contracts;
 mod credentials;
 mod error;
+mod events;
 pub mod fence;
 mod idempotency;
 pub mod invariants;
@@ -36,6 +37,7 @@ pub use backend::{Backend, Db, Work, run_now, work};
 pub use contracts::ContractStore;
 pub use credentials::CredentialStore;
 pub use error::{StoreError, Unique};
+pub use events::{EventCursor, EventQuery, EventStore, StoredEvent};
 pub use fence::{KeyFreshness, RevocationWatch};
 pub use idempotency::{Decision, KeyRow, Lease, decide};
 pub use invariants::Violation;
@@ -54,6 +56,7 @@ pub use users::UserStore;
 /// What a backend's own statements, where its dialect differs, build on: the row mapping
 /// and the statements of [`crate::schema`]'s tables that both dialects share.
 pub mod dialect {
+    pub use crate::events::{WRITTEN as EVENT_COLUMNS, insert as insert_events, row as event_row};
     pub use crate::merchants::point as interaction_point;
     pub use crate::payments::values as payment_values;
     pub use crate::users::write::{insert_values, missing_or_changed, record, replace_values};
@@ -73,6 +76,7 @@ pub trait Store:
     + ContractStore
     + PaymentStore
     + SequenceStore
+    + EventStore
 {
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use futures::FutureExt as _;
 
+use clientele_domain::event::Event;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::payment::{
     Channel, Currency, DocumentUrl, InvoiceNumber, PaymentRequest, PaymentRequestId, PaymentStatus, PublicAccessGuid,
@@ -24,7 +25,7 @@ use crate::{IdempotentAnswer, PaymentFilter, StoreError, keys};
 #[async_trait]
 pub trait PaymentStore: Send + Sync {
     /// Stores a payment request and its public link, with the user it belongs to when that
-    /// user is new, in one transaction. Conflicts:
+    /// user is new, and `events`, in one transaction. Conflicts:
     /// [`Unique::InvoiceNumber`](crate::Unique::InvoiceNumber), and the user's own.
     async fn create_payment_request(
         &self,
@@ -32,6 +33,7 @@ pub trait PaymentStore: Send + Sync {
         request: &PaymentRequest,
         new_user: Option<&User>,
         origin: &Origin,
+        events: &[Event],
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError>;
 
@@ -54,12 +56,14 @@ pub trait PaymentStore: Send + Sync {
         filter: &PaymentFilter,
     ) -> Result<Vec<PaymentRequest>, StoreError>;
 
-    /// Replaces a request's stored state if it is still at `expected_version`.
+    /// Replaces a request's stored state if it is still at `expected_version`, with
+    /// `events`.
     async fn update_payment_request(
         &self,
         merchant: MerchantId,
         request: &PaymentRequest,
         expected_version: i64,
+        events: &[Event],
     ) -> Result<(), StoreError>;
 }
 
@@ -186,16 +190,18 @@ impl<B: Backend> PaymentStore for B {
         request: &PaymentRequest,
         new_user: Option<&User>,
         origin: &Origin,
+        events: &[Event],
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
-        let atomic = new_user.is_some() || answer.is_some() || !B::Db::INSERTS_PAYMENT_IN_ONE_STATEMENT;
+        let atomic = new_user.is_some() || answer.is_some() || !B::Db::inserts_payment_in_one_statement(events);
         let (request, user, origin, answer) = (request.clone(), new_user.cloned(), origin.clone(), answer.cloned());
+        let events = events.to_vec();
         let run = work(move |db: &mut B::Db| {
             async move {
                 if let Some(user) = &user {
-                    db.insert_user(merchant, user, &origin).await?;
+                    db.insert_user(merchant, user, &origin, &[]).await?;
                 }
-                db.insert_payment_request(merchant, &request).await?;
+                db.insert_payment_request(merchant, &request, &events).await?;
                 match &answer {
                     Some(answer) => keys::complete(db, merchant, answer).await,
                     None => Ok(()),
@@ -248,17 +254,20 @@ impl<B: Backend> PaymentStore for B {
         merchant: MerchantId,
         next: &PaymentRequest,
         expected_version: i64,
+        events: &[Event],
     ) -> Result<(), StoreError> {
-        let next = next.clone();
+        let (next, events) = (next.clone(), events.to_vec());
+        let atomic = !events.is_empty();
         let run = work(move |db: &mut B::Db| {
             async move {
                 let (sql, mut row) = UPDATE.of(values(merchant, &next));
                 row.push(Value::int(expected_version));
                 let key = [Value::id(merchant.as_uuid()), Value::id(next.id.as_uuid())];
-                versioned(db, sql, &row, &EXISTS, &key).await
+                versioned(db, sql, &row, &EXISTS, &key).await?;
+                crate::events::insert(db, merchant, &events).await
             }
             .boxed()
         });
-        timed(self, "update_payment_request", self.write(false, run)).await
+        timed(self, "update_payment_request", self.write(atomic, run)).await
     }
 }

@@ -24,11 +24,12 @@ pub struct UserFilter {
 
 pub use clientele_domain::user::PhoneLookup;
 
-/// A user to create in a batch, with its first contract.
+/// A user to create, with its first contract and the events of its creation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUserRecord {
     pub user: User,
     pub contract: Option<Contract>,
+    pub events: Vec<clientele_domain::event::Event>,
 }
 
 /// One page of a list: users after `after` in id order, at most `limit` of them.

@@ -40,6 +40,11 @@ impl Sql {
         Sql { sqlite: sqlite.into(), postgres: postgres.into() }
     }
 
+    /// A statement written for each dialect by `text`, with SQLite's placeholders in both.
+    pub fn each(text: impl Fn(Dialect) -> String) -> Self {
+        Sql { sqlite: text(Dialect::Sqlite), postgres: postgres_placeholders(&text(Dialect::Postgres)) }
+    }
+
     pub fn text(&self, dialect: Dialect) -> &str {
         match dialect {
             Dialect::Sqlite => &self.sqlite,

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use time::OffsetDateTime;
 
+use crate::credential::ApiKeyId;
 use crate::interaction_point::InteractionPointId;
 use crate::{FieldError, Violation};
 
@@ -15,6 +16,10 @@ pub struct Surface(Cow<'static, str>);
 impl Surface {
     /// The native API.
     pub const NATIVE: Surface = Surface::named("native");
+    /// The debtor's public payment page.
+    pub const PUBLIC_PAGE: Surface = Surface::named("page");
+    /// Clientele itself (its webhook deliveries, its sweeps).
+    pub const SYSTEM: Surface = Surface::named("system");
 
     /// A surface's own name: lower-case letters, digits and `-`, at most 32 of them.
     pub const fn named(name: &'static str) -> Self {
@@ -36,17 +41,34 @@ impl Surface {
     }
 }
 
-/// Who made a change: the surface, and the interaction point (till, shop) it named, if any.
+/// Who made a change: the surface, the interaction point (till, shop) it named, if any, and
+/// the API key that made it, if one did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     pub surface: Surface,
     pub interaction_point: Option<InteractionPointId>,
+    pub actor: Option<ApiKeyId>,
 }
 
 impl Origin {
-    /// A change through the native API, which names no interaction point.
+    /// A change through `surface`, naming no interaction point and no key.
+    pub fn new(surface: Surface) -> Self {
+        Origin { surface, interaction_point: None, actor: None }
+    }
+
+    /// A change through the native API, naming no interaction point and no key.
     pub fn native() -> Self {
-        Origin { surface: Surface::NATIVE, interaction_point: None }
+        Origin::new(Surface::NATIVE)
+    }
+
+    /// The same origin, at an interaction point.
+    pub fn at(self, interaction_point: InteractionPointId) -> Self {
+        Origin { interaction_point: Some(interaction_point), ..self }
+    }
+
+    /// The same origin, made by an API key.
+    pub fn by(self, actor: ApiKeyId) -> Self {
+        Origin { actor: Some(actor), ..self }
     }
 }
 

@@ -3,6 +3,7 @@
 mod change;
 mod fields;
 mod lookup;
+mod names;
 mod patch;
 mod phone;
 mod sa_id;

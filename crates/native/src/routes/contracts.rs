@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use clientele_domain::contract::{Contract, ContractId, ContractNumber, ContractTerms, TermsInput, WEEKEND_RULE};
 use clientele_domain::credential::Role;
-use clientele_domain::user::{UserId, format_date};
+use clientele_domain::user::{Surface, UserId, format_date};
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 
 use super::{Page, rfc3339};
@@ -223,7 +223,8 @@ async fn create_contract(
     );
     let terms = ContractTerms::parse(&input, TERM_NAMES).map_err(|refused| errors.0.extend(refused.0)).ok();
     let (Some(number), Some(terms)) = (number, terms) else { return Err(errors.into()) };
-    let contract = state.registry.create_contract(merchant, user, number, Some(terms)).await?;
+    let contract =
+        state.registry.create_contract(merchant, user, number, Some(terms), &caller.origin(Surface::NATIVE)).await?;
     let location = format!("/v1/contracts/{}", contract.id);
     Ok((StatusCode::CREATED, [(LOCATION, location)], axum::Json(ContractView::from(&contract))))
 }
@@ -305,7 +306,8 @@ async fn patch_contract(
         ContractTerms::parse(&terms_input(TERM_NAMES, texts), TERM_NAMES)
     };
     let version = crate::if_match(&headers)?;
-    let changed = state.registry.change_contract(merchant, id, version, change).await?;
+    let changed =
+        state.registry.change_contract(merchant, id, version, &caller.origin(Surface::NATIVE), change).await?;
     Ok(axum::Json(ContractView::from(&changed)))
 }
 
@@ -322,7 +324,9 @@ async fn cancel_contract(
     Path(id): Path<String>,
 ) -> Result<axum::Json<ContractView>, ApiError> {
     let merchant = caller.merchant(Role::Client)?;
-    Ok(axum::Json(ContractView::from(&state.registry.cancel_contract(merchant, contract_id(&id)?).await?)))
+    Ok(axum::Json(ContractView::from(
+        &state.registry.cancel_contract(merchant, contract_id(&id)?, &caller.origin(Surface::NATIVE)).await?,
+    )))
 }
 
 /// A contract's instalment schedule, derived from its terms: the first collection is the

@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod contracts;
+mod events;
 mod interaction_points;
 mod merchants;
 mod payments;
@@ -25,6 +26,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(contracts::router())
         .merge(payments::router())
+        .merge(events::router())
 }
 
 /// A list answer: the items, and the cursor of the next page (`null` on the last page).

@@ -21,7 +21,7 @@ use clientele_domain::payment::{
     Channel, Currency, DocumentUrl, InvoiceNumber, PaymentRequest, PaymentRequestId, PaymentStatus, PaymentTerms,
     Segment, parse_meta,
 };
-use clientele_domain::user::{UserId, format_date, parse_date};
+use clientele_domain::user::{Surface, UserId, format_date, parse_date};
 use clientele_domain::{FieldError, ValidationErrors, Violation, lookup_text};
 use clientele_service::{Debtor, Idempotent, PaymentFilter, Requested, StoredResponse, WriteOptions};
 
@@ -197,7 +197,7 @@ async fn create_payment_request(
         url_to_document: url,
         debt_meta,
     };
-    let origin = clientele_domain::user::Origin::native();
+    let origin = caller.origin(Surface::NATIVE);
     let render = |requested: &Requested| {
         let (request, created) = match requested {
             Requested::Created(request) => (request, true),
@@ -330,7 +330,7 @@ async fn move_to(
     next: PaymentStatus,
 ) -> Result<axum::Json<PaymentRequestView>, ApiError> {
     let merchant = caller.0.merchant(Role::Client)?;
-    let moved = state.registry.move_payment(merchant, request_id(id)?, next).await?;
+    let moved = state.registry.move_payment(merchant, request_id(id)?, next, &caller.0.origin(Surface::NATIVE)).await?;
     Ok(axum::Json(PaymentRequestView::from(&moved)))
 }
 

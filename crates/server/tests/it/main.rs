@@ -20,6 +20,7 @@ mod convercus;
 mod credentials;
 mod duengage;
 mod erasure;
+mod events;
 mod gateway;
 mod hostile;
 mod idempotency;

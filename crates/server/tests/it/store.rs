@@ -61,6 +61,9 @@ conformance_tests!(
     batch_items_stand_alone,
     call_sequences_increase_per_merchant,
     payment_requests_round_trip_and_outlive_erasure,
+    events_are_written_with_their_change_and_read_as_a_feed,
+    a_refused_write_writes_no_event,
+    events_are_purged_by_age_in_batches_per_merchant,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,7 +120,7 @@ async fn a_key_revoked_by_another_process_is_fenced_or_announced() {
             let fields =
                 UserFields { email: Email::parse("email", "fenced@example.com").ok(), ..UserFields::default() };
             let user = User::new(fields, time::OffsetDateTime::now_utc());
-            revoker.create_user(merchant.id, &user, None, &Origin::native(), None).await.unwrap();
+            revoker.create_user(merchant.id, &user, None, &Origin::native(), &[], None).await.unwrap();
             // The reads that are one statement check the key as a column of it; those that
             // find nothing check it after.
             let users = |store: Arc<dyn Store>, id: UserId, email: &'static str| {

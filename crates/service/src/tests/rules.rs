@@ -127,9 +127,9 @@ async fn the_current_contract_is_the_latest_active_one() {
     let user =
         test.registry.create_user(a.id, new, WriteOptions::from(&origin), None).await.unwrap().value().unwrap().user;
     assert_eq!(test.registry.current_contract(a.id, user.id).await.unwrap().map(|c| c.number), Some(number("C1")));
-    let second = test.registry.create_contract(a.id, user.id, number("C2"), None).await.unwrap();
+    let second = test.registry.create_contract(a.id, user.id, number("C2"), None, &origin).await.unwrap();
     assert_eq!(test.registry.current_contract(a.id, user.id).await.unwrap().map(|c| c.number), Some(number("C2")));
-    test.registry.cancel_contract(a.id, second.id).await.unwrap();
+    test.registry.cancel_contract(a.id, second.id, &origin).await.unwrap();
     assert_eq!(test.registry.current_contract(a.id, user.id).await.unwrap().map(|c| c.number), Some(number("C1")));
 }
 

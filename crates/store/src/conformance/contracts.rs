@@ -29,43 +29,43 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     let (a, _) = with_merchant(store.as_ref(), "A").await;
     let (b, _) = with_merchant(store.as_ref(), "B").await;
     let jack = user("R1", "jack@example.com", 1);
-    store.create_user(a.id, &jack, None, &origin(), None).await.unwrap();
+    store.create_user(a.id, &jack, None, &origin(), &[], None).await.unwrap();
     let first = contract(jack.id, "C1603");
-    store.create_contract(a.id, &first).await.unwrap();
+    store.create_contract(a.id, &first, &[]).await.unwrap();
     assert_eq!(store.contract(a.id, first.id).await.unwrap(), first);
     assert_eq!(store.contract_by_number(a.id, &first.number).await.unwrap(), first);
     assert_eq!(store.contract(a.id, first.id).await.unwrap().terms.unwrap().instalment_amount.to_string(), "123.45");
     assert!(matches!(store.contract(b.id, first.id).await, Err(StoreError::NotFound)));
-    let duplicate = store.create_contract(a.id, &contract(jack.id, "C1603")).await;
+    let duplicate = store.create_contract(a.id, &contract(jack.id, "C1603"), &[]).await;
     assert!(matches!(duplicate, Err(StoreError::Conflict(Unique::ContractNumber))), "{duplicate:?}");
 
     let mut cancelled = first.clone();
     cancelled.status = ContractStatus::Cancelled;
     cancelled.terms = Some(terms("99.99"));
     cancelled.version = 2;
-    store.update_contract(a.id, &cancelled, 1).await.unwrap();
-    assert!(matches!(store.update_contract(a.id, &cancelled, 1).await, Err(StoreError::VersionMismatch)));
-    assert!(matches!(store.update_contract(b.id, &cancelled, 2).await, Err(StoreError::NotFound)));
+    store.update_contract(a.id, &cancelled, 1, &[]).await.unwrap();
+    assert!(matches!(store.update_contract(a.id, &cancelled, 1, &[]).await, Err(StoreError::VersionMismatch)));
+    assert!(matches!(store.update_contract(b.id, &cancelled, 2, &[]).await, Err(StoreError::NotFound)));
     // A contract known by number only, its terms not agreed yet.
     let second = Contract::new(jack.id, ContractNumber::parse("n", "C1604").unwrap(), None, at(51));
-    store.create_contract(a.id, &second).await.unwrap();
+    store.create_contract(a.id, &second, &[]).await.unwrap();
     assert_eq!(store.contract_by_number(a.id, &second.number).await.unwrap(), second);
     assert_eq!(store.contracts_of_user(a.id, jack.id).await.unwrap(), vec![cancelled, second]);
 
     // Erasing the user keeps its contracts.
-    store.erase_user(a.id, jack.id, None, &origin(), at(60)).await.unwrap();
+    store.erase_user(a.id, jack.id, None, &origin(), &[], at(60)).await.unwrap();
     assert_eq!(store.contracts_of_user(a.id, jack.id).await.unwrap().len(), 2);
 }
 
 pub(super) async fn batches(store: Arc<dyn Store>) {
     let (a, _) = with_merchant(store.as_ref(), "A").await;
-    store.create_user(a.id, &user("TAKEN", "t@example.com", 1), None, &origin(), None).await.unwrap();
+    store.create_user(a.id, &user("TAKEN", "t@example.com", 1), None, &origin(), &[], None).await.unwrap();
     let mut items = Vec::new();
     for n in 0..30 {
         let u = user(&format!("B{n}"), &format!("b{n}@example.com"), 10 + n);
         let number = if n == 7 { "DUP".to_owned() } else { format!("K{n}") };
         let contract = (n % 2 == 0 || n == 7).then(|| contract(u.id, &number));
-        items.push(NewUserRecord { user: u, contract });
+        items.push(NewUserRecord { user: u, contract, events: Vec::new() });
     }
     // Item 12 takes a customer ref in use; item 21 repeats item 7's contract number.
     items[12].user.fields.customer_ref = items[0]

@@ -54,7 +54,7 @@ pub(super) async fn claims(store: Arc<dyn Store>) {
 
     let jack = user("R1", "jack@example.com", 1);
     let answer = IdempotentAnswer { key: "k1".into(), lease: first, user: Some(jack.id), response: response() };
-    store.create_user(a.id, &jack, None, &origin(), Some(&answer)).await.unwrap();
+    store.create_user(a.id, &jack, None, &origin(), &[], Some(&answer)).await.unwrap();
     assert_eq!(claim(store, a.id, "k1", "f1", 2).await, IdempotencyClaim::Replay(response()));
     assert_eq!(claim(store, a.id, "k1", "f2", 2).await, IdempotencyClaim::Mismatch);
 
@@ -63,7 +63,7 @@ pub(super) async fn claims(store: Arc<dyn Store>) {
     let duplicate = IdempotentAnswer { key: "k2".into(), lease: second.clone(), ..answer.clone() };
     let mut clash = user("R1", "again@example.com", 4);
     clash.fields.national_id = None;
-    let failed = store.create_user(a.id, &clash, None, &origin(), Some(&duplicate)).await;
+    let failed = store.create_user(a.id, &clash, None, &origin(), &[], Some(&duplicate)).await;
     assert!(matches!(failed, Err(StoreError::Conflict(Unique::CustomerRef))));
     assert_eq!(claim(store, a.id, "k2", "f1", 4).await, IdempotencyClaim::InFlight);
     // Only the lease that holds the claim releases it.
@@ -86,13 +86,16 @@ pub(super) async fn leases(store: Arc<dyn Store>) {
     assert_ne!(lost, taken);
     let late = user("R3", "late@example.com", 42);
     let stale = IdempotentAnswer { key: "k3".into(), lease: lost.clone(), user: Some(late.id), response: response() };
-    assert!(matches!(store.create_user(a.id, &late, None, &origin(), Some(&stale)).await, Err(StoreError::LeaseLost)));
+    assert!(matches!(
+        store.create_user(a.id, &late, None, &origin(), &[], Some(&stale)).await,
+        Err(StoreError::LeaseLost)
+    ));
     assert!(matches!(store.user(a.id, late.id).await, Err(StoreError::NotFound)), "the stale write was kept");
     assert!(matches!(store.complete_idempotency_key(a.id, &stale).await, Err(StoreError::LeaseLost)));
     store.release_idempotency_key(a.id, "k3", &lost).await.unwrap();
     assert_eq!(claim(store, a.id, "k3", "f1", 42).await, IdempotencyClaim::InFlight);
     let current = IdempotentAnswer { lease: taken, ..stale };
-    store.create_user(a.id, &late, None, &origin(), Some(&current)).await.unwrap();
+    store.create_user(a.id, &late, None, &origin(), &[], Some(&current)).await.unwrap();
     assert_eq!(claim(store, a.id, "k3", "f1", 43).await, IdempotencyClaim::Replay(response()));
 }
 
@@ -126,17 +129,17 @@ pub(super) async fn erased_answers(store: Arc<dyn Store>) {
     let jill = user("R2", "jill@example.com", 1);
     let lease = claimed(store, a.id, "create-jack", 1).await;
     let answer = IdempotentAnswer { key: "create-jack".into(), lease, user: Some(jack.id), response: response() };
-    store.create_user(a.id, &jack, None, &origin(), Some(&answer)).await.unwrap();
+    store.create_user(a.id, &jack, None, &origin(), &[], Some(&answer)).await.unwrap();
     let lease = claimed(store, a.id, "create-jill", 1).await;
     let other = IdempotentAnswer { key: "create-jill".into(), lease, user: Some(jill.id), response: response() };
-    store.create_user(a.id, &jill, None, &origin(), Some(&other)).await.unwrap();
+    store.create_user(a.id, &jill, None, &origin(), &[], Some(&other)).await.unwrap();
     // A payment request's answer holds its debtor.
     let lease = claimed(store, a.id, "pay-jack", 2).await;
     let request = PaymentRequest::new(jack.id, terms("INV-9"), at(2));
     let paid = IdempotentAnswer { key: "pay-jack".into(), lease, user: Some(jack.id), response: response() };
-    store.create_payment_request(a.id, &request, None, &origin(), Some(&paid)).await.unwrap();
+    store.create_payment_request(a.id, &request, None, &origin(), &[], Some(&paid)).await.unwrap();
 
-    store.erase_user(a.id, jack.id, None, &origin(), at(5)).await.unwrap();
+    store.erase_user(a.id, jack.id, None, &origin(), &[], at(5)).await.unwrap();
     // The key is still known, so the request is not done again; its answer is gone.
     assert_eq!(claim(store, a.id, "create-jack", "f1", 6).await, IdempotencyClaim::Erased);
     assert_eq!(claim(store, a.id, "create-jack", "f2", 6).await, IdempotencyClaim::Mismatch);

@@ -34,9 +34,9 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     let (a, _) = with_merchant(store.as_ref(), "A").await;
     let (b, _) = with_merchant(store.as_ref(), "B").await;
     let existing = user("R1", "one@example.com", 1);
-    store.create_user(a.id, &existing, None, &origin(), None).await.unwrap();
+    store.create_user(a.id, &existing, None, &origin(), &[], None).await.unwrap();
     let first = PaymentRequest::new(existing.id, terms("INV-1"), at(10));
-    store.create_payment_request(a.id, &first, None, &origin(), None).await.unwrap();
+    store.create_payment_request(a.id, &first, None, &origin(), &[], None).await.unwrap();
     assert_eq!(store.payment_request(a.id, first.id).await.unwrap(), first);
     assert_eq!(store.payment_request_by_invoice(a.id, "INV-1").await.unwrap(), first);
     assert_eq!(store.resolve_public_link(first.public_access_guid).await.unwrap(), (a.id, first.id));
@@ -44,31 +44,38 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     assert!(matches!(store.payment_request(b.id, first.id).await, Err(StoreError::NotFound)));
     // A refused request leaves no public link behind.
     let again = PaymentRequest::new(existing.id, terms("INV-1"), at(10));
-    let refused = store.create_payment_request(a.id, &again, None, &origin(), None).await;
+    let refused = store.create_payment_request(a.id, &again, None, &origin(), &[], None).await;
     assert!(matches!(refused, Err(StoreError::Conflict(Unique::InvoiceNumber))), "{refused:?}");
     assert!(matches!(store.resolve_public_link(again.public_access_guid).await, Err(StoreError::NotFound)));
 
     // With a new user, in one transaction: a clash on either writes neither.
     let newcomer = user("R2", "two@example.com", 2);
     let clash = PaymentRequest::new(newcomer.id, terms("INV-1"), at(11));
-    let refused = store.create_payment_request(a.id, &clash, Some(&newcomer), &origin(), None).await;
+    let refused = store.create_payment_request(a.id, &clash, Some(&newcomer), &origin(), &[], None).await;
     assert!(matches!(refused, Err(StoreError::Conflict(Unique::InvoiceNumber))), "{refused:?}");
     assert!(matches!(store.user(a.id, newcomer.id).await, Err(StoreError::NotFound)));
     let second = PaymentRequest::new(newcomer.id, terms("INV-2"), at(12));
-    store.create_payment_request(a.id, &second, Some(&newcomer), &origin(), None).await.unwrap();
+    store.create_payment_request(a.id, &second, Some(&newcomer), &origin(), &[], None).await.unwrap();
     assert_eq!(store.user(a.id, newcomer.id).await.unwrap(), newcomer);
     // Invoice numbers are per merchant.
     let other = user("R1", "one@example.com", 1);
-    store.create_user(b.id, &other, None, &origin(), None).await.unwrap();
+    store.create_user(b.id, &other, None, &origin(), &[], None).await.unwrap();
     store
-        .create_payment_request(b.id, &PaymentRequest::new(other.id, terms("INV-1"), at(13)), None, &origin(), None)
+        .create_payment_request(
+            b.id,
+            &PaymentRequest::new(other.id, terms("INV-1"), at(13)),
+            None,
+            &origin(),
+            &[],
+            None,
+        )
         .await
         .unwrap();
 
     let viewed = first.moved_to(PaymentStatus::Viewed, at(20)).unwrap();
-    store.update_payment_request(a.id, &viewed, 1).await.unwrap();
-    assert!(matches!(store.update_payment_request(a.id, &viewed, 1).await, Err(StoreError::VersionMismatch)));
-    assert!(matches!(store.update_payment_request(b.id, &viewed, 2).await, Err(StoreError::NotFound)));
+    store.update_payment_request(a.id, &viewed, 1, &[]).await.unwrap();
+    assert!(matches!(store.update_payment_request(a.id, &viewed, 1, &[]).await, Err(StoreError::VersionMismatch)));
+    assert!(matches!(store.update_payment_request(b.id, &viewed, 2, &[]).await, Err(StoreError::NotFound)));
     assert_eq!(store.payment_request(a.id, first.id).await.unwrap(), viewed);
 
     let all = store.list_payment_requests(a.id, &filter()).await.unwrap();
@@ -82,7 +89,7 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
 
     // Erasing the debtor keeps the request, a financial record, without the free text the
     // merchant sent; the other requests keep theirs.
-    store.erase_user(a.id, newcomer.id, None, &origin(), at(30)).await.unwrap();
+    store.erase_user(a.id, newcomer.id, None, &origin(), &[], at(30)).await.unwrap();
     let record = PaymentRequest {
         segment: Segment::from_stored(String::new()),
         url_to_document: None,

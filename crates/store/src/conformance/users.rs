@@ -15,7 +15,7 @@ use super::{at, property, with_merchant};
 use crate::{PageRequest, PhoneLookup, Store, StoreError, Unique, UserFilter};
 
 pub(super) fn origin() -> Origin {
-    Origin { surface: Surface::NATIVE, interaction_point: None }
+    Origin::native()
 }
 
 pub(super) fn fields(customer_ref: &str, email: &str) -> UserFields {
@@ -57,11 +57,11 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     let mut jack = user("FROST01", "Jack.Frost@MyEmail.com", 10);
     jack.fields.custom_properties =
         vec![CustomPropertyValue { id: size.id, name: size.name.clone(), value: "42".to_owned() }];
-    store.create_user(a.id, &jack, None, &origin(), None).await.unwrap();
+    store.create_user(a.id, &jack, None, &origin(), &[], None).await.unwrap();
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), jack);
     assert_eq!(jack.fields.phone.as_ref().unwrap().e164(), Some("+27827648862"));
     let bare = User::new(UserFields::default(), at(11));
-    store.create_user(a.id, &bare, None, &origin(), None).await.unwrap();
+    store.create_user(a.id, &bare, None, &origin(), &[], None).await.unwrap();
     assert_eq!(store.user(a.id, bare.id).await.unwrap(), bare);
     assert!(matches!(store.user(a.id, UserId::generate()).await, Err(StoreError::NotFound)));
 }
@@ -71,18 +71,18 @@ pub(super) async fn unique_keys(store: Arc<dyn Store>) {
     let (b, _) = with_merchant(store.as_ref(), "B").await;
     let size = property("size", 1);
     store.create_property(a.id, &size).await.unwrap();
-    store.create_user(a.id, &user("R1", "one@example.com", 1), None, &origin(), None).await.unwrap();
+    store.create_user(a.id, &user("R1", "one@example.com", 1), None, &origin(), &[], None).await.unwrap();
 
     let mut same_ref = user("R1", "two@example.com", 2);
     same_ref.fields.national_id = NationalId::parse("i", "OTHER").ok();
     same_ref.fields.custom_properties =
         vec![CustomPropertyValue { id: size.id, name: size.name.clone(), value: "1".to_owned() }];
-    let result = store.create_user(a.id, &same_ref, None, &origin(), None).await;
+    let result = store.create_user(a.id, &same_ref, None, &origin(), &[], None).await;
     assert!(matches!(result, Err(StoreError::Conflict(Unique::CustomerRef))), "{result:?}");
 
     let mut same_national_id = user("R2", "three@example.com", 3);
     same_national_id.fields.national_id = NationalId::parse("i", "IDR1").ok();
-    let result = store.create_user(a.id, &same_national_id, None, &origin(), None).await;
+    let result = store.create_user(a.id, &same_national_id, None, &origin(), &[], None).await;
     assert!(matches!(result, Err(StoreError::Conflict(Unique::NationalId))), "{result:?}");
     // Nothing of the refused users remains.
     assert_eq!(count(store.as_ref(), a.id).await, 1);
@@ -90,18 +90,18 @@ pub(super) async fn unique_keys(store: Arc<dyn Store>) {
 
     // The same national id in another country, or at another merchant, is another person.
     same_national_id.fields.country = CountryCode::parse("c", "DE").ok();
-    store.create_user(a.id, &same_national_id, None, &origin(), None).await.unwrap();
-    store.create_user(b.id, &user("R1", "one@example.com", 4), None, &origin(), None).await.unwrap();
+    store.create_user(a.id, &same_national_id, None, &origin(), &[], None).await.unwrap();
+    store.create_user(b.id, &user("R1", "one@example.com", 4), None, &origin(), &[], None).await.unwrap();
 
     // Without a country, national ids are still unique.
     let mut stateless = user("R3", "four@example.com", 5);
     stateless.fields.country = None;
     stateless.fields.national_id = NationalId::parse("i", "X1").ok();
-    store.create_user(a.id, &stateless, None, &origin(), None).await.unwrap();
+    store.create_user(a.id, &stateless, None, &origin(), &[], None).await.unwrap();
     let mut again = user("R4", "five@example.com", 6);
     again.fields.country = None;
     again.fields.national_id = NationalId::parse("i", "X1").ok();
-    let result = store.create_user(a.id, &again, None, &origin(), None).await;
+    let result = store.create_user(a.id, &again, None, &origin(), &[], None).await;
     assert!(matches!(result, Err(StoreError::Conflict(Unique::NationalId))), "{result:?}");
 }
 
@@ -109,9 +109,9 @@ pub(super) async fn versions(store: Arc<dyn Store>) {
     let (a, _) = with_merchant(store.as_ref(), "A").await;
     let (b, _) = with_merchant(store.as_ref(), "B").await;
     let jack = user("R1", "jack@example.com", 1);
-    store.create_user(a.id, &jack, None, &origin(), None).await.unwrap();
+    store.create_user(a.id, &jack, None, &origin(), &[], None).await.unwrap();
     let other = user("R2", "other@example.com", 2);
-    store.create_user(a.id, &other, None, &origin(), None).await.unwrap();
+    store.create_user(a.id, &other, None, &origin(), &[], None).await.unwrap();
 
     let mut changed_fields = jack.fields.clone();
     changed_fields.given_name = PersonName::parse("n", "Jill").ok();
@@ -119,21 +119,21 @@ pub(super) async fn versions(store: Arc<dyn Store>) {
     let changed = jack.replaced(changed_fields, at(5));
     assert_eq!(changed.version, 2);
     store.create_interaction_point(a.id, &super::point("till-1")).await.unwrap();
-    let till = Origin {
-        surface: Surface::named("convercus"),
-        interaction_point: Some(InteractionPointId::parse("id", "till-1").unwrap()),
-    };
-    store.update_user(a.id, &changed, 1, &till, None).await.unwrap();
+    let till = Origin::new(Surface::named("convercus"))
+        .at(InteractionPointId::parse("id", "till-1").unwrap())
+        .by(clientele_domain::credential::ApiKeyId::generate());
+    store.update_user(a.id, &changed, 1, &till, &[], None).await.unwrap();
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), changed);
 
-    let stale = store.update_user(a.id, &jack.replaced(jack.fields.clone(), at(6)), 1, &origin(), None).await;
+    let stale = store.update_user(a.id, &jack.replaced(jack.fields.clone(), at(6)), 1, &origin(), &[], None).await;
     assert!(matches!(stale, Err(StoreError::VersionMismatch)), "{stale:?}");
-    let foreign = store.update_user(b.id, &changed.replaced(changed.fields.clone(), at(7)), 2, &origin(), None).await;
+    let foreign =
+        store.update_user(b.id, &changed.replaced(changed.fields.clone(), at(7)), 2, &origin(), &[], None).await;
     assert!(matches!(foreign, Err(StoreError::NotFound)), "{foreign:?}");
 
     let mut taken = changed.fields.clone();
     taken.customer_ref = other.fields.customer_ref.clone();
-    let conflict = store.update_user(a.id, &changed.replaced(taken, at(8)), 2, &origin(), None).await;
+    let conflict = store.update_user(a.id, &changed.replaced(taken, at(8)), 2, &origin(), &[], None).await;
     assert!(matches!(conflict, Err(StoreError::Conflict(Unique::CustomerRef))), "{conflict:?}");
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), changed);
     let history = store.user_changes(a.id, jack.id).await.unwrap();
@@ -155,14 +155,14 @@ pub(super) async fn versions(store: Arc<dyn Store>) {
     let mut valued = changed.fields.clone();
     valued.custom_properties = vec![value(&size, "9"), value(&tier, "gold")];
     let valued = changed.replaced(valued, at(9));
-    store.update_user(a.id, &valued, 2, &origin(), None).await.unwrap();
+    store.update_user(a.id, &valued, 2, &origin(), &[], None).await.unwrap();
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), valued);
     let mut revalued = valued.fields.clone();
     revalued.custom_properties = vec![value(&tier, "silver"), value(&colour, "red")];
     let revalued = valued.replaced(revalued, at(10));
-    store.update_user(a.id, &revalued, 3, &origin(), None).await.unwrap();
+    store.update_user(a.id, &revalued, 3, &origin(), &[], None).await.unwrap();
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), revalued);
-    let stale = store.update_user(a.id, &valued.replaced(valued.fields.clone(), at(11)), 3, &origin(), None).await;
+    let stale = store.update_user(a.id, &valued.replaced(valued.fields.clone(), at(11)), 3, &origin(), &[], None).await;
     assert!(matches!(stale, Err(StoreError::VersionMismatch)), "{stale:?}");
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), revalued);
     assert_eq!(store.user_changes(a.id, jack.id).await.unwrap().len(), 4);
@@ -170,7 +170,7 @@ pub(super) async fn versions(store: Arc<dyn Store>) {
     let mut cleared = revalued.fields.clone();
     cleared.custom_properties = Vec::new();
     let cleared = revalued.replaced(cleared, at(12));
-    store.update_user(a.id, &cleared, 4, &origin(), None).await.unwrap();
+    store.update_user(a.id, &cleared, 4, &origin(), &[], None).await.unwrap();
     assert_eq!(store.user(a.id, jack.id).await.unwrap(), cleared);
     let listed = store.list_users(a.id, &UserFilter::default(), PageRequest { after: None, limit: 10 }).await.unwrap();
     assert_eq!(listed.iter().find(|u| u.id == jack.id), Some(&cleared));
@@ -184,17 +184,17 @@ pub(super) async fn erasure(store: Arc<dyn Store>) {
     let mut jack = user("R1", "jack@example.com", 1);
     jack.fields.custom_properties =
         vec![CustomPropertyValue { id: size.id, name: size.name.clone(), value: "9".to_owned() }];
-    store.create_user(a.id, &jack, None, &origin(), None).await.unwrap();
+    store.create_user(a.id, &jack, None, &origin(), &[], None).await.unwrap();
 
-    assert!(matches!(store.erase_user(b.id, jack.id, None, &origin(), at(2)).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.erase_user(b.id, jack.id, None, &origin(), &[], at(2)).await, Err(StoreError::NotFound)));
     assert!(matches!(
-        store.erase_user(a.id, jack.id, Some(7), &origin(), at(2)).await,
+        store.erase_user(a.id, jack.id, Some(7), &origin(), &[], at(2)).await,
         Err(StoreError::VersionMismatch)
     ));
-    store.erase_user(a.id, jack.id, Some(1), &origin(), at(3)).await.unwrap();
+    store.erase_user(a.id, jack.id, Some(1), &origin(), &[], at(3)).await.unwrap();
     assert!(matches!(store.user(a.id, jack.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.erase_user(a.id, jack.id, None, &origin(), at(4)).await, Err(StoreError::NotFound)));
-    let stale = store.update_user(a.id, &jack.replaced(jack.fields.clone(), at(5)), 1, &origin(), None).await;
+    assert!(matches!(store.erase_user(a.id, jack.id, None, &origin(), &[], at(4)).await, Err(StoreError::NotFound)));
+    let stale = store.update_user(a.id, &jack.replaced(jack.fields.clone(), at(5)), 1, &origin(), &[], None).await;
     assert!(matches!(stale, Err(StoreError::NotFound)), "{stale:?}");
     assert_eq!(count(store.as_ref(), a.id).await, 0);
     // The history of the erased user stays, without personal data.
@@ -206,7 +206,7 @@ pub(super) async fn erasure(store: Arc<dyn Store>) {
     // Its customer reference and national id are free again.
     let mut again = user("R1", "jack@example.com", 6);
     again.fields.custom_properties = jack.fields.custom_properties.clone();
-    store.create_user(a.id, &again, None, &origin(), None).await.unwrap();
+    store.create_user(a.id, &again, None, &origin(), &[], None).await.unwrap();
     assert_eq!(store.user(a.id, again.id).await.unwrap(), again);
 }
 
@@ -216,10 +216,10 @@ pub(super) async fn listing(store: Arc<dyn Store>) {
     let mut created = Vec::new();
     for n in 0..7 {
         let u = user(&format!("R{n}"), &format!("u{}@example.com", n % 3), 100 + n);
-        store.create_user(a.id, &u, None, &origin(), None).await.unwrap();
+        store.create_user(a.id, &u, None, &origin(), &[], None).await.unwrap();
         created.push(u);
     }
-    store.create_user(b.id, &user("R0", "u0@example.com", 1), None, &origin(), None).await.unwrap();
+    store.create_user(b.id, &user("R0", "u0@example.com", 1), None, &origin(), &[], None).await.unwrap();
 
     let filter = |f: UserFilter| {
         let store = Arc::clone(&store);

@@ -5,8 +5,10 @@
 //! invariants of `clientele check` are made from it. Each backend's migrations create the
 //! tables in its own column types; a column added there is added here too.
 
+mod events;
 mod tables;
 
+pub use events::*;
 pub use tables::*;
 
 /// A column, and for one that can hold a personal value, the SQL literal erasure sets it to.

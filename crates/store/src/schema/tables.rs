@@ -1,10 +1,20 @@
 //! Every table Clientele keeps, as both backends' migrations create it.
 
-use super::{Erasure, Personal, Reference, Table, Tenancy, personal, plain, reference};
+use super::{
+    EVENTS, Erasure, Personal, Reference, Table, Tenancy, WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS,
+    personal, plain, reference,
+};
 
 pub const MERCHANTS: Table = Table {
     name: "merchants",
-    columns: &[plain("id"), plain("number"), plain("name"), plain("created_at"), plain("strict_sa_id")],
+    columns: &[
+        plain("id"),
+        plain("number"),
+        plain("name"),
+        plain("created_at"),
+        plain("strict_sa_id"),
+        plain("webhooks"),
+    ],
     tenancy: Tenancy::Platform,
     references: &[],
     personal: None,
@@ -127,6 +137,7 @@ pub const USER_CHANGES: Table = Table {
         plain("surface"),
         plain("interaction_point_id"),
         plain("changed_at"),
+        plain("actor_id"),
     ],
     tenancy: Tenancy::Merchant,
     references: &[
@@ -273,4 +284,8 @@ pub const TABLES: &[Table] = &[
     SEQUENCES,
     PAYMENT_REQUESTS,
     PUBLIC_LINKS,
+    EVENTS,
+    WEBHOOK_ENDPOINTS,
+    WEBHOOK_DELIVERIES,
+    WEBHOOK_ATTEMPTS,
 ];

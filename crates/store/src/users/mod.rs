@@ -9,19 +9,22 @@ use futures::FutureExt as _;
 use time::OffsetDateTime;
 
 use clientele_domain::contract::Contract;
+use clientele_domain::event::Event;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::user::{Origin, User, UserChange, UserId};
 
 use crate::backend::{Backend, Db, Work, timed, work};
 use crate::{IdempotentAnswer, NewUserRecord, PageRequest, StoreError, UserFilter, keys};
 
+pub(crate) use rows::origin;
 pub use rows::{PROPERTIES_AT, WRITTEN, kept_by_updates, user, user_with_properties, values};
 
 /// Users and their history.
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Stores a new user with its optional first contract, records the change with its
-    /// `origin`, and completes `answer`'s idempotency key, in one transaction.
+    /// `origin`, writes `events` and completes `answer`'s idempotency key, in one
+    /// transaction.
     /// Conflicts: [`Unique::CustomerRef`](crate::Unique::CustomerRef),
     /// [`Unique::NationalId`](crate::Unique::NationalId),
     /// [`Unique::ContractNumber`](crate::Unique::ContractNumber).
@@ -31,6 +34,7 @@ pub trait UserStore: Send + Sync {
         user: &User,
         contract: Option<&Contract>,
         origin: &Origin,
+        events: &[Event],
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError>;
 
@@ -38,25 +42,29 @@ pub trait UserStore: Send + Sync {
     async fn user(&self, merchant: MerchantId, id: UserId) -> Result<User, StoreError>;
 
     /// Replaces a user's stored state with `user` if it is still at `expected_version`
-    /// (else [`StoreError::VersionMismatch`]); `user.version` is the new version.
+    /// (else [`StoreError::VersionMismatch`]); `user.version` is the new version. Writes
+    /// `events` with it.
     async fn update_user(
         &self,
         merchant: MerchantId,
         user: &User,
         expected_version: i64,
         origin: &Origin,
+        events: &[Event],
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError>;
 
     /// Erases a user: clears every personal field and unique key, drops its custom property
     /// values and resets its points to 0, keeping the row for the records tied to it.
-    /// With `expected_version`, only if the user is still at that version.
+    /// With `expected_version`, only if the user is still at that version. Writes `events`
+    /// with it.
     async fn erase_user(
         &self,
         merchant: MerchantId,
         id: UserId,
         expected_version: Option<i64>,
         origin: &Origin,
+        events: &[Event],
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
@@ -90,12 +98,14 @@ impl<B: Backend> UserStore for B {
         user: &User,
         contract: Option<&Contract>,
         origin: &Origin,
+        events: &[Event],
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
-        let atomic = contract.is_some() || answer.is_some() || !B::Db::inserts_user_in_one_statement(user);
-        let (user, contract, origin, answer) = (user.clone(), contract.cloned(), origin.clone(), answer.cloned());
+        let atomic = contract.is_some() || answer.is_some() || !B::Db::inserts_user_in_one_statement(user, events);
+        let new = NewUserRecord { user: user.clone(), contract: contract.cloned(), events: events.to_vec() };
+        let (origin, answer) = (origin.clone(), answer.cloned());
         let create = work(move |db: &mut B::Db| {
-            async move { write::create(db, merchant, &user, contract.as_ref(), &origin, answer.as_ref()).await }.boxed()
+            async move { write::create(db, merchant, &new, &origin, answer.as_ref()).await }.boxed()
         });
         timed(self, "create_user", self.write(atomic, create)).await
     }
@@ -111,13 +121,14 @@ impl<B: Backend> UserStore for B {
         user: &User,
         expected_version: i64,
         origin: &Origin,
+        events: &[Event],
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
-        let atomic = answer.is_some() || !B::Db::UPDATES_USER_IN_ONE_STATEMENT;
-        let (user, origin, answer) = (user.clone(), origin.clone(), answer.cloned());
+        let atomic = answer.is_some() || !B::Db::updates_user_in_one_statement(events);
+        let (user, origin, events, answer) = (user.clone(), origin.clone(), events.to_vec(), answer.cloned());
         let update = work(move |db: &mut B::Db| {
             async move {
-                db.update_user(merchant, &user, expected_version, &origin).await?;
+                db.update_user(merchant, &user, expected_version, &origin, &events).await?;
                 match &answer {
                     Some(answer) => keys::complete(db, merchant, answer).await,
                     None => Ok(()),
@@ -134,11 +145,16 @@ impl<B: Backend> UserStore for B {
         id: UserId,
         expected_version: Option<i64>,
         origin: &Origin,
+        events: &[Event],
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let origin = origin.clone();
+        let (origin, events) = (origin.clone(), events.to_vec());
         let erase = work(move |db: &mut B::Db| {
-            async move { write::erase(db, merchant, id, expected_version, &origin, at).await }.boxed()
+            async move {
+                write::erase(db, merchant, id, expected_version, &origin, at).await?;
+                crate::events::insert(db, merchant, &events).await
+            }
+            .boxed()
         });
         timed(self, "erase_user", self.write(true, erase)).await
     }
@@ -170,8 +186,7 @@ impl<B: Backend> UserStore for B {
             .map(|item| {
                 let (item, origin) = (item.clone(), origin.clone());
                 work(move |db: &mut B::Db| {
-                    async move { write::create(db, merchant, &item.user, item.contract.as_ref(), &origin, None).await }
-                        .boxed()
+                    async move { write::create(db, merchant, &item, &origin, None).await }.boxed()
                 })
             })
             .collect();

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use clientele_domain::credential::ApiKeyId;
 use clientele_domain::interaction_point::InteractionPointId;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::user::{
@@ -140,6 +141,7 @@ pub(crate) fn change_values<'a>(
             Value::text_or_null(origin.interaction_point.as_ref().map(InteractionPointId::as_str)),
         ),
         ("changed_at", Value::time(at)),
+        ("actor_id", Value::Uuid(origin.actor.map(|actor| actor.as_uuid()))),
     ]
 }
 
@@ -148,13 +150,17 @@ pub(crate) fn change(row: &dyn Row) -> Result<UserChange, DecodeError> {
     Ok(UserChange {
         version: row.int(at!(USER_CHANGES, "version"))?,
         kind: parsed(kind, row.text(kind)?, |k| ChangeKind::parse("change", k))?,
-        origin: Origin {
-            surface: parsed(surface, row.text(surface)?, |s| Surface::parse("surface", s))?,
-            interaction_point: row
-                .text_or_null(at!(USER_CHANGES, "interaction_point_id"))?
-                .map(|p| InteractionPointId::from_stored(p.to_owned())),
-        },
+        origin: origin(row, [surface, at!(USER_CHANGES, "interaction_point_id"), at!(USER_CHANGES, "actor_id")])?,
         at: row.time(at!(USER_CHANGES, "changed_at"))?,
+    })
+}
+
+/// An origin read from its surface, interaction point and actor columns, at these positions.
+pub(crate) fn origin(row: &dyn Row, [surface, point, actor]: [usize; 3]) -> Result<Origin, DecodeError> {
+    Ok(Origin {
+        surface: parsed(surface, row.text(surface)?, |s| Surface::parse("surface", s))?,
+        interaction_point: row.text_or_null(point)?.map(|p| InteractionPointId::from_stored(p.to_owned())),
+        actor: row.uuid_or_null(actor)?.map(ApiKeyId::from_uuid),
     })
 }
 

@@ -6,7 +6,6 @@ use std::sync::LazyLock;
 
 use time::OffsetDateTime;
 
-use clientele_domain::contract::Contract;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::user::{ChangeKind, Origin, User, UserId};
 
@@ -14,7 +13,7 @@ use super::rows::{WRITTEN, change_values, values};
 use crate::backend::Db;
 use crate::schema::USER_CHANGES;
 use crate::sql::{RowStatement, Sql, Value, insert_into, placeholders, statement};
-use crate::{IdempotentAnswer, StoreError, contracts, keys, personal};
+use crate::{IdempotentAnswer, NewUserRecord, StoreError, contracts, keys, personal};
 
 statement!(INSERT, "INSERT INTO users ({}) VALUES ({})", WRITTEN.join(", "), placeholders(1, WRITTEN.len()));
 statement!(
@@ -99,18 +98,17 @@ pub async fn missing_or_changed<D: Db + ?Sized>(db: &mut D, merchant: MerchantId
     }
 }
 
-/// A new user with its optional first contract, and the stored answer that completes its
-/// idempotency key, in the caller's transaction.
+/// A new user with its optional first contract and its events, and the stored answer that
+/// completes its idempotency key, in the caller's transaction.
 pub(crate) async fn create<D: Db>(
     db: &mut D,
     merchant: MerchantId,
-    user: &User,
-    contract: Option<&Contract>,
+    new: &NewUserRecord,
     origin: &Origin,
     answer: Option<&IdempotentAnswer>,
 ) -> Result<(), StoreError> {
-    db.insert_user(merchant, user, origin).await?;
-    if let Some(contract) = contract {
+    db.insert_user(merchant, &new.user, origin, &new.events).await?;
+    if let Some(contract) = &new.contract {
         contracts::insert(db, merchant, contract).await?;
     }
     match answer {

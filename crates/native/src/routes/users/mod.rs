@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use clientele_domain::credential::Role;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::CustomPropertyValue;
-use clientele_domain::user::{Change, CountryCode, Email, Origin, PhoneLookup, User, UserId};
+use clientele_domain::user::{Change, CountryCode, Email, PhoneLookup, Surface, User, UserId};
 use clientele_domain::{FieldError, ValidationErrors, Violation, lookup_text};
 use clientele_service::{
     CreatedUser, IdempotencyRequest, Idempotent, NewUser, PageRequest, StoredResponse, UserFilter, WriteOptions,
@@ -131,7 +131,7 @@ async fn create_user(
     let (mut fields, inputs, mut errors) = body.value.parse(today());
     fields.custom_properties = properties(&state, merchant, &inputs, &mut errors).await?;
     errors.into_result()?;
-    let origin = Origin::native();
+    let origin = caller.origin(Surface::NATIVE);
     let created = |c: &CreatedUser| render(StatusCode::CREATED, &c.user);
     let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &created });
     let new = NewUser { fields, contract: None };
@@ -187,7 +187,7 @@ async fn replace_user(
     let (mut fields, inputs, mut errors) = body.value.parse(today());
     fields.custom_properties = properties(&state, merchant, &inputs, &mut errors).await?;
     errors.into_result()?;
-    let origin = Origin::native();
+    let origin = caller.origin(Surface::NATIVE);
     let options = WriteOptions { origin: &origin, if_version: version };
     let replaced = |user: &User| render(StatusCode::OK, user);
     let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &replaced });
@@ -229,7 +229,7 @@ async fn patch_user(
         patch.custom_properties = Change::Set(properties(&state, merchant, &inputs, &mut errors).await?);
     }
     errors.into_result()?;
-    let origin = Origin::native();
+    let origin = caller.origin(Surface::NATIVE);
     let options = WriteOptions { origin: &origin, if_version: version };
     let patched = |user: &User| render(StatusCode::OK, user);
     let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &patched });
@@ -257,7 +257,7 @@ async fn delete_user(
 ) -> Result<Response, ApiError> {
     let merchant = caller.merchant(Role::Client)?;
     let id = user_id(&id)?;
-    state.registry.erase_user(merchant, id, crate::if_match(&headers)?, &Origin::native()).await?;
+    state.registry.erase_user(merchant, id, crate::if_match(&headers)?, &caller.origin(Surface::NATIVE)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

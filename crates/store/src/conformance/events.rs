@@ -1,0 +1,166 @@
+//! Events: written with their change, never without it, and read back as a feed.
+
+use std::sync::Arc;
+
+use clientele_domain::event::{Event, EventType};
+use clientele_domain::payment::{PaymentRequest, PaymentStatus};
+use clientele_domain::user::Origin;
+
+use super::payments::terms;
+use super::users::{fields, user};
+use super::{at, with_merchant};
+use crate::{EventCursor, EventQuery, NewUserRecord, Store, StoreError, StoredEvent};
+
+fn all() -> EventQuery {
+    EventQuery { limit: 1000, ..EventQuery::default() }
+}
+
+async fn feed(store: &dyn Store, merchant: clientele_domain::merchant::MerchantId) -> Vec<StoredEvent> {
+    store.events(merchant, &all()).await.unwrap()
+}
+
+/// The feed once it shows `count` events. On PostgreSQL an event is read once every
+/// transaction older than its own has ended, anywhere on the server: at once when nothing
+/// else runs, a moment later when other tests do.
+async fn settled(
+    store: &dyn Store,
+    merchant: clientele_domain::merchant::MerchantId,
+    count: usize,
+) -> Vec<StoredEvent> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let events = feed(store, merchant).await;
+        if events.len() >= count || std::time::Instant::now() > deadline {
+            return events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn kinds(events: &[StoredEvent]) -> Vec<EventType> {
+    events.iter().map(|stored| stored.event.kind).collect()
+}
+
+/// Every write path writes its events, which read back whole, in the order of commits,
+/// filtered and paged; another merchant sees none of them.
+pub(super) async fn round_trip(store: Arc<dyn Store>) {
+    let (a, key) = with_merchant(store.as_ref(), "A").await;
+    let (b, _) = with_merchant(store.as_ref(), "B").await;
+    assert_eq!(store.feed_end(a.id).await.unwrap(), EventCursor::default());
+    let origin = Origin::native().by(key.id);
+
+    let first = user("R1", "one@example.com", 1);
+    let created = Event::user_created(&first, &origin);
+    store.create_user(a.id, &first, None, &origin, std::slice::from_ref(&created), None).await.unwrap();
+    let changed = first.replaced(fields("R1", "new@example.com"), at(2));
+    let updated = Event::user_updated(&first, &changed, &origin);
+    store.update_user(a.id, &changed, first.version, &origin, std::slice::from_ref(&updated), None).await.unwrap();
+
+    let second = user("R2", "two@example.com", 3);
+    let request = PaymentRequest::new(second.id, terms("INV-1"), at(3));
+    let both = [Event::user_created(&second, &origin), Event::payment_request_created(&request, &origin)];
+    store.create_payment_request(a.id, &request, Some(&second), &origin, &both, None).await.unwrap();
+    let viewed = request.moved_to(PaymentStatus::Viewed, at(4)).unwrap();
+    let moved = Event::payment_request_moved(&viewed, &Origin::native()).unwrap();
+    store.update_payment_request(a.id, &viewed, request.version, std::slice::from_ref(&moved)).await.unwrap();
+
+    let third = user("R3", "three@example.com", 5);
+    let batch =
+        [NewUserRecord { user: third.clone(), contract: None, events: vec![Event::user_created(&third, &origin)] }];
+    assert!(store.create_users(a.id, &batch, &origin).await.unwrap().iter().all(Result::is_ok));
+    let erased = Event::user_erased(first.id, changed.version + 1, &origin, at(6));
+    store.erase_user(a.id, first.id, None, &origin, std::slice::from_ref(&erased), at(6)).await.unwrap();
+
+    let events = settled(store.as_ref(), a.id, 7).await;
+    let expected = [&created, &updated, &both[0], &both[1], &moved, &batch[0].events[0], &erased];
+    assert_eq!(events.iter().map(|stored| &stored.event).collect::<Vec<_>>(), expected);
+    assert_eq!(events[0].event.origin.actor, Some(key.id));
+    assert!(events.windows(2).all(|pair| pair[0].cursor < pair[1].cursor), "the feed is in cursor order");
+    assert_eq!(store.feed_end(a.id).await.unwrap(), events[6].cursor);
+
+    // Paging with `after` walks the same feed.
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.events(a.id, &EventQuery { after, limit: 2, ..EventQuery::default() }).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.cursor);
+        paged.extend(page);
+    }
+    assert_eq!(paged, events);
+
+    // Filters: by type, by resource, by both.
+    let by_kind = EventQuery { kind: Some(EventType::UserCreated), ..all() };
+    assert_eq!(kinds(&store.events(a.id, &by_kind).await.unwrap()), [EventType::UserCreated; 3]);
+    let by_resource = EventQuery { resource_id: Some(first.id.as_uuid()), ..all() };
+    let of_first = store.events(a.id, &by_resource).await.unwrap();
+    assert_eq!(kinds(&of_first), [EventType::UserCreated, EventType::UserUpdated, EventType::UserErased]);
+    let by_both = EventQuery { kind: Some(EventType::UserErased), ..by_resource };
+    assert_eq!(store.events(a.id, &by_both).await.unwrap(), [events[6].clone()]);
+    let after_all = EventQuery { after: Some(events[6].cursor), ..all() };
+    assert!(store.events(a.id, &after_all).await.unwrap().is_empty());
+
+    // Another merchant's feed is its own.
+    assert!(feed(store.as_ref(), b.id).await.is_empty());
+    assert_eq!(store.feed_end(b.id).await.unwrap(), EventCursor::default());
+}
+
+/// A write that is refused writes none of its events.
+pub(super) async fn refused_writes(store: Arc<dyn Store>) {
+    let (a, _) = with_merchant(store.as_ref(), "A").await;
+    let origin = Origin::native();
+    let first = user("R1", "one@example.com", 1);
+    store.create_user(a.id, &first, None, &origin, &[Event::user_created(&first, &origin)], None).await.unwrap();
+    let before = settled(store.as_ref(), a.id, 1).await;
+    assert_eq!(before.len(), 1);
+
+    let clash = user("R1", "other@example.com", 2);
+    let refused = store.create_user(a.id, &clash, None, &origin, &[Event::user_created(&clash, &origin)], None).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+
+    let stale = first.replaced(fields("R1", "new@example.com"), at(3));
+    let events = [Event::user_updated(&first, &stale, &origin)];
+    let refused = store.update_user(a.id, &stale, first.version + 5, &origin, &events, None).await;
+    assert!(matches!(refused, Err(StoreError::VersionMismatch)), "{refused:?}");
+
+    let batch =
+        [NewUserRecord { user: clash.clone(), contract: None, events: vec![Event::user_created(&clash, &origin)] }];
+    let results = store.create_users(a.id, &batch, &origin).await.unwrap();
+    assert!(matches!(results[0], Err(StoreError::Conflict(_))), "{results:?}");
+
+    let newcomer = user("R1", "three@example.com", 4);
+    let request = PaymentRequest::new(newcomer.id, terms("INV-1"), at(4));
+    let both = [Event::user_created(&newcomer, &origin), Event::payment_request_created(&request, &origin)];
+    let refused = store.create_payment_request(a.id, &request, Some(&newcomer), &origin, &both, None).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+
+    let erased = [Event::user_erased(first.id, first.version + 1, &origin, at(5))];
+    let refused = store.erase_user(a.id, first.id, Some(first.version + 5), &origin, &erased, at(5)).await;
+    assert!(matches!(refused, Err(StoreError::VersionMismatch)), "{refused:?}");
+
+    // A write after them all: once its event shows, every earlier transaction has ended.
+    let last = user("R9", "nine@example.com", 9);
+    let marker = Event::user_created(&last, &origin);
+    store.create_user(a.id, &last, None, &origin, std::slice::from_ref(&marker), None).await.unwrap();
+    let after = settled(store.as_ref(), a.id, 2).await;
+    assert_eq!(after[..1], before, "a refused write wrote an event");
+    assert_eq!(after.iter().skip(1).map(|stored| &stored.event).collect::<Vec<_>>(), [&marker]);
+}
+
+/// Events older than the retention go, oldest first and in bounded batches, per merchant.
+pub(super) async fn purge(store: Arc<dyn Store>) {
+    let (a, _) = with_merchant(store.as_ref(), "A").await;
+    let (b, _) = with_merchant(store.as_ref(), "B").await;
+    let origin = Origin::native();
+    for (merchant, number) in [(a.id, 0), (a.id, 1), (a.id, 2), (b.id, 3)] {
+        let new = user(&format!("R{number}"), &format!("u{number}@example.com"), number * 10);
+        store.create_user(merchant, &new, None, &origin, &[Event::user_created(&new, &origin)], None).await.unwrap();
+    }
+    let events = settled(store.as_ref(), a.id, 3).await;
+    assert_eq!(store.purge_events(a.id, at(15), 1).await.unwrap(), 1);
+    assert_eq!(feed(store.as_ref(), a.id).await, events[1..]);
+    assert_eq!(store.purge_events(a.id, at(15), 10).await.unwrap(), 1);
+    assert_eq!(store.purge_events(a.id, at(15), 10).await.unwrap(), 0);
+    assert_eq!(feed(store.as_ref(), a.id).await, events[2..]);
+    assert_eq!(settled(store.as_ref(), b.id, 1).await.len(), 1, "another merchant's events stay");
+}

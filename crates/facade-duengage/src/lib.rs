@@ -10,6 +10,7 @@ mod page;
 mod routes;
 #[cfg(test)]
 mod tests;
+mod types;
 
 use std::collections::BTreeMap;
 
@@ -53,6 +54,10 @@ impl clientele_http::Surface for DuEngage {
         let service = routes::router().route_layer(axum::middleware::from_fn(guard));
         let page = OpenApiRouter::new()
             .routes(utoipa_axum::routes!(page::public_page))
+            .routes(utoipa_axum::routes!(types::types_csharp))
+            .routes(utoipa_axum::routes!(types::types_typescript))
+            .routes(utoipa_axum::routes!(types::types_metadata))
+            .routes(utoipa_axum::routes!(types::metadata_page))
             .route_layer(axum::middleware::from_fn(page::limit_head));
         service.merge(page)
     }

@@ -203,3 +203,63 @@ async fn servicestacks_python_client_works_unchanged() {
     made.sort();
     assert_eq!(invoices(&app).await, made, "each call made its request, and the refused ones none");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_servicestack_reference_describes_the_operation_the_server_binds() {
+    let app = TestApp::spawn().await;
+    let get = |path: &'static str| {
+        let url = format!("{}{path}", app.url);
+        let client = app.client.clone();
+        async move { client.get(url).send().await.unwrap() }
+    };
+    // Public, as ServiceStack's are.
+    let metadata: Value = get("/types/metadata").await.json().await.unwrap();
+    let operation = &metadata["Operations"][0];
+    assert_eq!(
+        (operation["Request"]["Name"].as_str(), operation["Method"].as_str()),
+        (Some("OnceOffPayment"), Some("POST"))
+    );
+    assert_eq!(operation["Routes"][0]["Path"], "/onceoffpayment");
+    // The request described is the one the server documents and binds.
+    let document: Value = get("/openapi.json").await.json().await.unwrap();
+    let mut bound: Vec<&str> = document["components"]["schemas"]["OnceOffPayment"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut described: Vec<&str> =
+        operation["Request"]["Properties"].as_array().unwrap().iter().map(|p| p["Name"].as_str().unwrap()).collect();
+    bound.sort_unstable();
+    described.sort_unstable();
+    assert_eq!(described, bound);
+    let response: Vec<&str> =
+        operation["Response"]["Properties"].as_array().unwrap().iter().map(|p| p["Name"].as_str().unwrap()).collect();
+    assert_eq!(response, ["PublicAccessGuid", "InvoiceNumber", "StatusCodesId", "ResponseStatus"]);
+    // A request written with the described members is accepted, and its answer has the
+    // described members.
+    let answer: Value = post(&app, "/api/OnceOffPayment", "application/json", request("INV-TYPES").to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut answered: Vec<&str> = answer.as_object().unwrap().keys().map(String::as_str).collect();
+    answered.push("ResponseStatus");
+    assert_eq!(answered, response);
+
+    let csharp = get("/types/csharp").await.text().await.unwrap();
+    assert!(
+        csharp.contains("public partial class OnceOffPayment\n        : IReturn<OnceOffPaymentResponse>, IPost"),
+        "{csharp}"
+    );
+    assert!(csharp.contains("public virtual Dictionary<string, string> CustomersMeta { get; set; }"));
+    let typescript = get("/types/typescript").await.text().await.unwrap();
+    assert!(
+        typescript.contains("export class OnceOffPayment implements IReturn<OnceOffPaymentResponse>, IPost"),
+        "{typescript}"
+    );
+    assert!(typescript.contains(&format!("BaseUrl: {}", app.url)));
+    let page = get("/metadata").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<td>OnceOffPayment</td>"));
+}

@@ -73,14 +73,20 @@ fn error_code(violation: &Violation) -> &'static str {
     }
 }
 
-/// `FirstName` → `First Name`, as FluentValidation names properties in messages.
+/// `FirstName` → `First Name`, as FluentValidation names properties in messages; a key
+/// after the member (`CustomersMeta.Branch`) is the client's, as sent.
 fn spaced(field: &str) -> String {
+    let (member, key) = field.split_once('.').map_or((field, None), |(member, key)| (member, Some(key)));
     let mut out = String::new();
-    for (i, c) in field.chars().enumerate() {
+    for (i, c) in member.chars().enumerate() {
         if i > 0 && c.is_ascii_uppercase() {
             out.push(' ');
         }
         out.push(c);
+    }
+    if let Some(key) = key {
+        out.push('.');
+        out.push_str(key);
     }
     out
 }
@@ -156,5 +162,7 @@ mod tests {
         let long = FieldError::new("InvoiceNumber", Violation::TooLong { max: 64 });
         assert_eq!(message(&long), "The length of 'Invoice Number' must be 64 characters or fewer.");
         assert_eq!(error_code(&long.violation), "MaximumLength");
+        let key = FieldError::new("CustomersMeta.BranchCode", Violation::Required);
+        assert_eq!(message(&key), "'Customers Meta.BranchCode' must not be empty.");
     }
 }

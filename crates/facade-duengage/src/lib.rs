@@ -290,7 +290,8 @@ async fn handle(
     let bytes = body.map_err(body_rejection)?;
     let request: OnceOffPayment = format::read_body(headers, &bytes, OnceOffPayment::MEMBERS)?;
     let (fields, inputs, terms) = request.translate().map_err(ServiceStackError::invalid)?;
-    let properties = state.registry.resolve_properties(merchant, "CustomersMeta", &inputs).await?;
+    let properties =
+        state.registry.resolve_properties(merchant, "CustomersMeta", &inputs).await.map_err(|r| by_key(r, &inputs))?;
     // The answer's format is part of the request: a repeat in another format is another request.
     let path = format!("{}#{answer_format:?}", uri.path_and_query().map_or(uri.path(), |p| p.as_str()));
     let idempotency = idempotency_request(headers, &Method::POST, &path, &bytes)?;
@@ -301,6 +302,20 @@ async fn handle(
     let written =
         state.registry.request_payment(merchant, debtor, terms, WriteOptions::from(&origin), idempotent).await?;
     Ok(clientele_http::respond(written.answer(render)))
+}
+
+/// A refusal of `CustomersMeta` entries, each named by the key the client sent
+/// (`CustomersMeta.Branch`), not by the core's position in its list of inputs.
+fn by_key(refusal: Refusal, inputs: &[CustomPropertyInput]) -> Refusal {
+    let Refusal::Invalid(mut errors) = refusal else { return refusal };
+    for error in &mut errors.0 {
+        let entry = error.field.strip_prefix("CustomersMeta[").and_then(|rest| rest.split_once(']'));
+        let key = entry.and_then(|(index, _)| index.parse::<usize>().ok()).and_then(|i| inputs.get(i));
+        if let Some(name) = key.and_then(|input| input.name.as_deref()) {
+            error.field = format!("CustomersMeta.{name}");
+        }
+    }
+    Refusal::Invalid(errors)
 }
 
 /// The answer to a once-off payment request sent to `uri`.

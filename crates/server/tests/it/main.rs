@@ -35,3 +35,4 @@ mod servicestack;
 mod settings;
 mod store;
 mod users;
+mod webhooks;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use clientele_domain::{FieldError, ValidationErrors, Violation};
 use clientele_service::{Oversize, Refusal};
 
-use crate::format::Format;
+use crate::format::Answer;
 
 /// A refused `/onceoffpayment` call.
 #[derive(Debug)]
@@ -44,8 +44,9 @@ impl ServiceStackError {
         }
     }
 
-    /// The answer, in `format`.
-    pub fn answer(&self, format: Format) -> Response {
+    /// The answer, in `format` (a [`crate::Format`], or an [`Answer`] with its text case).
+    pub fn answer(&self, format: impl Into<Answer>) -> Response {
+        let format = format.into();
         let errors: Vec<Value> = self
             .errors
             .iter()
@@ -72,14 +73,20 @@ fn error_code(violation: &Violation) -> &'static str {
     }
 }
 
-/// `FirstName` → `First Name`, as FluentValidation names properties in messages.
+/// `FirstName` → `First Name`, as FluentValidation names properties in messages; a key
+/// after the member (`CustomersMeta.Branch`) is the client's, as sent.
 fn spaced(field: &str) -> String {
+    let (member, key) = field.split_once('.').map_or((field, None), |(member, key)| (member, Some(key)));
     let mut out = String::new();
-    for (i, c) in field.chars().enumerate() {
+    for (i, c) in member.chars().enumerate() {
         if i > 0 && c.is_ascii_uppercase() {
             out.push(' ');
         }
         out.push(c);
+    }
+    if let Some(key) = key {
+        out.push('.');
+        out.push_str(key);
     }
     out
 }
@@ -155,5 +162,7 @@ mod tests {
         let long = FieldError::new("InvoiceNumber", Violation::TooLong { max: 64 });
         assert_eq!(message(&long), "The length of 'Invoice Number' must be 64 characters or fewer.");
         assert_eq!(error_code(&long.violation), "MaximumLength");
+        let key = FieldError::new("CustomersMeta.BranchCode", Violation::Required);
+        assert_eq!(message(&key), "'Customers Meta.BranchCode' must not be empty.");
     }
 }

@@ -1,5 +1,6 @@
 //! ServiceStack's content negotiation: bodies in JSON, JSV or a form by `Content-Type`;
-//! answers in JSON or JSV by the path suffix, `?format=`, or `Accept`.
+//! answers in JSON or JSV by the predefined route or the path suffix, `?format=`, or
+//! `Accept`, with member names in the case `?jsconfig=` asks for.
 
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
@@ -10,6 +11,8 @@ use serde_json::Value;
 use clientele_http::{decode_json, parse_urlencoded};
 use clientele_service::{Refusal, StoredResponse};
 
+use crate::case::{Members, TextCase, fold};
+
 /// A wire format of ServiceStack's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -18,10 +21,16 @@ pub enum Format {
 }
 
 impl Format {
-    /// The answer's format: the `.json`/`.jsv` suffix, then `?format=`, then `Accept`; JSON
-    /// when nothing asks for JSV.
+    /// The answer's format: the predefined route's (`/jsv/reply/...`), the `.json`/`.jsv`
+    /// suffix, then `?format=`, then `Accept`; JSON when nothing asks for JSV.
     pub fn of_answer(uri: &Uri, headers: &HeaderMap) -> Format {
         let path = uri.path();
+        if path.starts_with("/jsv/") {
+            return Format::Jsv;
+        }
+        if path.starts_with("/json/") {
+            return Format::Json;
+        }
         if path.ends_with(".jsv") {
             return Format::Jsv;
         }
@@ -69,41 +78,76 @@ impl Format {
     }
 }
 
+/// How an answer is written: its format, and the case of its member names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answer {
+    pub format: Format,
+    pub case: TextCase,
+}
+
+impl From<Format> for Answer {
+    fn from(format: Format) -> Answer {
+        Answer { format, case: TextCase::Pascal }
+    }
+}
+
+impl Answer {
+    /// What the request asks for: see [`Format::of_answer`] and [`TextCase::of`].
+    pub fn of(uri: &Uri, headers: &HeaderMap) -> Answer {
+        Answer { format: Format::of_answer(uri, headers), case: TextCase::of(uri) }
+    }
+
+    /// `value` (PascalCase) written as asked, as an answer to keep for repeats.
+    pub fn stored(self, status: StatusCode, value: &Value) -> StoredResponse {
+        self.format.stored(status, &self.case.apply(value))
+    }
+
+    /// `value` (PascalCase) written as asked, with `status`.
+    pub fn answer(self, status: StatusCode, value: &Value) -> Response {
+        self.format.answer(status, &self.case.apply(value))
+    }
+}
+
 /// The members that hold maps, which a form sends as JSV text.
 const MAP_MEMBERS: &[&str] = &["DebtMeta", "CustomersMeta"];
 
-/// Reads a request body, by its `Content-Type`: JSON as it is, JSV and forms by way of the
-/// JSON value with the request's members. A member given twice is refused in each.
-pub fn read_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Refusal> {
+/// Reads a request body, by its `Content-Type`: JSON, JSV and forms by way of the JSON
+/// object of the request's members, named as in `known` without regard to case. A member
+/// given twice (after folding its case) is refused in each.
+pub fn read_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8], known: &[&str]) -> Result<T, Refusal> {
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
     let essence = content_type.split(';').next().unwrap_or_default().trim();
     let text = || std::str::from_utf8(body).map_err(|_| Refusal::Malformed("the body is not UTF-8 text".to_owned()));
-    let value = match essence {
-        "application/json" => return decode_json(body),
+    let members = match essence {
+        "application/json" => decode_json::<Members>(body)?.0,
         "text/jsv" | "application/jsv" => {
-            clientele_jsv::parse(text()?).map_err(|e| Refusal::Malformed(format!("the body is not valid JSV: {e}")))?
+            match clientele_jsv::parse(text()?)
+                .map_err(|e| Refusal::Malformed(format!("the body is not valid JSV: {e}")))?
+            {
+                Value::Object(object) => object.into_iter().collect(),
+                // Not an object: refused below as the request's shape.
+                other => return decode_json(other.to_string().as_bytes()),
+            }
         }
         "application/x-www-form-urlencoded" => {
             let fields = parse_urlencoded(body)
                 .map_err(|why| Refusal::Malformed(format!("the form could not be read: {why}")))?;
-            let mut object = serde_json::Map::new();
+            let mut members = Vec::with_capacity(fields.len());
             for (key, value) in fields {
-                let value = if MAP_MEMBERS.contains(&key.as_str()) {
+                let value = if MAP_MEMBERS.iter().any(|member| member.eq_ignore_ascii_case(&key)) {
                     clientele_jsv::parse(&value)
                         .map_err(|e| Refusal::Malformed(format!("{key} is not a JSV map: {e}")))?
                 } else {
                     Value::String(value)
                 };
-                if object.contains_key(&key) {
-                    return Err(Refusal::Malformed(format!("the form gives {key} more than once")));
-                }
-                object.insert(key, value);
+                members.push((key, value));
             }
-            Value::Object(object)
+            members
         }
         _ => return Err(Refusal::UnsupportedMediaType),
     };
-    decode_json(value.to_string().as_bytes())
+    let object = fold(known, members).map_err(Refusal::Invalid)?;
+    decode_json(Value::Object(object).to_string().as_bytes())
 }
 
 #[cfg(test)]

@@ -2,17 +2,19 @@
 //! drop-in, and the public payment page a debtor opens from the request's link. This crate
 //! translates; the rules are the core's.
 
+mod case;
 mod date;
 mod error;
 mod format;
 mod page;
+mod routes;
 #[cfg(test)]
 mod tests;
+mod types;
 
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
@@ -20,7 +22,6 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use clientele_domain::credential::Role;
 use clientele_domain::money::Money;
@@ -35,8 +36,9 @@ use clientele_http::wire::{DecimalText, Text};
 use clientele_http::{AppState, Tag, body_rejection, idempotency_request};
 use clientele_service::{Debtor, Idempotent, Refusal, Requested, WriteOptions};
 
+pub use case::TextCase;
 pub use error::ServiceStackError;
-pub use format::Format;
+pub use format::{Answer, Format};
 
 /// DuEngage's once-off payments, as changes through them are recorded.
 pub const SURFACE: Surface = Surface::named("duengage");
@@ -49,13 +51,13 @@ impl clientele_http::Surface for DuEngage {
     /// The routes (with ServiceStack's `.json` and `.jsv` suffixes) and the public page,
     /// documented under the `duengage` tag.
     fn router(&self) -> OpenApiRouter<AppState> {
-        let service = OpenApiRouter::new()
-            .routes(routes!(once_off_payment))
-            .routes(routes!(once_off_payment_json))
-            .routes(routes!(once_off_payment_jsv))
-            .route_layer(axum::middleware::from_fn(guard));
+        let service = routes::router().route_layer(axum::middleware::from_fn(guard));
         let page = OpenApiRouter::new()
-            .routes(routes!(page::public_page))
+            .routes(utoipa_axum::routes!(page::public_page))
+            .routes(utoipa_axum::routes!(types::types_csharp))
+            .routes(utoipa_axum::routes!(types::types_typescript))
+            .routes(utoipa_axum::routes!(types::types_metadata))
+            .routes(utoipa_axum::routes!(types::metadata_page))
             .route_layer(axum::middleware::from_fn(page::limit_head));
         service.merge(page)
     }
@@ -73,13 +75,18 @@ impl clientele_http::Surface for DuEngage {
     fn render(&self, refusal: Refusal) -> Response {
         ServiceStackError::from(refusal).answer(Format::Json)
     }
+
+    /// ServiceStack matches routes and operation names without regard to case.
+    fn route_of(&self, path: &str) -> Option<&'static str> {
+        routes::route_of(path)
+    }
 }
 
 /// Refuses an oversize request head, then an address over its failed-authentication budget,
 /// and runs the request inside a credential fence, all in ServiceStack's format, JSON or JSV
 /// as asked.
 async fn guard(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let format = Format::of_answer(request.uri(), request.headers());
+    let format = Answer::of(request.uri(), request.headers());
     match clientele_http::check_head(request.uri(), request.headers()) {
         Ok(()) => {
             let run =
@@ -90,7 +97,8 @@ async fn guard(request: axum::extract::Request, next: axum::middleware::Next) ->
     }
 }
 
-/// A once-off payment request, as DuEngage's clients send it (JSON, JSV or a form).
+/// A once-off payment request, as DuEngage's clients send it (JSON, JSV or a form), its
+/// members named without regard to case.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct OnceOffPayment {
@@ -143,6 +151,33 @@ pub struct OnceOffPayment {
     /// The merchant's own reference of the customer.
     #[schema(value_type = Option<Text>)]
     customer_unique_identifier: Option<Text>,
+}
+
+impl OnceOffPayment {
+    /// Its members, as ServiceStack names them; a request's names are folded to these.
+    const MEMBERS: &'static [&'static str] = &[
+        "Segment",
+        "FirstName",
+        "LastName",
+        "Address",
+        "City",
+        "Region",
+        "Suburb",
+        "PostalCode",
+        "MobileNumber",
+        "Email",
+        "IdNumber",
+        "PassportNumber",
+        "InvoiceNumber",
+        "DebtDate",
+        "AmountOutstanding",
+        "CurrenciesId",
+        "ChannelsId",
+        "DebtMeta",
+        "CustomersMeta",
+        "UrlToDocument",
+        "CustomerUniqueIdentifier",
+    ];
 }
 
 fn text(value: &Option<Text>) -> Option<&str> {
@@ -247,15 +282,16 @@ async fn handle(
     state: &AppState,
     uri: &Uri,
     headers: &HeaderMap,
-    answer_format: Format,
+    answer_format: Answer,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServiceStackError> {
     let principal = clientele_http::authenticate(state, headers).await?;
     let merchant = principal.merchant(Role::Client)?;
     let bytes = body.map_err(body_rejection)?;
-    let request: OnceOffPayment = format::read_body(headers, &bytes)?;
+    let request: OnceOffPayment = format::read_body(headers, &bytes, OnceOffPayment::MEMBERS)?;
     let (fields, inputs, terms) = request.translate().map_err(ServiceStackError::invalid)?;
-    let properties = state.registry.resolve_properties(merchant, "CustomersMeta", &inputs).await?;
+    let properties =
+        state.registry.resolve_properties(merchant, "CustomersMeta", &inputs).await.map_err(|r| by_key(r, &inputs))?;
     // The answer's format is part of the request: a repeat in another format is another request.
     let path = format!("{}#{answer_format:?}", uri.path_and_query().map_or(uri.path(), |p| p.as_str()));
     let idempotency = idempotency_request(headers, &Method::POST, &path, &bytes)?;
@@ -268,77 +304,30 @@ async fn handle(
     Ok(clientele_http::respond(written.answer(render)))
 }
 
-async fn respond(state: AppState, uri: Uri, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
-    let format = Format::of_answer(&uri, &headers);
+/// A refusal of `CustomersMeta` entries, each named by the key the client sent
+/// (`CustomersMeta.Branch`), not by the core's position in its list of inputs.
+fn by_key(refusal: Refusal, inputs: &[CustomPropertyInput]) -> Refusal {
+    let Refusal::Invalid(mut errors) = refusal else { return refusal };
+    for error in &mut errors.0 {
+        let entry = error.field.strip_prefix("CustomersMeta[").and_then(|rest| rest.split_once(']'));
+        let key = entry.and_then(|(index, _)| index.parse::<usize>().ok()).and_then(|i| inputs.get(i));
+        if let Some(name) = key.and_then(|input| input.name.as_deref()) {
+            error.field = format!("CustomersMeta.{name}");
+        }
+    }
+    Refusal::Invalid(errors)
+}
+
+/// The answer to a once-off payment request sent to `uri`.
+pub(crate) async fn respond(
+    state: AppState,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let format = Answer::of(&uri, &headers);
     match handle(&state, &uri, &headers, format, body).await {
         Ok(answer) => answer,
         Err(error) => error.answer(format),
     }
-}
-
-/// Ask a debtor for a once-off payment (DuEngage). The debtor is the user with this
-/// `CustomerUniqueIdentifier`, else with this `IdNumber`, else a new one. The same request
-/// under the same `InvoiceNumber` again answers the existing one; another request under it
-/// is a conflict. Send JSON, JSV or a form; ask for JSON or JSV with `Accept`,
-/// `?format=json|jsv` or the `.json`/`.jsv` suffix.
-#[utoipa::path(post, path = "/onceoffpayment", tag = "duengage",
-    request_body(content(
-        (OnceOffPayment = "application/json"),
-        (OnceOffPayment = "text/jsv"),
-        (OnceOffPayment = "application/x-www-form-urlencoded"),
-    )),
-    params(
-        ("format" = Option<String>, Query, description = "json or jsv"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeats of the request with the same key get the first answer"),
-    ),
-    responses(
-        (status = 200, description = "{PublicAccessGuid, InvoiceNumber, StatusCodesId}"),
-        (status = 400, description = "ResponseStatus with ErrorCode, Message and Errors[{ErrorCode, FieldName, Message}]"),
-        (status = 401, description = "ResponseStatus: Unauthorized"),
-        (status = 403, description = "ResponseStatus: Forbidden"),
-        (status = 404, description = "ResponseStatus NotFound: A repeat of an idempotent request whose user was erased since (the debtor)"),
-        (status = 409, description = "Another request has this InvoiceNumber"),
-        (status = 415, description = "Neither JSON, JSV nor a form"),
-    ))]
-async fn once_off_payment(
-    State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(state, uri, headers, body).await
-}
-
-/// The same, answering JSON.
-#[utoipa::path(post, path = "/onceoffpayment.json", tag = "duengage", request_body = OnceOffPayment,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeats of the request with the same key get the first answer")),
-    responses(
-        (status = 200, description = "{PublicAccessGuid, InvoiceNumber, StatusCodesId} in JSON"),
-        (status = 404, description = "ResponseStatus NotFound: A repeat of an idempotent request whose user was erased since (the debtor)"),
-        (status = 409, description = "Another request has this InvoiceNumber"),
-    ))]
-async fn once_off_payment_json(
-    State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(state, uri, headers, body).await
-}
-
-/// The same, answering JSV.
-#[utoipa::path(post, path = "/onceoffpayment.jsv", tag = "duengage", request_body = OnceOffPayment,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeats of the request with the same key get the first answer")),
-    responses(
-        (status = 200, description = "{PublicAccessGuid, InvoiceNumber, StatusCodesId} in JSV"),
-        (status = 404, description = "ResponseStatus NotFound: A repeat of an idempotent request whose user was erased since (the debtor)"),
-        (status = 409, description = "Another request has this InvoiceNumber"),
-    ))]
-async fn once_off_payment_jsv(
-    State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(state, uri, headers, body).await
 }

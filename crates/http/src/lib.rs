@@ -131,5 +131,28 @@ pub fn app(
     let router = api
         .merge(docs::router(&openapi, Arc::clone(&render)))
         .fallback(move || std::future::ready(unmatched(Refusal::NotFound)));
-    middleware::wrap(router, state, settings, render)
+    let routed = middleware::wrap(router, state, settings, render);
+    // Routing is by exact path, so a path a surface matches without regard to case is
+    // rewritten to its route before the router sees it.
+    let canonical = tower::ServiceBuilder::new().map_request(move |request| route_of(&surfaces, request));
+    Router::new().fallback_service(canonical.service(routed))
+}
+
+/// `request`, sent to the route a surface says its path names.
+fn route_of(surfaces: &[Box<dyn Surface>], mut request: axum::extract::Request) -> axum::extract::Request {
+    let uri = request.uri();
+    let Some(route) = surfaces.iter().find_map(|surface| surface.route_of(uri.path())) else { return request };
+    if route == uri.path() {
+        return request;
+    }
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{route}?{query}"),
+        None => route.to_owned(),
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = axum::http::uri::PathAndQuery::try_from(path_and_query).ok();
+    if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
+    request
 }

@@ -19,6 +19,14 @@ pub trait Surface: Send + Sync + 'static {
     /// Its answer to `refusal`, in its own shape. The app answers with the first surface's
     /// what no surface's route answers: an unknown route, a request over its time, a panic.
     fn render(&self, refusal: Refusal) -> Response;
+
+    /// The path of one of its routes that `path` names, where its vendor matches paths
+    /// without regard to case (ServiceStack does): the app routes the request there. `None`,
+    /// the default, leaves the path as it is.
+    fn route_of(&self, path: &str) -> Option<&'static str> {
+        let _ = path;
+        None
+    }
 }
 
 /// A tag of the OpenAPI document, and how the operations under it answer a refusal.

@@ -79,7 +79,7 @@ fn typed(content_type: &'static str) -> HeaderMap {
 }
 
 fn read(content_type: &'static str, body: &str) -> Result<OnceOffPayment, Refusal> {
-    read_body(&typed(content_type), body.as_bytes())
+    read_body(&typed(content_type), body.as_bytes(), OnceOffPayment::MEMBERS)
 }
 
 fn translate_json(body: &Value) -> Result<Translated, ValidationErrors> {
@@ -334,16 +334,24 @@ fn unknown_members_and_bodies_that_cannot_be_read_are_named() {
         unknown(with("Fax", json!("1"))),
         vec![FieldError::new("Fax", clientele_domain::Violation::UnknownField)]
     );
-    // ServiceStack's own casing only.
-    assert_eq!(unknown(with("firstName", json!("Thandi")))[0].field, "firstName");
+    // Bound without regard to case, as ServiceStack binds them: given twice once folded,
+    // the member is refused under its name.
+    let mut camel = golden_json();
+    let first = camel.as_object_mut().unwrap().remove("FirstName").unwrap();
+    camel["firstName"] = first;
+    camel["SEGMENT"] = camel.as_object_mut().unwrap().remove("Segment").unwrap();
+    assert_eq!(translate_json(&camel).unwrap(), translate_json(&golden_json()).unwrap());
+    let twice = unknown(with("firstName", json!("Thandi")));
+    assert_eq!(
+        (twice.len(), twice[0].field.as_str(), twice[0].violation.to_string().as_str()),
+        (1, "FirstName", "is given more than once")
+    );
     let malformed = |content_type, body: &str| match read(content_type, body) {
         Err(Refusal::Malformed(detail)) => detail,
         other => panic!("{content_type} {body}: {other:?}"),
     };
-    assert_eq!(
-        malformed("application/x-www-form-urlencoded", "Segment=A&Segment=B"),
-        "the form gives Segment more than once"
-    );
+    let twice = read("application/x-www-form-urlencoded", "Segment=A&segment=B");
+    assert!(matches!(&twice, Err(Refusal::Invalid(e)) if e.0[0].field == "Segment"), "{twice:?}");
     let not_a_map = malformed("application/x-www-form-urlencoded", "DebtMeta=%7BBranch");
     assert!(not_a_map.starts_with("DebtMeta is not a JSV map: "), "{not_a_map}");
     // JSV text that is not a map is a member of the wrong type.
@@ -353,10 +361,22 @@ fn unknown_members_and_bodies_that_cannot_be_read_are_named() {
     assert!(malformed("text/jsv", "{Segment: A, Segment: B}").starts_with("the body is not valid JSV: "));
     assert!(malformed("application/json", "{\"Segment\": ").starts_with("the body is not valid JSON: "));
     assert!(
-        matches!(read_body::<OnceOffPayment>(&typed("text/jsv"), b"{Segment:\xff}"), Err(Refusal::Malformed(d)) if d == "the body is not UTF-8 text")
+        matches!(read_body::<OnceOffPayment>(&typed("text/jsv"), b"{Segment:\xff}", OnceOffPayment::MEMBERS), Err(Refusal::Malformed(d)) if d == "the body is not UTF-8 text")
     );
     for content_type in ["text/plain", "application/xml", "multipart/form-data; boundary=x"] {
         assert!(matches!(read(content_type, "{}"), Err(Refusal::UnsupportedMediaType)), "{content_type}");
     }
-    assert!(matches!(read_body::<OnceOffPayment>(&HeaderMap::new(), b"{}"), Err(Refusal::UnsupportedMediaType)));
+    assert!(matches!(read_body::<OnceOffPayment>(&HeaderMap::new(), b"{}", &[]), Err(Refusal::UnsupportedMediaType)));
+}
+
+#[test]
+fn the_members_folded_to_are_the_requests_members() {
+    let utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(object)) =
+        <OnceOffPayment as utoipa::PartialSchema>::schema()
+    else {
+        panic!("the request is an object");
+    };
+    let mut members = OnceOffPayment::MEMBERS.to_vec();
+    members.sort_unstable();
+    assert_eq!(object.properties.keys().map(String::as_str).collect::<Vec<_>>(), members);
 }

@@ -143,9 +143,12 @@ async fn each_required_field_missing_gets_its_service_stack_error_and_writes_not
     }
     let mut undefined = request();
     undefined["CustomersMeta"] = json!({"NoSuchProperty": "x"});
-    let (status, _) =
+    let (status, error) =
         service_stack_error(post(&app, "/onceoffpayment", "application/json", undefined.to_string()).await).await;
     assert_eq!(status, 400);
+    // Named by the key the client sent, not by a position and a member it never sent.
+    assert_eq!(error["Errors"][0]["FieldName"], "CustomersMeta.NoSuchProperty", "{error}");
+    assert_eq!(error["Message"], "'Customers Meta.NoSuchProperty' is not an active property of this merchant.");
     // Hostile JSV: a clear 400, never a panic.
     for hostile in ["{Segment:\"never closed", &"[".repeat(100_000), "{A:1}}", "{,}"] {
         let (status, error) =

@@ -31,6 +31,7 @@ mod processes;
 mod realpay;
 mod revocations;
 mod secrets;
+mod servicestack;
 mod settings;
 mod store;
 mod users;

@@ -21,6 +21,9 @@ use clientele_store::schema::{Distribution, TABLES, Tenancy};
 use clientele_store::{StoreMetrics, conformance};
 use clientele_store_postgres::{PgStore, lint};
 
+/// A foreign key: its name, its table, the table it points at, and the columns of each.
+type ForeignKey = (String, String, String, Vec<String>, Vec<String>);
+
 /// A schema of its own in the test database: its URL, and the base URL and name to drop it.
 async fn schema() -> Option<(String, String, String)> {
     let Some(base) = std::env::var("CLIENTELE_TEST_DATABASE_URL").ok().filter(|url| !url.is_empty()) else {
@@ -82,7 +85,7 @@ async fn the_schema_is_one_citus_distributes_by_merchant() {
         }
     }
 
-    let foreign: Vec<(String, String, String, Vec<String>, Vec<String>)> = sqlx::query_as(
+    let foreign: Vec<ForeignKey> = sqlx::query_as(
         "SELECT c.conname::text, t.relname::text, r.relname::text, \
                 ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, o) \
                       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o), \

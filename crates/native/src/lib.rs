@@ -52,6 +52,7 @@ impl Surface for Native {
             tag("contracts", "Debit-order contracts and their derived schedules"),
             tag("payment-requests", "Once-off payment requests and their public links"),
             tag("events", "The event feed: every change, oldest first, never skipped"),
+            tag("webhooks", "Webhook endpoints, signed deliveries (Standard Webhooks) and their attempts"),
             Tag { name: "operations", description: "Health, readiness and metrics", errors: None, rate_limited: false },
         ]
     }

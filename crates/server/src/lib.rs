@@ -16,7 +16,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use tokio::net::TcpListener;
 
 use clientele_http::{HttpSettings, Surface};
-use clientele_service::{Registry, TokenSettings};
+use clientele_service::{Registry, TokenSettings, WebhookSettings};
 use clientele_store::{Store, StoreMetrics};
 use clientele_store_postgres::{Citus, PgStore};
 use clientele_store_sqlite::SqliteStore;
@@ -48,6 +48,8 @@ pub struct ServeSettings {
     pub retention_sweep: Duration,
     /// How long events are kept.
     pub event_retention: time::Duration,
+    /// How webhooks are delivered.
+    pub webhooks: WebhookSettings,
 }
 
 /// Opens (creating and migrating as needed) the store the URL names.
@@ -116,6 +118,9 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let surfaces = surfaces();
+    let registry = registry.with_webhooks(settings.webhooks.clone());
+    // Every process delivers webhooks: each delivery is claimed by one process at a time.
+    let _deliveries = AbortOnDrop(tokio::spawn(registry.clone().run_webhooks()));
     // Every process sweeps: a sweep is a few bounded deletes that others' sweeps do not
     // clash with, so no process has to be the one that does it.
     let sweeper = tokio::spawn(registry.clone().run_retention(settings.retention_sweep, settings.event_retention));

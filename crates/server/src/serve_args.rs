@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use clap::Args;
 
+use clientele_domain::webhook::RetrySchedule;
 use clientele_http::{HttpSettings, RateLimit};
-use clientele_service::TokenSettings;
+use clientele_service::{TokenSettings, WebhookSettings};
 
 use crate::ServeSettings;
 
@@ -89,6 +90,24 @@ pub struct ServeArgs {
     /// process died); a repeat within them waits, then answers 409.
     #[arg(long, env = "CLIENTELE_IDEMPOTENCY_LEASE", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub idempotency_lease: u64,
+
+    /// Allow webhook endpoints on private, loopback and link-local addresses. For tests and
+    /// local development only: in production it lets API clients reach internal services.
+    #[arg(long, env = "CLIENTELE_WEBHOOKS_ALLOW_PRIVATE")]
+    pub webhooks_allow_private: bool,
+
+    /// The delays before each webhook delivery attempt, in seconds, comma-separated, the first
+    /// included (each with ±10% jitter). The default is the Standard Webhooks schedule: ten
+    /// attempts over about three days.
+    #[arg(long, env = "CLIENTELE_WEBHOOK_RETRY_SCHEDULE", default_value = "0,5,300,1800,7200,18000,36000,50400,72000,86400",
+          value_parser = RetrySchedule::parse)]
+    pub webhook_retry_schedule: RetrySchedule,
+
+    /// Webhook attempts in flight at most, in all (each endpoint gets at most an eighth of
+    /// them, and at least one), so that deliveries cannot slow the API.
+    #[arg(long, env = "CLIENTELE_WEBHOOK_CONCURRENCY", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub webhook_concurrency: u32,
 }
 
 impl ServeArgs {
@@ -113,6 +132,13 @@ impl ServeArgs {
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
             retention_sweep: Duration::from_secs(self.retention_sweep_interval),
             event_retention: time::Duration::days(i64::from(self.event_retention_days)),
+            webhooks: WebhookSettings {
+                allow_private: self.webhooks_allow_private,
+                schedule: self.webhook_retry_schedule.clone(),
+                concurrency: self.webhook_concurrency as usize,
+                per_endpoint: (self.webhook_concurrency as usize / 8).max(1),
+                ..WebhookSettings::default()
+            },
         }
     }
 }

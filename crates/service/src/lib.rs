@@ -18,6 +18,7 @@ mod secrets;
 mod tests;
 mod tokens;
 mod users;
+mod webhooks;
 
 pub use access::{AuthError, Principal};
 pub use contracts::{BatchItem, NewUser};
@@ -31,12 +32,13 @@ pub use retention::SWEEP_BATCH;
 pub use secrets::{MasterKey, SecretsError, is_sealed};
 pub use tokens::{AccessToken, RotatedKey, SigningKeyError, TokenSettings};
 pub use users::{CreatedUser, IDEMPOTENCY_LEASE, IDEMPOTENCY_RETENTION, WriteOptions};
+pub use webhooks::{EndpointChange, RevealedEndpoint, WebhookSettings};
 
 /// The values of the store that requests are made of and answered with, as the service
 /// takes and gives them.
 pub use clientele_store::{
-    EventCursor, EventQuery, PageRequest, PaymentFilter, PhoneLookup, StoreMetrics, StoredEvent, StoredResponse,
-    Unique, UserFilter,
+    DeliveryQuery, EventCursor, EventQuery, PageRequest, PaymentFilter, PhoneLookup, StoreMetrics, StoredEvent,
+    StoredResponse, Unique, UserFilter,
 };
 
 /// How a request that found its key in the process's cache stays as safe as one that read

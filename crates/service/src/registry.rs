@@ -9,6 +9,7 @@ use clientele_store::{RevocationWatch as _, Store, StoreError};
 use crate::keys::{KeyCache, KeyRef};
 use crate::secrets::MasterKey;
 use crate::tokens::{RotatedKey, SigningKeyError, Tokens};
+use crate::webhooks::WebhookSettings;
 use crate::{AccessToken, AuthError, Principal, Refusal, TokenSettings};
 
 /// A key just issued: the stored record and the secret, which is shown once and then only
@@ -27,6 +28,14 @@ pub struct Registry {
     keys: Arc<KeyCache>,
     /// How long a claimed idempotency key stays claimed when its request never finishes.
     idempotency_lease: time::Duration,
+    webhooks: Arc<WebhookState>,
+}
+
+/// How this process delivers webhooks, and what wakes it.
+#[derive(Debug, Default)]
+pub(crate) struct WebhookState {
+    pub(crate) settings: WebhookSettings,
+    pub(crate) wake: tokio::sync::Notify,
 }
 
 impl Registry {
@@ -35,7 +44,13 @@ impl Registry {
     pub async fn new(store: Arc<dyn Store>, tokens: TokenSettings, master: MasterKey) -> Result<Self, SigningKeyError> {
         let tokens = Arc::new(Tokens::load(store.as_ref(), tokens, master).await?);
         let keys = KeyCache::new(store.as_ref());
-        Ok(Registry { store, tokens, keys, idempotency_lease: crate::users::IDEMPOTENCY_LEASE })
+        Ok(Registry {
+            store,
+            tokens,
+            keys,
+            idempotency_lease: crate::users::IDEMPOTENCY_LEASE,
+            webhooks: Arc::default(),
+        })
     }
 
     /// Sets how long a claimed idempotency key stays claimed when its request never
@@ -45,6 +60,25 @@ impl Registry {
     pub fn with_idempotency_lease(mut self, lease: Duration) -> Self {
         self.idempotency_lease = time::Duration::try_from(lease).unwrap_or(crate::users::IDEMPOTENCY_LEASE);
         self
+    }
+
+    /// Sets how webhooks are delivered (the default: [`WebhookSettings::default`]).
+    #[must_use]
+    pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
+        self.webhooks = Arc::new(WebhookState { settings, wake: tokio::sync::Notify::new() });
+        self
+    }
+
+    pub(crate) fn webhook_state(&self) -> &WebhookState {
+        &self.webhooks
+    }
+
+    pub(crate) fn webhook_settings(&self) -> &WebhookSettings {
+        &self.webhooks.settings
+    }
+
+    pub(crate) fn master(&self) -> &MasterKey {
+        self.tokens.master()
     }
 
     pub(crate) fn idempotency_lease(&self) -> time::Duration {

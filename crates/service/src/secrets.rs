@@ -96,17 +96,35 @@ impl MasterKey {
 
     /// Seals `key` for storage.
     pub fn seal(&self, key: &SigningKey) -> Result<StoredSigningKey, SecretsError> {
+        let stored = self
+            .seal_bytes(CONTEXT, &key.kid, &key.secret)
+            .ok_or_else(|| SecretsError::UnknownFormat { kid: key.kid.clone() })?;
+        Ok(StoredSigningKey { kid: key.kid.clone(), stored, created_at: key.created_at })
+    }
+
+    /// Seals `secret`, of the row `id` of the kind `context` names, so that it opens only
+    /// as that row's: `0x01 ‖ nonce ‖ ciphertext and tag`.
+    pub(crate) fn seal_bytes(&self, context: &[u8], id: &str, secret: &[u8]) -> Option<Vec<u8>> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let aad = associated_data(&key.kid);
-        let ciphertext = self
-            .cipher()
-            .encrypt(&nonce, Payload { msg: &key.secret, aad: &aad })
-            .map_err(|_| SecretsError::UnknownFormat { kid: key.kid.clone() })?;
+        let aad = [context, id.as_bytes()].concat();
+        let ciphertext = self.cipher().encrypt(&nonce, Payload { msg: secret, aad: &aad }).ok()?;
         let mut stored = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
         stored.push(SEALED_V1);
         stored.extend_from_slice(&nonce);
         stored.extend_from_slice(&ciphertext);
-        Ok(StoredSigningKey { kid: key.kid.clone(), stored, created_at: key.created_at })
+        Some(stored)
+    }
+
+    /// Opens what [`MasterKey::seal_bytes`] sealed for the same `context` and `id`; `None`
+    /// when it is not such a value or this key did not seal it.
+    pub(crate) fn open_bytes(&self, context: &[u8], id: &str, stored: &[u8]) -> Option<Vec<u8>> {
+        let (&version, sealed) = stored.split_first()?;
+        if version != SEALED_V1 {
+            return None;
+        }
+        let (nonce, ciphertext) = sealed.split_at_checked(NONCE_LEN)?;
+        let aad = [context, id.as_bytes()].concat();
+        self.cipher().decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad }).ok()
     }
 
     /// The key a stored row holds, sealed or (before resealing) plain.
@@ -114,15 +132,9 @@ impl MasterKey {
         let kid = || stored.kid.clone();
         let secret = match sealing(stored).ok_or_else(|| SecretsError::UnknownFormat { kid: kid() })? {
             Sealing::Plain => stored.stored.clone(),
-            Sealing::Sealed => {
-                let sealed = stored.stored.get(1..).ok_or_else(|| SecretsError::UnknownFormat { kid: kid() })?;
-                let (nonce, ciphertext) =
-                    sealed.split_at_checked(NONCE_LEN).ok_or_else(|| SecretsError::UnknownFormat { kid: kid() })?;
-                let aad = associated_data(&stored.kid);
-                self.cipher()
-                    .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
-                    .map_err(|_| SecretsError::WrongMasterKey { kid: kid() })?
-            }
+            Sealing::Sealed => self
+                .open_bytes(CONTEXT, &stored.kid, &stored.stored)
+                .ok_or_else(|| SecretsError::WrongMasterKey { kid: kid() })?,
         };
         Ok(SigningKey { kid: stored.kid.clone(), secret, created_at: stored.created_at })
     }
@@ -140,10 +152,6 @@ pub(crate) fn sealing(stored: &StoredSigningKey) -> Option<Sealing> {
 /// Whether `stored` holds a sealed secret (and so needs the master key that sealed it).
 pub fn is_sealed(stored: &StoredSigningKey) -> bool {
     sealing(stored) == Some(Sealing::Sealed)
-}
-
-fn associated_data(kid: &str) -> Vec<u8> {
-    [CONTEXT, kid.as_bytes()].concat()
 }
 
 #[cfg(test)]

@@ -141,6 +141,11 @@ impl std::fmt::Debug for Tokens {
 }
 
 impl Tokens {
+    /// The master key that seals the signing keys (and every other secret at rest).
+    pub(crate) fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
     /// Loads the signing keys, creating the first one when the database has none and
     /// sealing any stored in plain (rows from before secrets were sealed). A master key that
     /// opens not every sealed key is refused before anything is written.

@@ -53,6 +53,7 @@ pub const CHECKS: &[&str] = &[
     "events_are_written_with_their_change_and_read_as_a_feed",
     "a_refused_write_writes_no_event",
     "events_are_purged_by_age_in_batches_per_merchant",
+    "deliveries_are_made_once_and_held_by_one_lease",
 ];
 
 /// Runs the named check.
@@ -82,6 +83,7 @@ pub async fn run(name: &str, store: Arc<dyn Store>) {
         "events_are_written_with_their_change_and_read_as_a_feed" => events::round_trip(store).await,
         "a_refused_write_writes_no_event" => events::refused_writes(store).await,
         "events_are_purged_by_age_in_batches_per_merchant" => events::purge(store).await,
+        "deliveries_are_made_once_and_held_by_one_lease" => events::deliveries(store).await,
         other => panic!("no conformance check named {other}"),
     }
 }

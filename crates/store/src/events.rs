@@ -145,6 +145,46 @@ static FEED: LazyLock<[Sql; 4]> = LazyLock::new(|| {
     [make(false, false), make(true, false), make(false, true), make(true, true)]
 });
 
+/// An event by its id.
+pub(crate) static EVENT_BY_ID: LazyLock<Sql> = LazyLock::new(|| {
+    Sql::new(format!("SELECT {} FROM events WHERE merchant_id = ?1 AND id = ?2", EVENTS.select(None)))
+});
+
+/// Reads the feed as [`EventStore::events`] does, in whatever transaction `db` is in.
+pub(crate) async fn read<D: Db + ?Sized>(
+    db: &mut D,
+    merchant: MerchantId,
+    query: &EventQuery,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let after = query.after.unwrap_or_default();
+    let mut values = vec![
+        Value::id(merchant.as_uuid()),
+        Value::int(after.tx),
+        Value::int(after.position),
+        Value::int(i64::from(query.limit)),
+    ];
+    values.extend(query.kind.map(|kind| Value::text(kind.as_str())));
+    values.extend(query.resource_id.map(Value::id));
+    let [plain, by_kind, by_resource, by_both] = &*FEED;
+    let sql = match (query.kind.is_some(), query.resource_id.is_some()) {
+        (false, false) => plain,
+        (true, false) => by_kind,
+        (false, true) => by_resource,
+        (true, true) => by_both,
+    };
+    db.fetch(sql, &values, stored).await
+}
+
+/// Up to `limit` events after `cursor`.
+pub(crate) async fn after<D: Db + ?Sized>(
+    db: &mut D,
+    merchant: MerchantId,
+    cursor: EventCursor,
+    limit: u32,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    read(db, merchant, &EventQuery { after: Some(cursor), limit, ..EventQuery::default() }).await
+}
+
 static END: LazyLock<Sql> = LazyLock::new(|| {
     Sql::each(|dialect| {
         format!(
@@ -187,28 +227,7 @@ pub(crate) fn stored(row: &dyn Row) -> Result<StoredEvent, DecodeError> {
 impl<B: Backend> EventStore for B {
     async fn events(&self, merchant: MerchantId, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
         let query = query.clone();
-        let read = work(move |db: &mut B::Db| {
-            async move {
-                let after = query.after.unwrap_or_default();
-                let mut values = vec![
-                    Value::id(merchant.as_uuid()),
-                    Value::int(after.tx),
-                    Value::int(after.position),
-                    Value::int(i64::from(query.limit)),
-                ];
-                values.extend(query.kind.map(|kind| Value::text(kind.as_str())));
-                values.extend(query.resource_id.map(Value::id));
-                let [plain, by_kind, by_resource, by_both] = &*FEED;
-                let sql = match (query.kind.is_some(), query.resource_id.is_some()) {
-                    (false, false) => plain,
-                    (true, false) => by_kind,
-                    (false, true) => by_resource,
-                    (true, true) => by_both,
-                };
-                db.fetch(sql, &values, stored).await
-            }
-            .boxed()
-        });
+        let read = work(move |db: &mut B::Db| async move { read(db, merchant, &query).await }.boxed());
         timed(self, "events", self.read_statement(read)).await
     }
 

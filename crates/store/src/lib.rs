@@ -29,6 +29,7 @@ pub mod schema;
 mod sequences;
 pub mod sql;
 mod users;
+mod webhooks;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -52,6 +53,7 @@ pub use records::{
 };
 pub use sequences::SequenceStore;
 pub use users::UserStore;
+pub use webhooks::{Claimed, DeliveryQuery, DeliveryStore, StoredEndpoint, Wants, WebhookStore};
 
 /// What a backend's own statements, where its dialect differs, build on: the row mapping
 /// and the statements of [`crate::schema`]'s tables that both dialects share.
@@ -77,6 +79,8 @@ pub trait Store:
     + PaymentStore
     + SequenceStore
     + EventStore
+    + WebhookStore
+    + DeliveryStore
 {
 }
 

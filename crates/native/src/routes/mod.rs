@@ -9,6 +9,7 @@ mod payments;
 mod properties;
 mod token;
 pub(crate) mod users;
+mod webhooks;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -27,6 +28,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(contracts::router())
         .merge(payments::router())
         .merge(events::router())
+        .merge(webhooks::router())
 }
 
 /// A list answer: the items, and the cursor of the next page (`null` on the last page).

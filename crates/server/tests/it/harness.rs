@@ -347,6 +347,7 @@ pub fn default_settings() -> ServeSettings {
         shutdown_grace: std::time::Duration::from_secs(5),
         retention_sweep: std::time::Duration::from_secs(300),
         event_retention: clientele_service::EVENT_RETENTION,
+        webhooks: clientele_service::WebhookSettings { allow_private: true, ..Default::default() },
     }
 }
 

@@ -34,3 +34,4 @@ mod secrets;
 mod settings;
 mod store;
 mod users;
+mod webhooks;

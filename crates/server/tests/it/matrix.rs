@@ -16,8 +16,8 @@ use crate::harness::TestApp;
 /// Operations whose tag SPEC §2 reserves to a merchant's `admin` ("manages its merchant's
 /// keys, interaction points, property definitions and webhooks"): every one for keys, the
 /// writes for the others. The document must say the same ("Not an admin key").
-const ADMIN_TAGS: &[&str] = &["api-keys"];
-const ADMIN_WRITE_TAGS: &[&str] = &["interaction-points", "properties", "webhooks"];
+const ADMIN_TAGS: &[&str] = &["api-keys", "webhooks"];
+const ADMIN_WRITE_TAGS: &[&str] = &["interaction-points", "properties"];
 
 /// One operation of the document, as the matrix calls it.
 #[derive(Debug, Clone)]
@@ -123,6 +123,8 @@ struct Fixture {
     key: String,
     point: String,
     property: String,
+    webhook: String,
+    delivery: String,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -153,6 +155,9 @@ async fn fixture(app: &TestApp) -> Fixture {
     let payment: Value = app.post("/v1/payment-requests", key, payment).await.json().await.unwrap();
     let property: Value = app.post("/v1/properties", key, json!({"name": "tier"})).await.json().await.unwrap();
     let (spare, _) = app.key_for_a("readonly").await;
+    let hook = json!({"url": "https://example.com/hook", "event_types": ["webhook_endpoint.disabled"]});
+    let webhook: Value = app.post("/v1/webhook-endpoints", key, hook).await.json().await.unwrap();
+    app.secret(webhook["secret"].as_str().unwrap());
     Fixture {
         user,
         contract: contract["id"].as_str().unwrap().to_owned(),
@@ -160,13 +165,25 @@ async fn fixture(app: &TestApp) -> Fixture {
         key: spare,
         point: "till-a".to_owned(),
         property: property["id"].as_str().unwrap().to_owned(),
+        webhook: webhook["id"].as_str().unwrap().to_owned(),
+        // The endpoint takes no event yet: a delivery of it that does not exist.
+        delivery: uuid::Uuid::now_v7().to_string(),
     }
 }
 
 /// The fixture's resources that do not exist.
 fn missing() -> Fixture {
     let id = || uuid::Uuid::now_v7().to_string();
-    Fixture { user: id(), contract: id(), payment: id(), key: id(), point: "no-such-till".to_owned(), property: id() }
+    Fixture {
+        user: id(),
+        contract: id(),
+        payment: id(),
+        key: id(),
+        point: "no-such-till".to_owned(),
+        property: id(),
+        webhook: id(),
+        delivery: id(),
+    }
 }
 
 /// The path of an operation with its parameters filled in from `fixture`. A parameter the
@@ -182,6 +199,8 @@ fn fill(path: &str, fixture: &Fixture) -> String {
             "/v1/interaction-points/" => &fixture.point,
             "/v1/properties/" => &fixture.property,
             "/v1/realpay/" => "MERCHANT-A",
+            "/v1/webhook-endpoints/" => &fixture.webhook,
+            "/deliveries/" => &fixture.delivery,
             _ => panic!("the access matrix does not know what {template} names: add it to `fill`"),
         }
     };
@@ -218,6 +237,7 @@ async fn snapshot(app: &TestApp, fixture: &Fixture) -> Vec<String> {
         "/v1/properties".to_owned(),
         "/v1/api-keys".to_owned(),
         "/v1/merchant".to_owned(),
+        "/v1/webhook-endpoints".to_owned(),
     ] {
         seen.push(app.get(&path, key).await.text().await.unwrap());
     }

@@ -64,6 +64,7 @@ conformance_tests!(
     events_are_written_with_their_change_and_read_as_a_feed,
     a_refused_write_writes_no_event,
     events_are_purged_by_age_in_batches_per_merchant,
+    deliveries_are_made_once_and_held_by_one_lease,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -164,3 +164,83 @@ pub(super) async fn purge(store: Arc<dyn Store>) {
     assert_eq!(feed(store.as_ref(), a.id).await, events[2..]);
     assert_eq!(settled(store.as_ref(), b.id, 1).await.len(), 1, "another merchant's events stay");
 }
+
+/// Fanning out makes one delivery per wanted event and endpoint, however often it runs; a
+/// delivery is held by one lease at a time, and an attempt under a lost lease changes nothing.
+pub(super) async fn deliveries(store: Arc<dyn Store>) {
+    use crate::{DeliveryQuery, StoredEndpoint, Wants};
+    use clientele_domain::webhook::{
+        Attempt, DeliveryStatus, EndpointUrl, EventTypes, WebhookEndpoint, WebhookEndpointId,
+    };
+
+    let (a, _) = with_merchant(store.as_ref(), "A").await;
+    let origin = Origin::native();
+    let endpoint = WebhookEndpoint {
+        id: WebhookEndpointId::generate(),
+        url: EndpointUrl::parse("url", "https://example.com/hook").unwrap(),
+        description: None,
+        event_types: EventTypes::default(),
+        exclude_actors: Vec::new(),
+        disabled: None,
+        failing_since: None,
+        previous_secret_until: None,
+        version: 1,
+        created_at: at(0),
+        updated_at: at(0),
+    };
+    let stored =
+        StoredEndpoint { endpoint, secret: vec![1, 2, 3], previous_secret: None, cursor: EventCursor::default() };
+    store.create_webhook_endpoint(a.id, &stored).await.unwrap();
+    assert_eq!(store.merchants_with_webhooks().await.unwrap(), [a.id]);
+    assert_eq!(store.webhook_endpoint(a.id, stored.endpoint.id).await.unwrap(), stored);
+    for n in 0..6 {
+        let new = user(&format!("R{n}"), &format!("u{n}@example.com"), n);
+        store.create_user(a.id, &new, None, &origin, &[Event::user_created(&new, &origin)], None).await.unwrap();
+    }
+    settled(store.as_ref(), a.id, 6).await;
+    // Every other event is wanted.
+    let wanted = Arc::new(std::sync::Mutex::new(0));
+    let counter = Arc::clone(&wanted);
+    let wants: Wants = Arc::new(move |_: &Event| {
+        let mut seen = counter.lock().unwrap();
+        *seen += 1;
+        *seen % 2 == 1
+    });
+    let id = stored.endpoint.id;
+    assert_eq!(store.fan_out(a.id, id, 4, Arc::clone(&wants), at(10)).await.unwrap(), 4);
+    assert_eq!(store.fan_out(a.id, id, 4, Arc::clone(&wants), at(10)).await.unwrap(), 2);
+    assert_eq!(store.fan_out(a.id, id, 4, wants, at(10)).await.unwrap(), 0, "the cursor moved past them");
+    let all = store.deliveries(a.id, id, DeliveryQuery { before: None, limit: 100 }).await.unwrap();
+    assert_eq!(all.len(), 3);
+
+    let (first, second) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let taken = store.claim_deliveries(a.id, first, at(100), at(20), 2).await.unwrap();
+    let rest = store.claim_deliveries(a.id, second, at(100), at(20), 10).await.unwrap();
+    assert_eq!((taken.len(), rest.len()), (2, 1), "a held delivery is not claimed again");
+    assert!(store.claim_deliveries(a.id, second, at(100), at(20), 10).await.unwrap().is_empty());
+    let attempt = |status| Attempt {
+        number: 1,
+        at: at(21),
+        status_code: Some(204),
+        duration_ms: 5,
+        error: None,
+        status,
+        next_attempt_at: None,
+    };
+    // Under another lease an attempt writes nothing; under its own it settles the delivery.
+    store.record_attempt(a.id, taken[0].id, second, &attempt(DeliveryStatus::Succeeded)).await.unwrap();
+    store.record_attempt(a.id, taken[0].id, first, &attempt(DeliveryStatus::Succeeded)).await.unwrap();
+    let listed = store.deliveries(a.id, id, DeliveryQuery { before: None, limit: 100 }).await.unwrap();
+    let settled_one = listed.iter().find(|d| d.id == taken[0].id).unwrap();
+    assert_eq!((settled_one.status, settled_one.attempts.len()), (DeliveryStatus::Succeeded, 1));
+    assert_eq!(taken[0].event.event.kind, EventType::UserCreated);
+    // A lease that ran out is taken over; released leases are free at once.
+    let later = store.claim_deliveries(a.id, uuid::Uuid::new_v4(), at(300), at(200), 10).await.unwrap();
+    assert_eq!(later.len(), 2);
+    assert_eq!(store.release_leases(a.id).await.unwrap(), 2);
+    assert_eq!(store.claim_deliveries(a.id, first, at(300), at(200), 10).await.unwrap().len(), 2);
+    // Deleting the endpoint deletes its deliveries; purging keeps events a delivery waits for.
+    assert_eq!(store.purge_events(a.id, at(1000), 100).await.unwrap(), 4);
+    store.delete_webhook_endpoint(a.id, id).await.unwrap();
+    assert_eq!(store.purge_events(a.id, at(1000), 100).await.unwrap(), 2);
+}

@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use clientele_http::{HttpSettings, Surface};
 use clientele_service::{Registry, TokenSettings, WebhookSettings};
 use clientele_store::{Store, StoreMetrics};
-use clientele_store_postgres::PgStore;
+use clientele_store_postgres::{Citus, PgStore};
 use clientele_store_sqlite::SqliteStore;
 
 pub use demo::ensure_demo_merchant;
@@ -81,13 +81,16 @@ pub async fn open_registry(
     Registry::new(store, tokens, master).await.context("loading the token signing keys")
 }
 
-/// Applies pending migrations; returns how many ran.
-pub async fn migrate(settings: &StoreSettings) -> anyhow::Result<usize> {
+/// Applies pending migrations; returns how many ran. On PostgreSQL with the `citus`
+/// extension it then distributes the tables; with `citus`, the extension is required.
+pub async fn migrate(settings: &StoreSettings, citus: bool) -> anyhow::Result<usize> {
     let url = settings.database_url.expose_secret();
     if let Some(path) = clientele_store_sqlite::path_from_url(url) {
+        anyhow::ensure!(!citus, "--citus needs a PostgreSQL database with the citus extension, not SQLite");
         Ok(tokio::task::spawn_blocking(move || SqliteStore::migrate(&path)).await??)
     } else if clientele_store_postgres::is_postgres_url(url) {
-        Ok(PgStore::migrate(url).await?)
+        let citus = if citus { Citus::Required } else { Citus::IfInstalled };
+        Ok(PgStore::migrate(url, citus).await?)
     } else {
         anyhow::bail!("unsupported database URL: use sqlite://PATH or postgres://...")
     }

@@ -114,10 +114,6 @@ impl PgDb {
 
 impl Db for PgDb {
     const DIALECT: Dialect = Dialect::Postgres;
-    fn updates_user_in_one_statement(events: &[Event]) -> bool {
-        crate::users::one_statement_holds(events)
-    }
-
     fn inserts_payment_in_one_statement(events: &[Event]) -> bool {
         crate::users::one_statement_holds(events)
     }
@@ -127,6 +123,11 @@ impl Db for PgDb {
     }
 
     async fn execute(&mut self, sql: &Sql, values: &[Value<'_>]) -> Result<u64, StoreError> {
+        #[cfg(feature = "statement-lint")]
+        {
+            let explain = crate::lint::explain(sql.text(Dialect::Postgres));
+            crate::lint::check(&mut self.0, sql.text(Dialect::Postgres), bind(sqlx::query(&explain), values)).await;
+        }
         let query = bind(sqlx::query(sql.text(Dialect::Postgres)), values);
         query.execute(&mut self.0).await.map(|done| done.rows_affected()).map_err(store_error)
     }
@@ -137,6 +138,11 @@ impl Db for PgDb {
         values: &[Value<'_>],
         decode: Decode<T>,
     ) -> Result<Vec<T>, StoreError> {
+        #[cfg(feature = "statement-lint")]
+        {
+            let explain = crate::lint::explain(sql.text(Dialect::Postgres));
+            crate::lint::check(&mut self.0, sql.text(Dialect::Postgres), bind(sqlx::query(&explain), values)).await;
+        }
         let query = bind(sqlx::query(sql.text(Dialect::Postgres)), values);
         let rows = query.fetch_all(&mut self.0).await.map_err(store_error)?;
         decode_all(&rows, decode)

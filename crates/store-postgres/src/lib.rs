@@ -4,7 +4,10 @@
 //! Every tenant table is keyed by `merchant_id` first, so the schema can be distributed by
 //! merchant (Citus or another PostgreSQL-compatible engine) without change.
 
+mod citus;
 mod db;
+#[cfg(feature = "statement-lint")]
+pub mod lint;
 mod listener;
 mod pool;
 mod rows;
@@ -17,6 +20,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use clientele_store::{Backend, KeyFreshness, RevocationWatch, StoreError, StoreMetrics, Work};
 
+pub use crate::citus::Citus;
 pub use crate::db::PgDb;
 use crate::listener::{Listener, listen_for_revocations};
 
@@ -52,23 +56,40 @@ impl PgStore {
             .connect_with(options.clone())
             .await
             .map_err(StoreError::other)?;
-        MIGRATOR.run(&service).await.map_err(StoreError::other)?;
+        let migrated = run_migrations(&service, Citus::IfInstalled).await;
         service.close().await;
+        migrated?;
         let listen_options = listener::listener_options(&options);
         let pool = pool::Pool::new(options, max_connections)?;
         Ok(PgStore { pool, listen_options, metrics, listener: Arc::default() })
     }
 
-    /// Applies pending migrations to the database at `url` and returns how many ran.
-    pub async fn migrate(url: &str) -> Result<usize, StoreError> {
+    /// Applies pending migrations to the database at `url` and returns how many ran; on
+    /// Citus, then distributes every table not yet distributed (see [`Citus`]).
+    pub async fn migrate(url: &str, citus: Citus) -> Result<usize, StoreError> {
         let pool =
             PgPoolOptions::new().max_connections(1).connect_with(options(url)?).await.map_err(StoreError::other)?;
         let before = applied(&pool).await;
-        MIGRATOR.run(&pool).await.map_err(StoreError::other)?;
+        let migrated = run_migrations(&pool, citus).await;
         let after = applied(&pool).await;
         pool.close().await;
+        migrated?;
         Ok(after.saturating_sub(before))
     }
+}
+
+/// Applies pending migrations, then distributes on Citus.
+async fn run_migrations(pool: &PgPool, citus: Citus) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await.map_err(StoreError::other)?;
+    let installed = citus::installed(&mut conn).await?;
+    if citus == Citus::Required && !installed {
+        return Err(citus::missing());
+    }
+    MIGRATOR.run(&mut *conn).await.map_err(StoreError::other)?;
+    if installed {
+        citus::distribute(&mut conn).await?;
+    }
+    Ok(())
 }
 
 async fn applied(pool: &PgPool) -> usize {

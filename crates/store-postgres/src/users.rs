@@ -23,56 +23,63 @@ use crate::rows::store_error;
 
 /// A user's custom values as a JSON array of `[property id, name, value]`, or NULL when it
 /// has none: read in the same statement as the user, so one round trip and one snapshot
-/// give a user and its values together.
+/// give a user and its values together. The merchant (`?1` of every statement that reads
+/// users) is named on each table, so Citus reads one shard (correlated on the merchant, it
+/// reads them all).
 const PROPERTIES_COLUMN: &str = "(SELECT json_agg(json_build_array(up.property_id, pd.name, up.value))::text \
      FROM user_properties up \
-     JOIN property_definitions pd ON pd.merchant_id = up.merchant_id AND pd.id = up.property_id \
-     WHERE up.merchant_id = users.merchant_id AND up.user_id = users.id)";
+     JOIN property_definitions pd ON pd.merchant_id = ?1 AND pd.id = up.property_id \
+     WHERE up.merchant_id = ?1 AND up.user_id = users.id)";
 
 /// A change record's columns, as the statements below fill them from the written user.
 const CHANGE_COLUMNS: &str =
     "merchant_id, user_id, version, changed_at, change, surface, interaction_point_id, actor_id";
 
-/// A part of a data-modifying `WITH` that writes an event bound from `?from` on, once for
-/// each row of `source` (the written user or request): with `event` false, nothing.
-fn event_part(event: bool, source: &str, from: usize) -> String {
-    if !event {
-        return String::new();
+/// A part of a data-modifying `WITH` that writes an event of plain values bound from
+/// `?from` on; with `event` false, nothing.
+fn event_part(event: bool, from: usize) -> String {
+    match event {
+        true => format!(
+            ", noted AS (INSERT INTO events ({}) VALUES ({}))",
+            EVENT_COLUMNS.join(", "),
+            placeholders(from, EVENT_COLUMNS.len())
+        ),
+        false => String::new(),
     }
-    format!(
-        ", noted AS (INSERT INTO events ({}) SELECT {} FROM {source})",
-        EVENT_COLUMNS.join(", "),
-        placeholders(from, EVENT_COLUMNS.len())
-    )
+}
+
+/// Where `column` is bound among `names` (`?N`).
+fn bound(names: &[&str], column: &str) -> usize {
+    names.iter().position(|name| *name == column).map_or(0, |at| at + 1)
 }
 
 /// Inserts a user and records its creation in one statement, with its event when `event`:
 /// the values of [`USER_COLUMNS`], then the change's kind, surface, interaction point and
-/// actor, then the event's.
+/// actor, then the event's. Every part is plain values, none reads another's rows: Citus
+/// sends each part to the merchant's shard, where an `INSERT ... SELECT` from a written row
+/// would go through the coordinator.
 fn insert_statement(event: bool) -> Sql {
     let n = USER_COLUMNS.len();
+    let user = |column| format!("?{}", bound(&USER_COLUMNS, column));
     Sql::new(format!(
-        "WITH created AS (
-             INSERT INTO users ({}) VALUES ({})
-             RETURNING merchant_id, id, version, created_at){}
-         INSERT INTO user_changes ({CHANGE_COLUMNS}) SELECT merchant_id, id, version, created_at, {} FROM created",
+        "WITH created AS (INSERT INTO users ({}) VALUES ({}) RETURNING 1){}
+         INSERT INTO user_changes ({CHANGE_COLUMNS}) VALUES ({}, {}, {}, {}, {})",
         USER_COLUMNS.join(", "),
         placeholders(1, n),
-        event_part(event, "created", n + 5),
+        event_part(event, n + 5),
+        user("merchant_id"),
+        user("id"),
+        user("version"),
+        user("created_at"),
         placeholders(n + 1, 4),
     ))
 }
 
 static INSERT: LazyLock<[Sql; 2]> = LazyLock::new(|| [insert_statement(false), insert_statement(true)]);
 
-/// Updates a user at a version, replaces its custom values with its own and records the
-/// change, with its event when `event`, in one statement: values it no longer has are
-/// deleted and the ones it has are upserted, which touch different rows, so the statement's
-/// parts cannot meet. Binds the values of [`USER_COLUMNS`], the expected version, the
-/// values' property ids and values, the change's kind, surface, interaction point and actor,
-/// then the event's.
-fn update_statement(event: bool) -> Sql {
-    let n = USER_COLUMNS.len();
+/// Updates a user's row at a version: the values of [`USER_COLUMNS`], then the expected
+/// version.
+static UPDATE: LazyLock<Sql> = LazyLock::new(|| {
     let assignments = USER_COLUMNS
         .iter()
         .enumerate()
@@ -81,30 +88,37 @@ fn update_statement(event: bool) -> Sql {
         .collect::<Vec<_>>()
         .join(", ");
     Sql::new(format!(
-        "WITH updated AS (
-             UPDATE users SET {assignments}
-             WHERE merchant_id = ?1 AND id = ?2 AND version = ?{} AND erased_at IS NULL
-             RETURNING merchant_id, id, version, updated_at),
-         cleared AS (
-             DELETE FROM user_properties up USING updated
-             WHERE up.merchant_id = updated.merchant_id AND up.user_id = updated.id
-                 AND up.property_id <> ALL (?{}::uuid[])),
-         written AS (
-             INSERT INTO user_properties (merchant_id, user_id, property_id, value)
-             SELECT updated.merchant_id, updated.id, v.property_id, v.value
-             FROM updated, UNNEST(?{}::uuid[], ?{}::text[]) AS v (property_id, value)
-             ON CONFLICT (merchant_id, user_id, property_id) DO UPDATE SET value = EXCLUDED.value){}
-         INSERT INTO user_changes ({CHANGE_COLUMNS}) SELECT merchant_id, id, version, updated_at, {} FROM updated",
-        n + 1,
-        n + 2,
-        n + 2,
-        n + 3,
-        event_part(event, "updated", n + 8),
-        placeholders(n + 4, 4),
+        "UPDATE users SET {assignments} WHERE merchant_id = ?{} AND id = ?{} AND version = ?{} AND erased_at IS NULL",
+        bound(&USER_COLUMNS, "merchant_id"),
+        bound(&USER_COLUMNS, "id"),
+        USER_COLUMNS.len() + 1
+    ))
+});
+
+/// What an update writes once the user's row is written, in one statement of plain values:
+/// the custom values it no longer has are deleted, the `values` it has are upserted (which
+/// touch other rows, so the parts cannot meet), the change is recorded, with its event when
+/// `event`. Binds the merchant, the user, the kept values' property ids, the change's
+/// version, time, kind, surface, interaction point and actor, each value's property id and
+/// text, then the event's. Nothing reads a row the statement writes, which on Citus would
+/// go through the coordinator: every part goes to the merchant's shard.
+fn after_update(values: usize, event: bool) -> Sql {
+    let written =
+        (0..values).map(|n| format!("(?1, ?2, ?{}, ?{})", 10 + 2 * n, 11 + 2 * n)).collect::<Vec<_>>().join(", ");
+    let upsert = match values {
+        0 => String::new(),
+        _ => format!(
+            ", written AS (INSERT INTO user_properties (merchant_id, user_id, property_id, value) VALUES {written} \
+             ON CONFLICT (merchant_id, user_id, property_id) DO UPDATE SET value = EXCLUDED.value)"
+        ),
+    };
+    Sql::new(format!(
+        "WITH cleared AS (DELETE FROM user_properties \
+             WHERE merchant_id = ?1 AND user_id = ?2 AND property_id <> ALL (?3::uuid[])){upsert}{}
+         INSERT INTO user_changes ({CHANGE_COLUMNS}) VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9)",
+        event_part(event, 10 + 2 * values),
     ))
 }
-
-static UPDATE: LazyLock<[Sql; 2]> = LazyLock::new(|| [update_statement(false), update_statement(true)]);
 
 static INSERT_VALUES: LazyLock<Sql> = LazyLock::new(|| {
     Sql::new(
@@ -121,7 +135,9 @@ static GET: LazyLock<Sql> = LazyLock::new(|| {
 });
 
 /// Inserts a payment request and its public link (its GUID bound after the request's
-/// columns), in one statement; with its event (bound after the GUID) in the second.
+/// columns), in one statement; with its event (bound after the GUID) in the second. Plain
+/// values, as for a user: on Citus the request and its event go to the merchant's shard and
+/// the link to its GUID's.
 static INSERT_PAYMENT: [RowStatement; 2] = [
     RowStatement::new(|names| insert_payment_statement(names, false)),
     RowStatement::new(|names| insert_payment_statement(names, true)),
@@ -129,11 +145,13 @@ static INSERT_PAYMENT: [RowStatement; 2] = [
 
 fn insert_payment_statement(names: &[&str], event: bool) -> String {
     format!(
-        "WITH created AS ({} RETURNING merchant_id, id){}
-         INSERT INTO public_links (guid, merchant_id, payment_request_id) SELECT ?{}, merchant_id, id FROM created",
+        "WITH created AS ({} RETURNING 1){}
+         INSERT INTO public_links (guid, merchant_id, payment_request_id) VALUES (?{}, ?{}, ?{})",
         insert_into("payment_requests", names),
-        event_part(event, "created", names.len() + 2),
-        names.len() + 1
+        event_part(event, names.len() + 2),
+        names.len() + 1,
+        bound(names, "merchant_id"),
+        bound(names, "id"),
     )
 }
 
@@ -195,14 +213,19 @@ pub(crate) async fn insert(
     let properties = &user.fields.custom_properties;
     let ids: Vec<Uuid> = properties.iter().map(|v| v.id.as_uuid()).collect();
     let texts: Vec<&str> = properties.iter().map(|v| v.value.as_str()).collect();
-    let query = sqlx::query(INSERT_VALUES.text(Dialect::Postgres))
-        .bind(merchant.as_uuid())
-        .bind(user.id.as_uuid())
-        .bind(ids)
-        .bind(texts);
+    let values = [Value::id(merchant.as_uuid()), Value::id(user.id.as_uuid())];
+    #[cfg(feature = "statement-lint")]
+    {
+        let explain = crate::lint::explain(INSERT_VALUES.text(Dialect::Postgres));
+        let query = bind(sqlx::query(&explain), &values).bind(&ids).bind(&texts);
+        crate::lint::check(&mut db.0, INSERT_VALUES.text(Dialect::Postgres), query).await;
+    }
+    let query = bind(sqlx::query(INSERT_VALUES.text(Dialect::Postgres)), &values).bind(ids).bind(texts);
     query.execute(&mut db.0).await.map(drop).map_err(store_error)
 }
 
+/// Updates a user at a version; then, when it was there, replaces its custom values and
+/// records the change and its event (in the caller's transaction).
 pub(crate) async fn update(
     db: &mut PgDb,
     merchant: MerchantId,
@@ -211,19 +234,34 @@ pub(crate) async fn update(
     origin: &Origin,
     events: &[Event],
 ) -> Result<(), StoreError> {
-    let mut values = row_values(merchant, user);
-    values.push(Value::int(expected_version));
-    let mut after = change_kind(ChangeKind::Updated, origin).to_vec();
-    let (sql, event) = with_event(&UPDATE, merchant, events);
-    after.extend(event);
-    let properties = &user.fields.custom_properties;
-    let ids: Vec<Uuid> = properties.iter().map(|v| v.id.as_uuid()).collect();
-    let texts: Vec<&str> = properties.iter().map(|v| v.value.as_str()).collect();
-    let query = bind(sqlx::query(sql.text(Dialect::Postgres)), &values).bind(ids).bind(texts);
-    let updated = bind(query, &after).execute(&mut db.0).await.map_err(store_error)?;
-    if updated.rows_affected() == 0 {
+    let mut row = row_values(merchant, user);
+    row.push(Value::int(expected_version));
+    if db.execute(&UPDATE, &row).await? == 0 {
         return Err(missing_or_changed(db, merchant, user.id).await);
     }
+    let properties = &user.fields.custom_properties;
+    let kept: Vec<Uuid> = properties.iter().map(|v| v.id.as_uuid()).collect();
+    let mut values = vec![Value::id(merchant.as_uuid()), Value::id(user.id.as_uuid())];
+    values.extend([Value::int(user.version), Value::time(user.updated_at)]);
+    values.extend(change_kind(ChangeKind::Updated, origin));
+    for value in properties {
+        values.extend([Value::id(value.id.as_uuid()), Value::text(&value.value)]);
+    }
+    if let [event] = events {
+        values.extend(event_row(merchant, event));
+    }
+    let sql = after_update(properties.len(), events.len() == 1);
+    let text = sql.text(Dialect::Postgres);
+    // The kept ids are an array, which the store's values do not bind: bound third.
+    let (first, rest) = values.split_at(2);
+    #[cfg(feature = "statement-lint")]
+    {
+        let explain = crate::lint::explain(text);
+        let query = bind(bind(sqlx::query(&explain), first).bind(&kept), rest);
+        crate::lint::check(&mut db.0, text, query).await;
+    }
+    let query = bind(bind(sqlx::query(text), first).bind(&kept), rest);
+    query.execute(&mut db.0).await.map_err(store_error)?;
     if !one_statement_holds(events) {
         insert_events(db, merchant, events).await?;
     }

@@ -26,15 +26,46 @@ pub(crate) const fn personal(name: &'static str, cleared: &'static str) -> Colum
     Column { name, cleared: Some(cleared) }
 }
 
-/// How a table's rows belong to merchants.
+/// How a table's rows belong to merchants, which is also how Citus distributes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tenancy {
-    /// The platform's own rows, of no merchant (merchants themselves, signing keys).
+    /// The platform's own rows, of no merchant (merchants themselves, signing keys): a
+    /// reference table on Citus, copied to every node.
     Platform,
-    /// Every row has a `merchant_id`.
+    /// Every row has a `merchant_id`, which starts every key of the table: distributed by
+    /// merchant, co-located with `users`.
     Merchant,
-    /// Rows with a `merchant_id` belong to it; the others are the platform's (API keys).
+    /// Rows with a `merchant_id` belong to it; the others are the platform's (API keys),
+    /// and the table is searched before the merchant is known: a reference table.
     Either,
+    /// Every row has a `merchant_id`, but is found by this column alone before the merchant
+    /// is known (a public link by its GUID): distributed by this column, with no foreign key
+    /// to a table distributed by merchant.
+    FoundBy(&'static str),
+}
+
+/// How Citus holds a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Distribution {
+    /// Copied whole to every node.
+    Reference,
+    /// Split into shards by this column; with `colocated`, by merchant like `users`.
+    Distributed { column: &'static str, colocated: bool },
+}
+
+impl Tenancy {
+    /// Whether every row names a merchant.
+    pub const fn has_merchant(self) -> bool {
+        !matches!(self, Tenancy::Platform | Tenancy::Either)
+    }
+
+    pub const fn distribution(self) -> Distribution {
+        match self {
+            Tenancy::Platform | Tenancy::Either => Distribution::Reference,
+            Tenancy::Merchant => Distribution::Distributed { column: "merchant_id", colocated: true },
+            Tenancy::FoundBy(column) => Distribution::Distributed { column, colocated: false },
+        }
+    }
 }
 
 /// A reference from a table's rows to another table's, the merchant part of it, so that a

@@ -46,14 +46,23 @@ async fn feed(run: &Run, server: &str) -> anyhow::Result<HashSet<String>> {
     }
 }
 
-/// Waits (up to a minute) until the receiver has every event of the feed.
+/// Waits until the receiver has every event of the feed: as long as deliveries keep
+/// arriving (a run of many cycles leaves a backlog), and a minute past the last one (a
+/// killed server's leases, on PostgreSQL, run out within that), 15 minutes at most.
 pub async fn all_delivered(run: &Run, server: &str, receiver: &Receiver, figures: &mut Figures) -> anyhow::Result<()> {
     let committed = feed(run, server).await?;
     ensure!(!committed.is_empty(), "the feed is empty");
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let started = Instant::now();
+    let (mut last_count, mut last_progress) = (0, Instant::now());
     let missing = loop {
-        let missing = receiver.with(|arrivals| committed.iter().filter(|id| !arrivals.first.contains_key(*id)).count());
-        if missing == 0 || Instant::now() > deadline {
+        let (missing, deliveries) = receiver.with(|arrivals| {
+            (committed.iter().filter(|id| !arrivals.first.contains_key(*id)).count(), arrivals.deliveries)
+        });
+        if deliveries != last_count {
+            (last_count, last_progress) = (deliveries, Instant::now());
+        }
+        let stalled = last_progress.elapsed() > Duration::from_secs(60);
+        if missing == 0 || stalled || started.elapsed() > Duration::from_secs(900) {
             break missing;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -26,6 +26,7 @@ mod hostile;
 mod idempotency;
 mod limits;
 mod matrix;
+mod metadata;
 mod ops;
 mod processes;
 mod realpay;

@@ -22,6 +22,7 @@ mod keys;
 mod merchants;
 mod metrics;
 mod operations;
+mod payment_pages;
 mod payments;
 pub mod personal;
 mod records;
@@ -46,6 +47,7 @@ pub use keys::IdempotencyStore;
 pub use merchants::MerchantStore;
 pub use metrics::StoreMetrics;
 pub use operations::OperationsStore;
+pub use payment_pages::PaymentPageStore;
 pub use payments::PaymentStore;
 pub use records::{
     IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PaymentFilter, PhoneLookup, StoredResponse,
@@ -77,6 +79,7 @@ pub trait Store:
     + IdempotencyStore
     + ContractStore
     + PaymentStore
+    + PaymentPageStore
     + SequenceStore
     + EventStore
     + WebhookStore

@@ -28,6 +28,7 @@ mod limits;
 mod matrix;
 mod metadata;
 mod ops;
+mod payment_page;
 mod processes;
 mod realpay;
 mod revocations;

@@ -4,23 +4,14 @@
 
 use std::collections::BTreeMap;
 
+use crate::text::text_field;
 use crate::{FieldError, Violation, bounded_text};
 
-/// A metadata key: 1 to 40 characters, no control characters, surrounding space dropped.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MetadataKey(String);
-
-impl MetadataKey {
-    pub const MAX: usize = 40;
-
-    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
-        bounded_text(field, value, Self::MAX).map(MetadataKey)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+text_field!(
+    /// A metadata key: 1 to 40 characters, no control characters, surrounding space dropped.
+    MetadataKey,
+    40
+);
 
 /// A metadata value: at most 500 characters, no control characters, kept as given (it may
 /// be empty).
@@ -135,7 +126,7 @@ impl Metadata {
     /// Reads the stored form back; `None` when it is not a JSON object of strings.
     pub fn from_stored(text: &str) -> Option<Self> {
         let map: BTreeMap<String, String> = serde_json::from_str(text).ok()?;
-        Some(Metadata(map.into_iter().map(|(k, v)| (MetadataKey(k), MetadataValue(v))).collect()))
+        Some(Metadata(map.into_iter().map(|(k, v)| (MetadataKey::from_stored(k), MetadataValue(v))).collect()))
     }
 }
 

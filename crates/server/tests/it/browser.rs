@@ -16,6 +16,17 @@ fn chromium() -> Option<PathBuf> {
     named.or_else(|| Some(PathBuf::from("/usr/bin/chromium"))).filter(|path| path.exists())
 }
 
+/// Chromium, or `None` after saying the test is skipped. CI installs Chromium and must run
+/// the browser tests; elsewhere they are optional.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let found = chromium();
+    if found.is_none() {
+        assert!(std::env::var_os("CI").is_none(), "Chromium is not installed; .ci/run installs Debian's chromium");
+        eprintln!("skipped: no Chromium at /usr/bin/chromium (set CLIENTELE_CHROMIUM to run it)");
+    }
+    found
+}
+
 async fn headless(browser: &PathBuf, args: &[String]) -> String {
     let profile = tempfile::tempdir().unwrap();
     let output = tokio::time::timeout(
@@ -45,12 +56,7 @@ async fn headless(browser: &PathBuf, args: &[String]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_public_page_renders_the_amount_in_a_headless_browser() {
-    let Some(browser) = chromium() else {
-        // CI installs Chromium and must run this test; elsewhere it is optional.
-        assert!(std::env::var_os("CI").is_none(), "Chromium is not installed; .ci/run installs Debian's chromium");
-        eprintln!("skipped: no Chromium at /usr/bin/chromium (set CLIENTELE_CHROMIUM to run it)");
-        return;
-    };
+    let Some(browser) = chromium_or_skip() else { return };
     let app = TestApp::spawn().await;
     let body = std::fs::read_to_string(format!(
         "{}/tests/golden/duengage/onceoffpayment.request.json",
@@ -91,11 +97,7 @@ fn png_size(png: &[u8]) -> (u32, u32) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_payment_page_tells_the_debtor_how_to_pay_in_each_state_on_a_phone() {
     use crate::payment_page::{SETTINGS, move_to, put_settings, request_payment};
-    let Some(browser) = chromium() else {
-        assert!(std::env::var_os("CI").is_none(), "Chromium is not installed; .ci/run installs Debian's chromium");
-        eprintln!("skipped: no Chromium at /usr/bin/chromium (set CLIENTELE_CHROMIUM to run it)");
-        return;
-    };
+    let Some(browser) = chromium_or_skip() else { return };
     let app = TestApp::spawn().await;
     let settings: Value = serde_json::from_str(SETTINGS).unwrap();
     assert_eq!(put_settings(&app, &app.a.admin_key, &settings).await.status(), 200);

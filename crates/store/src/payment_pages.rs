@@ -15,7 +15,7 @@ use crate::StoreError;
 use crate::at;
 use crate::backend::{Backend, read_one, write_one};
 use crate::schema::PAYMENT_PAGES;
-use crate::sql::{DecodeError, Row, Value, statement};
+use crate::sql::{DecodeError, Row, Value, parsed, statement};
 
 /// Payment page settings.
 #[async_trait]
@@ -81,6 +81,7 @@ fn values(merchant: MerchantId, page: &PaymentPage, at: OffsetDateTime) -> Vec<V
 
 fn page(row: &dyn Row) -> Result<PaymentPage, DecodeError> {
     let text = |column: usize| Ok::<_, DecodeError>(row.text_or_null(column)?.map(str::to_owned));
+    let phone = at!(PAYMENT_PAGES, "contact_phone");
     let bank = match (text(at!(PAYMENT_PAGES, "bank_name"))?, text(at!(PAYMENT_PAGES, "account_number"))?) {
         (Some(bank_name), Some(account_number)) => Some(BankTransfer {
             bank_name: BankText::from_stored(bank_name),
@@ -95,7 +96,11 @@ fn page(row: &dyn Row) -> Result<PaymentPage, DecodeError> {
     Ok(PaymentPage {
         display_name: text(at!(PAYMENT_PAGES, "display_name"))?.map(DisplayName::from_stored),
         contact_email: text(at!(PAYMENT_PAGES, "contact_email"))?.map(Email::from_stored),
-        contact_phone: text(at!(PAYMENT_PAGES, "contact_phone"))?.map(|p| Phone::from_stored(p, None, None)),
+        // Its E.164 form is not stored: worked out again, as when it was written.
+        contact_phone: row
+            .text_or_null(phone)?
+            .map(|p| parsed(phone, p, |p| Phone::parse("contact_phone", p, None)))
+            .transpose()?,
         bank_transfer: bank,
         payment_url: text(at!(PAYMENT_PAGES, "payment_url_template"))?.map(UrlTemplate::from_stored),
         version: row.int(at!(PAYMENT_PAGES, "version"))?,

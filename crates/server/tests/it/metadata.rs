@@ -33,12 +33,25 @@ async fn user(app: &TestApp, id: &str) -> Value {
     app.get(&format!("/v1/users/{id}"), &app.a.admin_key).await.json().await.unwrap()
 }
 
-/// The `changed_fields` of every `user.updated` event of a user, and the events' text.
-async fn updates(app: &TestApp, id: &str) -> (Vec<Value>, String) {
-    let page: Value = app.get(&format!("/v1/events?resource_id={id}"), &app.a.admin_key).await.json().await.unwrap();
-    let events = page["data"].as_array().unwrap();
-    let changed = events.iter().filter(|e| e["type"] == "user.updated").map(|e| e["data"]["changed_fields"].clone());
-    (changed.collect(), page.to_string())
+/// The `changed_fields` of the `user.updated` events of a user, once there are `count`,
+/// and the events' text. On PostgreSQL an event is read once every transaction older than
+/// its own has ended, anywhere on the server: the feed is asked again until then.
+async fn updates(app: &TestApp, id: &str, count: usize) -> (Vec<Value>, String) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let page: Value =
+            app.get(&format!("/v1/events?resource_id={id}"), &app.a.admin_key).await.json().await.unwrap();
+        let events = page["data"].as_array().unwrap();
+        let changed: Vec<Value> = events
+            .iter()
+            .filter(|e| e["type"] == "user.updated")
+            .map(|e| e["data"]["changed_fields"].clone())
+            .collect();
+        if changed.len() >= count || std::time::Instant::now() > deadline {
+            return (changed, page.to_string());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,7 +71,7 @@ async fn metadata_round_trips_merges_per_key_and_is_found_by_one_key_and_value()
     assert_eq!(response.status(), 200);
     let patched: Value = response.json().await.unwrap();
     assert_eq!(patched["metadata"], json!({"Branch": "DUR", "New": " spaced ", "n": "7"}));
-    let (changed, text) = updates(&app, &id).await;
+    let (changed, text) = updates(&app, &id, 1).await;
     assert_eq!(changed, [json!(["metadata"])]);
     assert!(!text.contains("DUR") && !text.contains("spaced"), "metadata values in events: {text}");
     // A patch without metadata keeps it.

@@ -17,6 +17,7 @@ pub mod merchant;
 pub mod money;
 pub mod payment;
 pub mod payment_page;
+pub mod points;
 pub mod property;
 pub mod user;
 pub mod webhook;

@@ -11,6 +11,7 @@ pub mod maintenance;
 mod merchants;
 mod payment_pages;
 mod payments;
+mod points;
 mod refusal;
 mod registry;
 mod retention;
@@ -28,6 +29,7 @@ pub use idempotency::{Answer, IdempotencyRequest, Idempotent, Written};
 pub use merchants::MerchantRef;
 pub use payment_pages::PublicLink;
 pub use payments::{Debtor, Requested};
+pub use points::{Balance, EXPIRING_WITHIN, IdempotentPoints, PointsWritten};
 pub use refusal::{Oversize, Refusal};
 pub use registry::{IssuedKey, Registry};
 pub use retention::SWEEP_BATCH;
@@ -39,8 +41,8 @@ pub use webhooks::{EndpointChange, RevealedEndpoint, WebhookSettings};
 /// The values of the store that requests are made of and answered with, as the service
 /// takes and gives them.
 pub use clientele_store::{
-    DeliveryQuery, EventCursor, EventQuery, PageRequest, PaymentFilter, PhoneLookup, StoreMetrics, StoredEvent,
-    StoredResponse, Unique, UserFilter,
+    DeliveryQuery, EventCursor, EventQuery, PageRequest, PaymentFilter, PhoneLookup, PointsQuery, StoreMetrics,
+    StoredEvent, StoredResponse, Unique, UserFilter,
 };
 
 /// How a request that found its key in the process's cache stays as safe as one that read

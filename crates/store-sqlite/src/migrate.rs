@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "events", include_str!("../migrations/0009_events.sql")),
     (10, "metadata_and_payment_pages", include_str!("../migrations/0010_metadata_and_payment_pages.sql")),
     (11, "citus", include_str!("../migrations/0011_citus.sql")),
+    (12, "points", include_str!("../migrations/0012_points.sql")),
 ];
 
 /// Applies the migrations `conn` has not seen yet; returns how many it applied.

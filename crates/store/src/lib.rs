@@ -25,6 +25,7 @@ mod operations;
 mod payment_pages;
 mod payments;
 pub mod personal;
+mod points;
 mod records;
 pub mod schema;
 mod sequences;
@@ -49,6 +50,7 @@ pub use metrics::StoreMetrics;
 pub use operations::OperationsStore;
 pub use payment_pages::PaymentPageStore;
 pub use payments::PaymentStore;
+pub use points::{PointsAnswer, PointsOutcome, PointsQuery, PointsStore};
 pub use records::{
     IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PaymentFilter, PhoneLookup, StoredResponse,
     UserFilter, custom_values_from_json,
@@ -84,6 +86,7 @@ pub trait Store:
     + EventStore
     + WebhookStore
     + DeliveryStore
+    + PointsStore
 {
 }
 

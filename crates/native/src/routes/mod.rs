@@ -7,6 +7,7 @@ mod interaction_points;
 mod merchants;
 mod payment_page;
 mod payments;
+mod points;
 mod properties;
 mod token;
 pub(crate) mod users;
@@ -29,6 +30,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(contracts::router())
         .merge(payments::router())
+        .merge(points::router())
         .merge(events::router())
         .merge(webhooks::router())
 }

@@ -29,6 +29,8 @@ mod matrix;
 mod metadata;
 mod ops;
 mod payment_page;
+mod points;
+mod points_time;
 mod processes;
 mod realpay;
 mod revocations;

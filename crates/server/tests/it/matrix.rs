@@ -127,6 +127,7 @@ struct Fixture {
     property: String,
     webhook: String,
     delivery: String,
+    points_entry: String,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -160,6 +161,12 @@ async fn fixture(app: &TestApp) -> Fixture {
     let hook = json!({"url": "https://example.com/hook", "event_types": ["webhook_endpoint.disabled"]});
     let webhook: Value = app.post("/v1/webhook-endpoints", key, hook).await.json().await.unwrap();
     app.secret(webhook["secret"].as_str().unwrap());
+    let earned: Value = app
+        .post(&format!("/v1/users/{user}/points"), key, json!({"kind": "earn", "points": 1000}))
+        .await
+        .json()
+        .await
+        .unwrap();
     Fixture {
         user,
         contract: contract["id"].as_str().unwrap().to_owned(),
@@ -170,6 +177,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         webhook: webhook["id"].as_str().unwrap().to_owned(),
         // The endpoint takes no event yet: a delivery of it that does not exist.
         delivery: uuid::Uuid::now_v7().to_string(),
+        points_entry: earned["id"].as_str().unwrap().to_owned(),
     }
 }
 
@@ -185,6 +193,7 @@ fn missing() -> Fixture {
         property: id(),
         webhook: id(),
         delivery: id(),
+        points_entry: id(),
     }
 }
 
@@ -203,6 +212,7 @@ fn fill(path: &str, fixture: &Fixture) -> String {
             "/v1/realpay/" => "MERCHANT-A",
             "/v1/webhook-endpoints/" => &fixture.webhook,
             "/deliveries/" => &fixture.delivery,
+            "/v1/points-entries/" => &fixture.points_entry,
             _ => panic!("the access matrix does not know what {template} names: add it to `fill`"),
         }
     };

@@ -40,7 +40,7 @@ pub(super) async fn endpoints(store: Arc<dyn Store>) {
     let stored = endpoint();
     let id = stored.endpoint.id;
     store.create_webhook_endpoint(a.id, &stored).await.unwrap();
-    assert_eq!(store.webhook_endpoints(a.id).await.unwrap(), [stored.clone()]);
+    assert_eq!(store.webhook_endpoints(a.id).await.unwrap(), std::slice::from_ref(&stored));
     assert!(store.webhook_endpoints(b.id).await.unwrap().is_empty());
 
     let mut changed = stored.clone();

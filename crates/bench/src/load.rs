@@ -147,10 +147,24 @@ pub async fn run(
     first: u64,
     call: Calls,
 ) -> Outcome {
+    run_paced(endpoint, connections, duration, first, None, call).await
+}
+
+/// As [`run`], but at a steady rate when `interval` is given: call `n` is sent no sooner than
+/// `interval` times its place after `first`, as an open-loop load generator paces its calls,
+/// so a slow answer does not slow the rate.
+pub async fn run_paced(
+    endpoint: &Endpoint,
+    connections: &Connections,
+    duration: Duration,
+    first: u64,
+    interval: Option<Duration>,
+    call: Calls,
+) -> Outcome {
     let concurrency = connections.0.len();
     let connections = Arc::clone(&connections.0);
     let endpoint = Arc::new(endpoint.clone());
-    run_from(concurrency, duration, first, move |worker, n| {
+    run_from(concurrency, duration, first, interval, move |worker, n| {
         let (connections, endpoint, request) = (Arc::clone(&connections), Arc::clone(&endpoint), call(n));
         async move {
             match connections.get(worker) {
@@ -170,10 +184,16 @@ where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = bool> + Send,
 {
-    run_from(concurrency, duration, 0, work).await
+    run_from(concurrency, duration, 0, None, work).await
 }
 
-async fn run_from<F, Fut>(concurrency: usize, duration: Duration, first: u64, work: F) -> Outcome
+async fn run_from<F, Fut>(
+    concurrency: usize,
+    duration: Duration,
+    first: u64,
+    interval: Option<Duration>,
+    work: F,
+) -> Outcome
 where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = bool> + Send,
@@ -190,6 +210,13 @@ where
             let mut latencies = histogram();
             while Instant::now() < deadline {
                 let n = sequence.fetch_add(1, Ordering::Relaxed);
+                if let Some(interval) = interval {
+                    let due = started + interval.saturating_mul(u32::try_from(n - first).unwrap_or(u32::MAX));
+                    if due >= deadline {
+                        break;
+                    }
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 let pending = work(worker, n);
                 let sent = Instant::now();
                 let ok = pending.await;

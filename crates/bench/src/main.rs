@@ -10,6 +10,7 @@
 mod load;
 mod report;
 mod scenarios;
+mod webhooks;
 
 use clientele_bench::{database, server};
 

@@ -50,6 +50,35 @@ pub struct Ceiling {
     pub per_second: f64,
 }
 
+/// A figure of the run beside its target.
+#[derive(Debug, Serialize)]
+pub struct Goal {
+    pub name: String,
+    pub measured: f64,
+    pub target: f64,
+    /// Whether the figure must be at least the target (else at most).
+    pub at_least: bool,
+    pub unit: String,
+}
+
+impl Goal {
+    pub fn at_least(name: &str, measured: f64, target: f64, unit: &str) -> Goal {
+        Goal { name: name.to_owned(), measured, target, at_least: true, unit: unit.to_owned() }
+    }
+
+    pub fn at_most(name: &str, measured: f64, target: f64, unit: &str) -> Goal {
+        Goal { name: name.to_owned(), measured, target, at_least: false, unit: unit.to_owned() }
+    }
+
+    pub fn met(&self) -> bool {
+        if self.at_least { self.measured >= self.target } else { self.measured <= self.target }
+    }
+
+    fn figure(&self, value: f64) -> String {
+        if self.unit == "ratio" { format!("{:.0}%", value * 100.0) } else { format!("{value:.0} {}", self.unit) }
+    }
+}
+
 /// The whole run.
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -61,6 +90,7 @@ pub struct Report {
     pub peak_rss_mib: f64,
     pub ceilings: Vec<Ceiling>,
     pub scenarios: Vec<Row>,
+    pub goals: Vec<Goal>,
 }
 
 impl Report {
@@ -107,6 +137,19 @@ impl Report {
                 row.http_alongside_per_second.map(|rate| format!("{rate:.0}")).unwrap_or_default(),
                 ceiling
             ));
+        }
+        if !self.goals.is_empty() {
+            text.push_str("\n| target | measured | wanted | met |\n|---|---:|---:|---|\n");
+            for goal in &self.goals {
+                let bound = if goal.at_least { "at least" } else { "at most" };
+                text.push_str(&format!(
+                    "| {} | {} | {bound} {} | {} |\n",
+                    goal.name,
+                    goal.figure(goal.measured),
+                    goal.figure(goal.target),
+                    if goal.met() { "yes" } else { "**no**" }
+                ));
+            }
         }
         text.push_str("\n| ceiling | per second |\n|---|---:|\n");
         for ceiling in &self.ceilings {

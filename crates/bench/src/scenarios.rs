@@ -17,6 +17,7 @@ use crate::database::Database;
 use crate::load::{self, Call, Calls, Connections, Endpoint, Outcome};
 use crate::report::{Ceiling, Report, Row};
 use crate::server::{Server, admin};
+use crate::webhooks::{self, Api};
 
 /// What every request of a scenario needs.
 #[derive(Clone)]
@@ -230,7 +231,7 @@ async fn run_on(
     .await?;
     let key = merchant.get("api_key").and_then(Value::as_str).context("no key")?.to_owned();
     let merchant_id: MerchantId = merchant.get("id").and_then(Value::as_str).context("no merchant id")?.parse()?;
-    let server = Server::start(&args.server, database).await?;
+    let server = Server::start_with(&args.server, database, &["--webhooks-allow-private"]).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_rss_mib = server.memory_mib("VmRSS");
     let client = Client::builder().pool_max_idle_per_host(concurrency).build()?;
@@ -314,6 +315,18 @@ async fn run_on(
         eprintln!("{}: p50 {:.1} ms", row.name, row.p50_ms);
         rows.push(row);
     }
+    let mut goals = Vec::new();
+    if wanted("webhook") {
+        let api = Api { client: &target.client, url: &target.url, key: &target.key };
+        let (none, one, cost) =
+            webhooks::create_cost(&api, &server, &endpoint, concurrency, duration, &target.tag).await?;
+        rows.extend([none, one]);
+        let backlog = if args.quick { 2_000 } else { 20_000 };
+        let drained = webhooks::drain(&api, &endpoint, concurrency, backlog, &target.tag).await?;
+        let (paced, lag) = webhooks::lag(&api, &server, &endpoint, 1_000, duration, &target.tag).await?;
+        rows.push(paced);
+        goals.extend([cost, drained, lag]);
+    }
     let peak_rss_mib = server.memory_mib("VmHWM");
     let http = rows.iter().find(|r| r.name.starts_with("http ceiling")).map(|r| r.per_second);
     server.stop().await;
@@ -359,5 +372,6 @@ async fn run_on(
         peak_rss_mib,
         ceilings,
         scenarios: rows,
+        goals,
     })
 }

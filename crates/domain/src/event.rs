@@ -72,6 +72,12 @@ event_types! {
     PaymentRequestPaid = "payment_request.paid", PaymentRequest;
     PaymentRequestCancelled = "payment_request.cancelled", PaymentRequest;
     WebhookEndpointDisabled = "webhook_endpoint.disabled", WebhookEndpoint;
+    PointsEarned = "points.earned", PointsEntry;
+    PointsSpent = "points.spent", PointsEntry;
+    PointsAdjusted = "points.adjusted", PointsEntry;
+    PointsExpired = "points.expired", PointsEntry;
+    PointsReversed = "points.reversed", PointsEntry;
+    PointsReset = "points.reset", PointsEntry;
 }
 
 /// The kinds of resource events are about.
@@ -81,10 +87,12 @@ pub enum ResourceType {
     Contract,
     PaymentRequest,
     WebhookEndpoint,
+    PointsEntry,
 }
 
 impl ResourceType {
-    pub const NAMES: &'static [&'static str] = &["user", "contract", "payment_request", "webhook_endpoint"];
+    pub const NAMES: &'static [&'static str] =
+        &["user", "contract", "payment_request", "webhook_endpoint", "points_entry"];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -92,6 +100,7 @@ impl ResourceType {
             ResourceType::Contract => "contract",
             ResourceType::PaymentRequest => "payment_request",
             ResourceType::WebhookEndpoint => "webhook_endpoint",
+            ResourceType::PointsEntry => "points_entry",
         }
     }
 
@@ -101,6 +110,7 @@ impl ResourceType {
             "contract" => Ok(ResourceType::Contract),
             "payment_request" => Ok(ResourceType::PaymentRequest),
             "webhook_endpoint" => Ok(ResourceType::WebhookEndpoint),
+            "points_entry" => Ok(ResourceType::PointsEntry),
             _ => Err(FieldError::new(field, Violation::NotOneOf { allowed: Self::NAMES })),
         }
     }
@@ -240,6 +250,30 @@ impl Event {
         };
         let event = Event::new(kind, request.id.as_uuid(), Some(request.version), origin, request.updated_at);
         Some(event.with(payment_data(request)))
+    }
+
+    /// A points entry was written: its kind, points, the balance after it, the user and
+    /// the merchant's reference and the entry it reversed (never its description, which
+    /// may say anything).
+    pub fn points_entry(entry: &crate::points::PointsEntry) -> Self {
+        use crate::points::EntryKind;
+        let kind = match entry.kind {
+            EntryKind::Earn => EventType::PointsEarned,
+            EntryKind::Spend => EventType::PointsSpent,
+            EntryKind::Adjust => EventType::PointsAdjusted,
+            EntryKind::Expire => EventType::PointsExpired,
+            EntryKind::Reverse => EventType::PointsReversed,
+            EntryKind::Reset => EventType::PointsReset,
+        };
+        Event::new(kind, entry.id.as_uuid(), None, &entry.origin, entry.created_at).with(json!({
+            "user_id": entry.user_id,
+            "kind": entry.kind.as_str(),
+            "points": entry.points,
+            "balance_after": entry.balance_after,
+            "reference": entry.reference.as_ref().map(|r| r.as_str()),
+            "expires_at": entry.expires_at.map(rfc3339),
+            "reverses": entry.reverses,
+        }))
     }
 
     /// A webhook endpoint was disabled by the deliveries to it: `reason` says why.

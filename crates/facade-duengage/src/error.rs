@@ -138,9 +138,9 @@ impl<E: Into<Refusal>> From<E> for ServiceStackError {
             | Refusal::KeyInFlight
             | Refusal::InvoiceTaken
             | Refusal::NotAllowed { .. }
-            | Refusal::ContractCancelled => {
-                ServiceStackError::new(StatusCode::CONFLICT, "Conflict", refusal.to_string())
-            }
+            | Refusal::ContractCancelled
+            | Refusal::InsufficientPoints { .. }
+            | Refusal::NotReversible => ServiceStackError::new(StatusCode::CONFLICT, "Conflict", refusal.to_string()),
             Refusal::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");
                 ServiceStackError::new(status, "Exception", "The request could not be completed.")

@@ -121,6 +121,12 @@ fn refused(refusal: &Refusal) -> (StatusCode, Problem) {
         Refusal::InvoiceTaken | Refusal::NotAllowed { .. } | Refusal::ContractCancelled => {
             problem("urn:clientele:problem:conflict", "Conflict", refusal.to_string())
         }
+        Refusal::InsufficientPoints { .. } => problem(
+            "urn:clientele:problem:insufficient-points",
+            "Not enough points",
+            format!("{refusal}; the balance is unchanged"),
+        ),
+        Refusal::NotReversible => problem("urn:clientele:problem:conflict", "Conflict", refusal.to_string()),
         Refusal::VersionMismatch => problem(
             "urn:clientele:problem:precondition-failed",
             "The resource has changed",

@@ -51,6 +51,7 @@ impl Surface for Native {
             tag("users", "The registry's users (customers)"),
             tag("contracts", "Debit-order contracts and their derived schedules"),
             tag("payment-requests", "Once-off payment requests and their public links"),
+            tag("points", "The loyalty points ledger: earn, spend, adjust, reverse; balances and entries"),
             tag("events", "The event feed: every change, oldest first, never skipped"),
             tag("webhooks", "Webhook endpoints, signed deliveries (Standard Webhooks) and their attempts"),
             Tag { name: "operations", description: "Health, readiness and metrics", errors: None, rate_limited: false },

@@ -46,6 +46,8 @@ pub struct ServeSettings {
     pub shutdown_grace: Duration,
     /// How often expired idempotency keys are purged, for every merchant.
     pub retention_sweep: Duration,
+    /// How often expired loyalty points are written off.
+    pub points_expiry: Duration,
     /// How long events are kept.
     pub event_retention: time::Duration,
     /// How webhooks are delivered.
@@ -125,6 +127,7 @@ pub async fn launch(
     // clash with, so no process has to be the one that does it.
     let sweeper = tokio::spawn(registry.clone().run_retention(settings.retention_sweep, settings.event_retention));
     let _sweeper = AbortOnDrop(sweeper);
+    let _expiry = AbortOnDrop(tokio::spawn(registry.clone().run_points_expiry(settings.points_expiry)));
     let app = clientele_http::app(registry, &settings.http, store_metrics, surfaces);
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signal = Arc::clone(&stopping);

@@ -80,6 +80,13 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub retention_sweep_interval: u64,
 
+    /// Seconds between sweeps that write off expired loyalty points as `expire` entries, for
+    /// every merchant, in bounded batches (every process sweeps; a lot is written off once).
+    /// Balances count an expiry from its second whether the sweep has run or not.
+    #[arg(long, env = "CLIENTELE_POINTS_EXPIRY_INTERVAL", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub points_expiry_interval: u64,
+
     /// Days events are kept in the feed (`GET /v1/events`); older ones are purged by the
     /// same sweeps, except those a webhook delivery still waits to send.
     #[arg(long, env = "CLIENTELE_EVENT_RETENTION_DAYS", default_value_t = 30,
@@ -131,6 +138,7 @@ impl ServeArgs {
             },
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
             retention_sweep: Duration::from_secs(self.retention_sweep_interval),
+            points_expiry: Duration::from_secs(self.points_expiry_interval),
             event_retention: time::Duration::days(i64::from(self.event_retention_days)),
             webhooks: WebhookSettings {
                 allow_private: self.webhooks_allow_private,

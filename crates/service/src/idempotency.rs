@@ -78,6 +78,24 @@ pub(crate) struct Claimed<'a, T> {
 }
 
 impl<T> Claimed<'_, T> {
+    /// How to complete this claim from a value made later, inside a store's transaction
+    /// (which outlives no borrow): with the key and lease, and `render` for the answer.
+    pub(crate) fn completion(
+        &self,
+        render: fn(&T) -> StoredResponse,
+    ) -> impl Fn(UserId, &T) -> IdempotentAnswer + Send + Sync + 'static
+    where
+        T: 'static,
+    {
+        let (key, lease) = (self.key.clone(), self.lease.clone());
+        move |user, value| IdempotentAnswer {
+            key: key.clone(),
+            lease: lease.clone(),
+            user: Some(user),
+            response: render(value),
+        }
+    }
+
     /// The answer completing this claim, made from `value`, holding `user` (whose erasure
     /// redacts it).
     pub(crate) fn of(&self, user: UserId, value: &T) -> IdempotentAnswer {

@@ -10,6 +10,7 @@ mod keys;
 pub mod maintenance;
 mod merchants;
 mod payments;
+mod points;
 mod refusal;
 mod registry;
 mod retention;
@@ -26,6 +27,7 @@ pub use events::{EVENT_RETENTION, FeedPage};
 pub use idempotency::{Answer, IdempotencyRequest, Idempotent, Written};
 pub use merchants::MerchantRef;
 pub use payments::{Debtor, Requested};
+pub use points::{Balance, EXPIRING_WITHIN, IdempotentPoints, PointsWritten};
 pub use refusal::{Oversize, Refusal};
 pub use registry::{IssuedKey, Registry};
 pub use retention::SWEEP_BATCH;
@@ -37,8 +39,8 @@ pub use webhooks::{EndpointChange, RevealedEndpoint, WebhookSettings};
 /// The values of the store that requests are made of and answered with, as the service
 /// takes and gives them.
 pub use clientele_store::{
-    DeliveryQuery, EventCursor, EventQuery, PageRequest, PaymentFilter, PhoneLookup, StoreMetrics, StoredEvent,
-    StoredResponse, Unique, UserFilter,
+    DeliveryQuery, EventCursor, EventQuery, PageRequest, PaymentFilter, PhoneLookup, PointsQuery, StoreMetrics,
+    StoredEvent, StoredResponse, Unique, UserFilter,
 };
 
 /// How a request that found its key in the process's cache stays as safe as one that read

@@ -89,6 +89,12 @@ pub enum Refusal {
     /// A payment request cannot move from its status to the one asked for.
     #[error("a payment request that is {from} cannot become {to}")]
     NotAllowed { from: &'static str, to: &'static str },
+    /// A spend or a negative adjustment would take the balance, which this is, below zero.
+    #[error("the balance of {balance} points is too low for this")]
+    InsufficientPoints { balance: i64 },
+    /// The points entry cannot be reversed (an expiry, a reset, a reversal), or already was.
+    #[error("this points entry cannot be reversed, or has been already")]
+    NotReversible,
     /// A cancelled contract cannot be changed.
     #[error("a cancelled contract cannot be changed")]
     ContractCancelled,
@@ -112,7 +118,11 @@ impl Refusal {
             Refusal::Unauthenticated(_) => 401,
             Refusal::Forbidden | Refusal::UnregisteredInteractionPoint => 403,
             Refusal::NotFound | Refusal::UnknownMerchant => 404,
-            Refusal::Conflict(_) | Refusal::KeyInFlight | Refusal::InvoiceTaken => 409,
+            Refusal::Conflict(_)
+            | Refusal::KeyInFlight
+            | Refusal::InvoiceTaken
+            | Refusal::InsufficientPoints { .. }
+            | Refusal::NotReversible => 409,
             Refusal::VersionMismatch => 412,
             Refusal::TooLarge => 413,
             Refusal::Oversize(Oversize::Uri { .. }) => 414,

@@ -78,8 +78,11 @@ impl Registry {
         }
     }
 
+    /// A user, with its balance as it is now (an expiry no entry has written off yet counted).
     pub async fn user(&self, merchant: MerchantId, id: UserId) -> Result<User, Refusal> {
-        Ok(self.store().user(merchant, id).await?)
+        let mut user = self.store().user(merchant, id).await?;
+        self.exact_points(merchant, &mut user).await?;
+        Ok(user)
     }
 
     /// A page of the merchant's users matching `filter`. A phone number that matches nobody
@@ -98,13 +101,17 @@ impl Registry {
         }
         let found = self.store().list_users(merchant, filter, page).await?;
         let again = filter.phone.as_ref().and_then(|phone| phone.international()).filter(|_| found.is_empty());
-        match again {
+        let mut found = match again {
             Some(phone) => {
                 let filter = UserFilter { phone: Some(phone), ..filter.clone() };
-                Ok(self.store().list_users(merchant, &filter, page).await?)
+                self.store().list_users(merchant, &filter, page).await?
             }
-            None => Ok(found),
+            None => found,
+        };
+        for user in &mut found {
+            self.exact_points(merchant, user).await?;
         }
+        Ok(found)
     }
 
     /// Creates a user with its optional first contract, both or neither. An idempotent

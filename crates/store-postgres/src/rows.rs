@@ -50,6 +50,8 @@ fn unique_rule(constraint: &str) -> Option<Unique> {
         "users_national_id" => Unique::NationalId,
         "contracts_number" => Unique::ContractNumber,
         "payment_requests_invoice" => Unique::InvoiceNumber,
+        "points_entries_reference" => Unique::PointsReference,
+        "points_entries_reverses" => Unique::PointsReversal,
         _ => return None,
     })
 }

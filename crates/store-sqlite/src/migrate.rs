@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "sequences", include_str!("../migrations/0008_sequences.sql")),
     (9, "events", include_str!("../migrations/0009_events.sql")),
     (11, "citus", include_str!("../migrations/0011_citus.sql")),
+    (12, "points", include_str!("../migrations/0012_points.sql")),
 ];
 
 /// Applies the migrations `conn` has not seen yet; returns how many it applied.

@@ -48,6 +48,8 @@ fn unique_rule(message: &str) -> Option<Unique> {
         "index 'users_national_id'" => Unique::NationalId,
         "contracts.merchant_id, contracts.contract_number" => Unique::ContractNumber,
         "payment_requests.merchant_id, payment_requests.invoice_number" => Unique::InvoiceNumber,
+        "points_entries.merchant_id, points_entries.reference" => Unique::PointsReference,
+        "points_entries.merchant_id, points_entries.reverses" => Unique::PointsReversal,
         _ => return None,
     })
 }

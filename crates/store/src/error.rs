@@ -13,6 +13,8 @@ pub enum Unique {
     NationalId,
     ContractNumber,
     InvoiceNumber,
+    PointsReference,
+    PointsReversal,
 }
 
 impl fmt::Display for Unique {
@@ -28,6 +30,8 @@ impl fmt::Display for Unique {
             Unique::NationalId => "a user with this national id and country already exists",
             Unique::ContractNumber => "a contract with this number already exists",
             Unique::InvoiceNumber => "a payment request with this invoice number already exists",
+            Unique::PointsReference => "a points entry with this reference already exists",
+            Unique::PointsReversal => "this points entry has been reversed already",
         })
     }
 }

@@ -150,12 +150,54 @@ pub fn invariants() -> Vec<Invariant> {
          AND NOT EXISTS (SELECT 1 FROM users r WHERE r.merchant_id = t.merchant_id AND r.id = t.user_id \
                          AND r.erased_at IS NOT NULL)))",
     ));
+    all.extend(points_invariants());
     all.push(invariant(
         "sequences.value",
         "a sequence's number never goes below zero",
         "SELECT COUNT(*) FROM sequences WHERE value < 0",
     ));
     all
+}
+
+/// The ledger adds up: a balance is the sum of its user's entries and of what its lots hold,
+/// a lot holds what it brought less what was taken from it, a taking entry took what its
+/// allocations say, and a user knows when its next lot expires.
+fn points_invariants() -> Vec<Invariant> {
+    vec![
+        invariant(
+            "points.balance",
+            "a user's loyalty_points is the sum of its points entries",
+            "SELECT COUNT(*) FROM users t WHERE t.loyalty_points <> \
+             (SELECT COALESCE(SUM(r.points), 0) FROM points_entries r WHERE r.merchant_id = t.merchant_id AND r.user_id = t.id)",
+        ),
+        invariant(
+            "points.lots",
+            "a user's loyalty_points is what its lots hold",
+            "SELECT COUNT(*) FROM users t WHERE t.loyalty_points <> \
+             (SELECT COALESCE(SUM(r.remaining), 0) FROM points_lots r WHERE r.merchant_id = t.merchant_id AND r.user_id = t.id)",
+        ),
+        invariant(
+            "points_lots.remaining",
+            "a lot holds the points its entry brought less those its allocations took",
+            "SELECT COUNT(*) FROM points_lots t WHERE t.remaining <> \
+             (SELECT r.points FROM points_entries r WHERE r.merchant_id = t.merchant_id AND r.id = t.entry_id) - \
+             (SELECT COALESCE(SUM(a.points), 0) FROM points_allocations a WHERE a.merchant_id = t.merchant_id AND a.lot_id = t.entry_id)",
+        ),
+        invariant(
+            "points_entries.allocations",
+            "an entry that made no lot moved the points its allocations say",
+            "SELECT COUNT(*) FROM points_entries t WHERE NOT EXISTS \
+             (SELECT 1 FROM points_lots l WHERE l.merchant_id = t.merchant_id AND l.entry_id = t.id) AND t.points <> \
+             -(SELECT COALESCE(SUM(a.points), 0) FROM points_allocations a WHERE a.merchant_id = t.merchant_id AND a.entry_id = t.id)",
+        ),
+        invariant(
+            "users.points_expire_at",
+            "a user's points_expire_at is when the next of its lots holding points expires",
+            "SELECT COUNT(*) FROM users t WHERE t.points_expire_at IS DISTINCT FROM \
+             (SELECT MIN(r.expires_at) FROM points_lots r WHERE r.merchant_id = t.merchant_id AND r.user_id = t.id \
+              AND r.remaining > 0)",
+        ),
+    ]
 }
 
 #[cfg(test)]

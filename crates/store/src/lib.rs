@@ -24,6 +24,7 @@ mod metrics;
 mod operations;
 mod payments;
 pub mod personal;
+mod points;
 mod records;
 pub mod schema;
 mod sequences;
@@ -47,6 +48,7 @@ pub use merchants::MerchantStore;
 pub use metrics::StoreMetrics;
 pub use operations::OperationsStore;
 pub use payments::PaymentStore;
+pub use points::{PointsAnswer, PointsOutcome, PointsQuery, PointsStore};
 pub use records::{
     IdempotencyClaim, IdempotentAnswer, NewUserRecord, PageRequest, PaymentFilter, PhoneLookup, StoredResponse,
     UserFilter, custom_values_from_json,
@@ -81,6 +83,7 @@ pub trait Store:
     + EventStore
     + WebhookStore
     + DeliveryStore
+    + PointsStore
 {
 }
 

@@ -55,8 +55,8 @@ impl Sql {
 
 /// `statement!(NAME, "format", args...)`: a [`Sql`] made once, when first run.
 macro_rules! statement {
-    ($name:ident, $($text:tt)+) => {
-        static $name: std::sync::LazyLock<$crate::sql::Sql> =
+    ($vis:vis $name:ident, $($text:tt)+) => {
+        $vis static $name: std::sync::LazyLock<$crate::sql::Sql> =
             std::sync::LazyLock::new(|| $crate::sql::Sql::new(format!($($text)+)));
     };
 }

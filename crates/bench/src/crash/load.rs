@@ -1,5 +1,5 @@
-//! The load of a cycle: writes through the native API, Convercus and RealPay, each
-//! recorded as acknowledged or in doubt until the server dies under it.
+//! The load of a cycle: writes through the native API (users and their points), Convercus
+//! and RealPay, each recorded as acknowledged or in doubt until the server dies under it.
 
 use std::sync::{Arc, Mutex};
 
@@ -96,11 +96,38 @@ async fn native(run: &Run, url: &str, cycle: u32, worker: u32, written: &Mutex<V
                 values.remove(0);
             }
         }
-        record(written, write);
         if !patched {
+            return record(written, write);
+        }
+        let points = ledger(run, url, &id).await;
+        let earned_and_spent = points.len() == 1 && points.first().is_some_and(|p| p == "7");
+        write.fields.push(("/loyalty_points", points));
+        record(written, write);
+        if !earned_and_spent {
             return;
         }
     }
+}
+
+/// Earns 10 points for the user and spends 3; answers the balances it may have now (one when
+/// both were acknowledged, more while one is in doubt).
+async fn ledger(run: &Run, url: &str, id: &str) -> Vec<String> {
+    let mut balances = vec!["0".to_owned()];
+    for (body, after) in [(json!({"kind": "earn", "points": 10}), "10"), (json!({"kind": "spend", "points": 3}), "7")] {
+        let sent = authorized(run, run.client.post(format!("{url}/v1/users/{id}/points"))).json(&body);
+        match answered(run, sent).await {
+            Reply::Written(_) => {
+                acknowledge(run, 1);
+                balances = vec![after.to_owned()];
+            }
+            Reply::Refused => return balances,
+            Reply::None => {
+                balances.push(after.to_owned());
+                return balances;
+            }
+        }
+    }
+    balances
 }
 
 /// Convercus creates, as its clients send them.

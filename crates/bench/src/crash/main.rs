@@ -1,15 +1,18 @@
 //! `clientele-crash`: is every acknowledged write still there after a `kill -9`?
 //!
 //! It starts the release `clientele` binary on a fresh SQLite file (or PostgreSQL database),
-//! drives concurrent writes through several surfaces (native creates with idempotency keys
-//! and merge patches, Convercus creates, RealPay batches of users with contracts) while
+//! drives concurrent writes through several surfaces (native creates with idempotency keys,
+//! merge patches and points earned and spent, Convercus creates, RealPay batches of users with
+//! contracts) while
 //! recording each one as acknowledged or in doubt, and kills the server with SIGKILL at a
 //! random moment. Then, every cycle:
 //!
 //! 1. `clientele check` on the dead server's database: SQLite's integrity check and every
-//!    store invariant (no row without its merchant, no reference across merchants, ...);
+//!    store invariant (no row without its merchant, no reference across merchants, every
+//!    balance the sum of its points entries and of its lots, ...);
 //! 2. a restart, and through the API: every acknowledged write present and unchanged; every
-//!    write in doubt wholly present or wholly absent (a RealPay item's user never without its
+//!    write in doubt wholly present or wholly absent (a balance is one it could have had; a
+//!    RealPay item's user never without its
 //!    contract); every write the server refused (a RealPay item under `Failed`) absent; an
 //!    in-doubt create repeated with its idempotency key, after the dead request's lease
 //!    (409 while it holds, then it runs), makes its user exactly once; the RealPay call

@@ -52,7 +52,7 @@ pub(crate) async fn settle(
                 }
                 // From now on only the value read back is right for a patch in doubt.
                 for (pointer, values) in &mut written.fields {
-                    let read = actual.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_owned();
+                    let read = text_at(&actual, pointer);
                     *values = vec![read];
                 }
                 written.acknowledged = true;
@@ -134,9 +134,9 @@ pub(crate) async fn verify(run: &Run, url: &str, written: &Written) -> anyhow::R
         }
     };
     for (pointer, allowed) in &written.fields {
-        let actual = user.pointer(pointer).and_then(Value::as_str).unwrap_or_default();
+        let actual = text_at(&user, pointer);
         ensure!(
-            allowed.iter().any(|value| value == actual),
+            allowed.iter().any(|value| *value == actual),
             "{} user {:?}: {pointer} is {actual:?}, written {allowed:?} (read back: {user})",
             written.surface,
             written.lookup
@@ -193,4 +193,13 @@ pub(crate) async fn create(run: &Run, url: &str, key: &str, body: &Value) -> any
 pub(crate) async fn realpay_get(run: &Run, url: &str) -> anyhow::Result<Value> {
     let path = format!("{url}/v1/realpay/{MERCHANT}/maintain/omni/users?Product=X&Email=nobody@example.com");
     Ok(authorized(run, run.client.get(path)).send().await?.json().await?)
+}
+
+/// A field of an answer as text: a string as it is, a number as written ("" when absent).
+fn text_at(answer: &Value, pointer: &str) -> String {
+    match answer.pointer(pointer) {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
 }

@@ -67,8 +67,11 @@ pub struct UserFields {
 pub struct User {
     pub id: UserId,
     pub fields: UserFields,
-    /// The loyalty balance. No write surface can set it.
+    /// The loyalty balance: the sum of the user's points entries. Only the ledger moves it.
     pub loyalty_points: i64,
+    /// When the next of the user's lots holding points expires: from then until an entry
+    /// writes that expiry off, the balance is less than [`User::loyalty_points`].
+    pub points_expire_at: Option<OffsetDateTime>,
     /// Increases with every change; the native API's ETag.
     pub version: i64,
     pub created_at: OffsetDateTime,
@@ -82,6 +85,7 @@ impl User {
             id: UserId::generate(),
             fields: fields.normalised(),
             loyalty_points: 0,
+            points_expire_at: None,
             version: 1,
             created_at: now,
             updated_at: now,

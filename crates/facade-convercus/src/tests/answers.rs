@@ -21,7 +21,15 @@ use crate::login::{ConvercusLogin, ConvercusToken, refused};
 
 fn user(fields: UserFields) -> User {
     let at = datetime!(2026-05-01 10:00 UTC);
-    User { id: USER_ID.parse().unwrap(), fields, loyalty_points: 120, version: 3, created_at: at, updated_at: at }
+    User {
+        id: USER_ID.parse().unwrap(),
+        fields,
+        loyalty_points: 120,
+        points_expire_at: None,
+        version: 3,
+        created_at: at,
+        updated_at: at,
+    }
 }
 
 fn answer(user: &User) -> Value {

@@ -97,6 +97,10 @@ interaction-id is required")
     Refusal::NotAllowed { .. } => Refusal::NotAllowed { from: "paid", to: "cancelled" }
         => shape(422, "a payment request that is paid cannot become cancelled");
     Refusal::ContractCancelled => Refusal::ContractCancelled => shape(422, "a cancelled contract cannot be changed");
+    Refusal::InsufficientPoints { .. } => Refusal::InsufficientPoints { balance: 3 }
+        => shape(409, "the balance of 3 points is too low for this");
+    Refusal::NotReversible => Refusal::NotReversible
+        => shape(409, "this points entry cannot be reversed, or has been already");
     Refusal::Timeout => Refusal::Timeout => shape(503, "the request did not finish within the configured time");
     Refusal::Internal(_) => Refusal::internal(CAUSE) => shape(500, "internal error");
 }

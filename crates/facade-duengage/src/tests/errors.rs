@@ -105,6 +105,10 @@ table! {
         => shape(409, "Conflict", "a payment request that is paid cannot become cancelled");
     Refusal::ContractCancelled => Refusal::ContractCancelled
         => shape(409, "Conflict", "a cancelled contract cannot be changed");
+    Refusal::InsufficientPoints { .. } => Refusal::InsufficientPoints { balance: 3 }
+        => shape(409, "Conflict", "the balance of 3 points is too low for this");
+    Refusal::NotReversible => Refusal::NotReversible
+        => shape(409, "Conflict", "this points entry cannot be reversed, or has been already");
     Refusal::Timeout => Refusal::Timeout
         => shape(503, "Exception", "the request did not finish within the configured time");
     Refusal::Internal(_) => Refusal::internal(CAUSE) => shape(500, "Exception", "The request could not be completed.");

@@ -104,6 +104,8 @@ table! {
     Refusal::InvoiceTaken => Refusal::InvoiceTaken => shape(500, EXCEPTION);
     Refusal::NotAllowed { .. } => Refusal::NotAllowed { from: "paid", to: "cancelled" } => shape(500, EXCEPTION);
     Refusal::ContractCancelled => Refusal::ContractCancelled => shape(500, EXCEPTION);
+    Refusal::InsufficientPoints { .. } => Refusal::InsufficientPoints { balance: 3 } => shape(500, EXCEPTION);
+    Refusal::NotReversible => Refusal::NotReversible => shape(500, EXCEPTION);
     Refusal::Timeout => Refusal::Timeout => shape(500, EXCEPTION);
     Refusal::Internal(_) => Refusal::internal(CAUSE) => shape(500, EXCEPTION);
 }

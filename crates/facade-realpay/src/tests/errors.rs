@@ -34,6 +34,8 @@ fn every_refusal() -> Vec<Refusal> {
         Refusal::InvoiceTaken,
         Refusal::NotAllowed { from: "paid", to: "cancelled" },
         Refusal::ContractCancelled,
+        Refusal::InsufficientPoints { balance: 3 },
+        Refusal::NotReversible,
         Refusal::Timeout,
         Refusal::internal("relation \"users\" does not exist"),
     ];
@@ -57,6 +59,8 @@ fn every_refusal() -> Vec<Refusal> {
             | Refusal::InvoiceTaken
             | Refusal::NotAllowed { .. }
             | Refusal::ContractCancelled
+            | Refusal::InsufficientPoints { .. }
+            | Refusal::NotReversible
             | Refusal::Timeout
             | Refusal::Internal(_) => {}
         }
@@ -71,7 +75,12 @@ fn expected_status(refusal: &Refusal) -> u16 {
         Refusal::Unauthenticated(_) => 401,
         Refusal::Forbidden | Refusal::UnregisteredInteractionPoint => 403,
         Refusal::NotFound | Refusal::UnknownMerchant => 404,
-        Refusal::Conflict(_) | Refusal::VersionMismatch | Refusal::KeyInFlight | Refusal::InvoiceTaken => 409,
+        Refusal::Conflict(_)
+        | Refusal::VersionMismatch
+        | Refusal::KeyInFlight
+        | Refusal::InvoiceTaken
+        | Refusal::InsufficientPoints { .. }
+        | Refusal::NotReversible => 409,
         Refusal::TooLarge => 413,
         Refusal::Oversize(Oversize::Uri { .. }) => 414,
         Refusal::UnsupportedMediaType => 415,

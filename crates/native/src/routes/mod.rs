@@ -6,6 +6,7 @@ mod events;
 mod interaction_points;
 mod merchants;
 mod payments;
+mod points;
 mod properties;
 mod token;
 pub(crate) mod users;
@@ -27,6 +28,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(contracts::router())
         .merge(payments::router())
+        .merge(points::router())
         .merge(events::router())
         .merge(webhooks::router())
 }

@@ -346,6 +346,7 @@ pub fn default_settings() -> ServeSettings {
         tokens: TokenSettings::default(),
         shutdown_grace: std::time::Duration::from_secs(5),
         retention_sweep: std::time::Duration::from_secs(300),
+        points_expiry: std::time::Duration::from_secs(60),
         event_retention: clientele_service::EVENT_RETENTION,
         webhooks: clientele_service::WebhookSettings { allow_private: true, ..Default::default() },
     }

@@ -27,6 +27,8 @@ mod idempotency;
 mod limits;
 mod matrix;
 mod ops;
+mod points;
+mod points_time;
 mod processes;
 mod realpay;
 mod revocations;

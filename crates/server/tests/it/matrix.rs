@@ -125,6 +125,7 @@ struct Fixture {
     property: String,
     webhook: String,
     delivery: String,
+    points_entry: String,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -158,6 +159,12 @@ async fn fixture(app: &TestApp) -> Fixture {
     let hook = json!({"url": "https://example.com/hook", "event_types": ["webhook_endpoint.disabled"]});
     let webhook: Value = app.post("/v1/webhook-endpoints", key, hook).await.json().await.unwrap();
     app.secret(webhook["secret"].as_str().unwrap());
+    let earned: Value = app
+        .post(&format!("/v1/users/{user}/points"), key, json!({"kind": "earn", "points": 1000}))
+        .await
+        .json()
+        .await
+        .unwrap();
     Fixture {
         user,
         contract: contract["id"].as_str().unwrap().to_owned(),
@@ -168,6 +175,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         webhook: webhook["id"].as_str().unwrap().to_owned(),
         // The endpoint takes no event yet: a delivery of it that does not exist.
         delivery: uuid::Uuid::now_v7().to_string(),
+        points_entry: earned["id"].as_str().unwrap().to_owned(),
     }
 }
 
@@ -183,6 +191,7 @@ fn missing() -> Fixture {
         property: id(),
         webhook: id(),
         delivery: id(),
+        points_entry: id(),
     }
 }
 
@@ -201,6 +210,7 @@ fn fill(path: &str, fixture: &Fixture) -> String {
             "/v1/realpay/" => "MERCHANT-A",
             "/v1/webhook-endpoints/" => &fixture.webhook,
             "/deliveries/" => &fixture.delivery,
+            "/v1/points-entries/" => &fixture.points_entry,
             _ => panic!("the access matrix does not know what {template} names: add it to `fill`"),
         }
     };

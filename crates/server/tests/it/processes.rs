@@ -34,7 +34,7 @@ async fn run(db: &TestDb, args: &[&str]) -> (bool, String, String) {
     (output.status.success(), String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
 }
 
-async fn run_json(db: &TestDb, args: &[&str]) -> Value {
+pub(crate) async fn run_json(db: &TestDb, args: &[&str]) -> Value {
     let (ok, stdout, stderr) = run(db, args).await;
     assert!(ok, "{args:?} failed: {stderr}");
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
@@ -42,16 +42,16 @@ async fn run_json(db: &TestDb, args: &[&str]) -> Value {
 }
 
 /// A server process, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     stdout: Lines<BufReader<ChildStdout>>,
-    url: String,
+    pub(crate) url: String,
     log: PathBuf,
     _log_dir: tempfile::TempDir,
 }
 
 impl Server {
-    async fn start(db: &TestDb, extra: &[&str]) -> Server {
+    pub(crate) async fn start(db: &TestDb, extra: &[&str]) -> Server {
         let log_dir = tempfile::tempdir().unwrap();
         let log = log_dir.path().join("server.log");
         let mut child = clientele(db)

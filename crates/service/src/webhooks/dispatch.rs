@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use rand::Rng as _;
 use time::OffsetDateTime;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use clientele_domain::event::Event;
@@ -37,6 +37,8 @@ struct Sender {
     all: Arc<Semaphore>,
     per_endpoint: Mutex<HashMap<WebhookEndpointId, Arc<Semaphore>>>,
     size: usize,
+    /// Told when an attempt has finished and given its place back.
+    freed: Notify,
 }
 
 impl Sender {
@@ -83,6 +85,7 @@ impl Registry {
             all: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             per_endpoint: Mutex::new(HashMap::new()),
             size: settings.per_endpoint.max(1),
+            freed: Notify::new(),
         });
         if self.store().backend() == "sqlite" {
             // One process delivers from a SQLite database: what it held when it last stopped
@@ -92,8 +95,19 @@ impl Registry {
             }
         }
         loop {
-            if let Err(error) = self.delivery_round(&sender).await {
-                tracing::warn!(%error, "a round of webhook deliveries failed; it runs again shortly");
+            match self.delivery_round(&sender).await {
+                // A backlog: claim more as soon as half the places are free again.
+                Ok(true) => {
+                    let until = tokio::time::Instant::now() + settings.poll;
+                    while sender.all.available_permits() < settings.concurrency.max(1).div_ceil(2) {
+                        if tokio::time::timeout_at(until, sender.freed.notified()).await.is_err() {
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, "a round of webhook deliveries failed; it runs again shortly"),
             }
             tokio::select! {
                 () = self.webhook_state().wake.notified() => {}
@@ -109,7 +123,10 @@ impl Registry {
         Ok(())
     }
 
-    async fn delivery_round(&self, sender: &Arc<Sender>) -> Result<(), StoreError> {
+    /// One round over every merchant with endpoints; answers whether a claim took as many
+    /// deliveries as it could, so that more may be due.
+    async fn delivery_round(&self, sender: &Arc<Sender>) -> Result<bool, StoreError> {
+        let mut more = false;
         for merchant in self.store().merchants_with_webhooks().await? {
             let endpoints = self.store().webhook_endpoints(merchant).await?;
             if endpoints.is_empty() {
@@ -118,21 +135,26 @@ impl Registry {
             self.fan_out(merchant, &endpoints).await?;
             let now = crate::now();
             let free = u32::try_from(sender.all.available_permits()).unwrap_or(u32::MAX);
-            if free == 0 || self.store().next_due(merchant).await?.is_none_or(|due| due > now) {
+            if free == 0 {
+                more = true;
+                continue;
+            }
+            if self.store().next_due(merchant).await?.is_none_or(|due| due > now) {
                 continue;
             }
             let lease = Uuid::new_v4();
             let until = now + self.webhook_settings().timeout * 2 + std::time::Duration::from_secs(15);
             let claimed = self.store().claim_deliveries(merchant, lease, until, now, free).await?;
+            more |= claimed.len() == free as usize;
             for delivery in claimed {
                 let Some(endpoint) = endpoints.iter().find(|e| e.endpoint.id == delivery.endpoint_id).cloned() else {
                     continue;
                 };
-                let Ok(permit) = Arc::clone(&sender.all).acquire_owned().await else { return Ok(()) };
+                let Ok(permit) = Arc::clone(&sender.all).acquire_owned().await else { return Ok(false) };
                 tokio::spawn(self.clone().attempt(merchant, endpoint, delivery, lease, Arc::clone(sender), permit));
             }
         }
-        Ok(())
+        Ok(more)
     }
 
     /// Records a delivery of each new event to each endpoint that wants it.
@@ -203,9 +225,9 @@ impl Registry {
         claimed: Claimed,
         lease: Uuid,
         sender: Arc<Sender>,
-        _all: OwnedSemaphorePermit,
+        place: OwnedSemaphorePermit,
     ) {
-        let Ok(_own) = sender.endpoint(stored.endpoint.id).acquire_owned().await else { return };
+        let Ok(own) = sender.endpoint(stored.endpoint.id).acquire_owned().await else { return };
         let at = crate::now();
         let started = Instant::now();
         let outcome = if stored.endpoint.enabled() {
@@ -213,6 +235,8 @@ impl Registry {
         } else {
             Outcome::NoAnswer("the endpoint is disabled".into())
         };
+        // The endpoint's bound is on what it is sent; recording the answer is ours.
+        drop(own);
         let duration_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
         let number = claimed.attempts + 1;
         let (status_code, error, verdict) = match outcome {
@@ -240,6 +264,8 @@ impl Registry {
         if let Err(error) = self.endpoint_health(merchant, &stored, verdict, at).await {
             tracing::warn!(%error, endpoint = %stored.endpoint.id, "updating a webhook endpoint's health failed");
         }
+        drop(place);
+        sender.freed.notify_one();
     }
 
     /// Keeps an endpoint's failing time, and disables one that answered 410 or has failed for

@@ -6,9 +6,11 @@
 //! tables in its own column types; a column added there is added here too.
 
 mod events;
+mod points;
 mod tables;
 
 pub use events::*;
+pub use points::*;
 pub use tables::*;
 
 /// A column, and for one that can hold a personal value, the SQL literal erasure sets it to.

@@ -1,8 +1,8 @@
 //! Every table Clientele keeps, as both backends' migrations create it.
 
 use super::{
-    EVENTS, Erasure, Personal, Reference, Table, Tenancy, WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS,
-    personal, plain, reference,
+    EVENTS, Erasure, POINTS_ALLOCATIONS, POINTS_ENTRIES, POINTS_LOTS, Personal, Reference, Table, Tenancy,
+    WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS, personal, plain, reference,
 };
 
 pub const MERCHANTS: Table = Table {
@@ -98,6 +98,7 @@ pub const USERS: Table = Table {
         plain("created_at"),
         plain("updated_at"),
         plain("erased_at"),
+        plain("points_expire_at"),
     ],
     tenancy: Tenancy::Merchant,
     references: &[],
@@ -285,4 +286,7 @@ pub const TABLES: &[Table] = &[
     WEBHOOK_ENDPOINTS,
     WEBHOOK_DELIVERIES,
     WEBHOOK_ATTEMPTS,
+    POINTS_ENTRIES,
+    POINTS_LOTS,
+    POINTS_ALLOCATIONS,
 ];

@@ -153,6 +153,7 @@ impl<B: Backend> UserStore for B {
         let (origin, events) = (origin.clone(), events.to_vec());
         let erase = work(move |db: &mut B::Db| {
             async move {
+                crate::points::reset(db, merchant, id, &origin, at).await?;
                 write::erase(db, merchant, id, expected_version, &origin, at).await?;
                 crate::events::insert(db, merchant, &events).await
             }

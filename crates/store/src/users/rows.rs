@@ -43,6 +43,7 @@ pub fn values(merchant: MerchantId, user: &User) -> Named<'_> {
         ("region", text(f.address.region.as_ref().map(Place::as_str))),
         ("postal_code", text(f.address.postal_code.as_ref().map(PostalCode::as_str))),
         ("loyalty_points", Value::int(user.loyalty_points)),
+        ("points_expire_at", Value::Time(user.points_expire_at)),
         ("version", Value::int(user.version)),
         ("created_at", Value::time(user.created_at)),
         ("updated_at", Value::time(user.updated_at)),
@@ -56,9 +57,9 @@ pub static WRITTEN: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
 });
 
 /// The columns an update never assigns: the row's identity, and what writes of fields leave
-/// alone (the balance is the ledger's, the creation time the first write's).
+/// alone (the balance and its next expiry are the ledger's, the creation time the first write's).
 pub fn kept_by_updates(column: &str) -> bool {
-    matches!(column, "merchant_id" | "id" | "created_at" | "loyalty_points")
+    matches!(column, "merchant_id" | "id" | "created_at" | "loyalty_points" | "points_expire_at")
 }
 
 /// A user row, without its custom property values.
@@ -101,6 +102,7 @@ pub fn user(row: &dyn Row) -> Result<User, DecodeError> {
         id: UserId::from_uuid(row.uuid(at!(USERS, "id"))?),
         fields,
         loyalty_points: row.int(at!(USERS, "loyalty_points"))?,
+        points_expire_at: row.time_or_null(at!(USERS, "points_expire_at"))?,
         version: row.int(at!(USERS, "version"))?,
         created_at: row.time(at!(USERS, "created_at"))?,
         updated_at: row.time(at!(USERS, "updated_at"))?,

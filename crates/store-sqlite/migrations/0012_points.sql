@@ -1,0 +1,56 @@
+-- The loyalty points ledger: append-only entries per user, the lots that earns and positive
+-- adjustments make, and which lots each taking entry took its points from (or gave them back
+-- to). `users.loyalty_points` is the sum of a user's entries; `users.points_expire_at` is
+-- when the next of its lots holding points expires, so a read knows when it must count an
+-- expiry that no entry has written yet.
+ALTER TABLE users ADD COLUMN points_expire_at INTEGER;
+
+CREATE TABLE points_entries (
+    merchant_id           TEXT        NOT NULL,
+    id                    TEXT        NOT NULL,
+    user_id               TEXT        NOT NULL,
+    kind                 TEXT        NOT NULL
+        CHECK (kind IN ('earn', 'spend', 'adjust', 'expire', 'reverse', 'reset')),
+    points               INTEGER     NOT NULL,
+    balance_after        INTEGER     NOT NULL CHECK (balance_after >= 0),
+    reference            TEXT,
+    description          TEXT,
+    expires_at           INTEGER,
+    reverses             TEXT,
+    surface              TEXT        NOT NULL,
+    interaction_point_id TEXT,
+    actor_id             TEXT,
+    created_at           INTEGER     NOT NULL,
+    PRIMARY KEY (merchant_id, id),
+    FOREIGN KEY (merchant_id, user_id) REFERENCES users (merchant_id, id)
+) WITHOUT ROWID;
+
+CREATE UNIQUE INDEX points_entries_reference ON points_entries (merchant_id, reference) WHERE reference IS NOT NULL;
+
+CREATE UNIQUE INDEX points_entries_reverses ON points_entries (merchant_id, reverses) WHERE reverses IS NOT NULL;
+
+CREATE INDEX points_entries_user ON points_entries (merchant_id, user_id, created_at, id);
+
+CREATE TABLE points_lots (
+    merchant_id  TEXT        NOT NULL,
+    entry_id     TEXT        NOT NULL,
+    user_id      TEXT        NOT NULL,
+    remaining   INTEGER     NOT NULL CHECK (remaining >= 0),
+    expires_at  INTEGER,
+    PRIMARY KEY (merchant_id, entry_id),
+    FOREIGN KEY (merchant_id, entry_id) REFERENCES points_entries (merchant_id, id)
+) WITHOUT ROWID;
+
+CREATE INDEX points_lots_user ON points_lots (merchant_id, user_id) WHERE remaining > 0;
+
+CREATE INDEX points_lots_expiry ON points_lots (merchant_id, expires_at) WHERE remaining > 0 AND expires_at IS NOT NULL;
+
+CREATE TABLE points_allocations (
+    merchant_id  TEXT   NOT NULL,
+    entry_id     TEXT   NOT NULL,
+    lot_id       TEXT   NOT NULL,
+    points      INTEGER NOT NULL,
+    PRIMARY KEY (merchant_id, entry_id, lot_id),
+    FOREIGN KEY (merchant_id, entry_id) REFERENCES points_entries (merchant_id, id),
+    FOREIGN KEY (merchant_id, lot_id) REFERENCES points_lots (merchant_id, entry_id)
+) WITHOUT ROWID;

@@ -12,9 +12,10 @@
 //! (or made a reference table) by the statement after the one that creates it, as the
 //! schema describes it, so the next statements of the migration meet it distributed: they
 //! can give it foreign keys to distributed tables and index it. A statement that creates a
-//! table cannot also give it a foreign key to a distributed table: on Citus the new table is
-//! still local then (a test, `later_migrations_add_foreign_keys_...`, holds every migration
-//! written since to it).
+//! table may give it foreign keys to distributed tables or to reference tables, not both:
+//! Citus makes a new table with a foreign key to a reference table a "Citus local" table,
+//! which can have none to a distributed table until it is distributed (a test,
+//! `later_migrations_create_no_table_...`, holds every migration written since to it).
 
 mod split;
 
@@ -126,6 +127,14 @@ async fn apply(conn: &mut PgConnection, migration: &Migration, tables: Option<&[
     } else {
         // Rolled back when dropped uncommitted.
         let mut transaction = conn.begin().await.map_err(store_error)?;
+        if tables.is_some() {
+            // Citus distributes a table in a transaction only in sequential mode, which must
+            // be chosen before the transaction's first statement on a distributed table.
+            sqlx::raw_sql("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
+                .execute(&mut *transaction)
+                .await
+                .map_err(store_error)?;
+        }
         run(&mut transaction).await.map_err(failed)?;
         transaction.commit().await.map_err(store_error)?;
     }

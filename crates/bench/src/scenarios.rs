@@ -15,7 +15,7 @@ use clientele_store::{PageRequest, Store, StoreMetrics, UserFilter};
 use crate::Args;
 use crate::database::Database;
 use crate::load::{self, Call, Calls, Connections, Endpoint, Outcome};
-use crate::report::{Ceiling, Report, Row};
+use crate::report::{Ceiling, Goal, Report, Row};
 use crate::server::{Server, admin};
 use crate::webhooks::{self, Api};
 
@@ -300,6 +300,16 @@ async fn run_on(
     run!("duengage POST JSV", |t, n| {
         Call::send(Method::POST, "/onceoffpayment.jsv", "text/jsv", duengage_jsv(&t.tag, n))
     });
+    run!("native POST points earn", |t, n| {
+        let body = json!({"kind": "earn", "points": 5, "reference": format!("E{}{n}", t.tag)});
+        Call::send(Method::POST, &format!("/v1/users/{}/points", t.id(n)), json, body.to_string())
+    });
+    // Each spend takes 1 of the 5 points an earn of the same sequence number gave its user.
+    let earned = rows.iter().find(|r| r.name == "native POST points earn").map_or(1, |r| r.requests.max(1));
+    run!("native POST points spend", |t, n| {
+        let body = json!({"kind": "spend", "points": 1}).to_string();
+        Call::send(Method::POST, &format!("/v1/users/{}/points", t.id(n % earned)), json, body)
+    });
     // Batches go one at a time: each is a thousand users with contracts.
     if wanted("realpay POST 1000 users with contracts") {
         let t = target.clone();
@@ -316,6 +326,13 @@ async fn run_on(
         rows.push(row);
     }
     let mut goals = Vec::new();
+    if args.postgres.is_none() {
+        for (name, target) in [("native POST points earn", 15_000.0), ("native POST points spend", 10_000.0)] {
+            if let Some(row) = rows.iter().find(|r| r.name == name) {
+                goals.push(Goal::at_least(&format!("{name} (SQLite, durable)"), row.per_second, target, "per second"));
+            }
+        }
+    }
     if wanted("webhook") {
         let api = Api { client: &target.client, url: &target.url, key: &target.key };
         let (none, one, cost) =

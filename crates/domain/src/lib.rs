@@ -16,6 +16,7 @@ pub mod interaction_point;
 pub mod merchant;
 pub mod money;
 pub mod payment;
+pub mod payment_page;
 pub mod points;
 pub mod property;
 pub mod user;

@@ -169,9 +169,59 @@ pub fn resolve_properties(
     Ok(values)
 }
 
+/// Splits a map of strings sent for a user (DuEngage `CustomersMeta`): a key that names an
+/// active property sets that property, typed; every other key goes into the user's
+/// metadata. A blank value is no value. Errors name the key as sent (`CustomersMeta.Branch`).
+pub fn split_meta<'a>(
+    field: &str,
+    entries: impl IntoIterator<Item = (&'a str, &'a str)>,
+    definitions: &[PropertyDefinition],
+) -> Result<(Vec<CustomPropertyValue>, crate::user::Metadata), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let mut values: Vec<CustomPropertyValue> = Vec::new();
+    let mut free = Vec::new();
+    for (key, value) in entries.into_iter().filter(|(_, value)| !value.trim().is_empty()) {
+        let Some(definition) = definitions.iter().find(|d| d.active && d.name.as_str() == key.trim()) else {
+            free.push((key, value));
+            continue;
+        };
+        let entry = format!("{field}.{key}");
+        if values.iter().any(|v| v.id == definition.id) {
+            errors.push(FieldError::new(entry, Violation::Other("names a property already given".into())));
+        } else if let Some(value) = errors.take(definition.value_type.check(&entry, value)) {
+            values.push(CustomPropertyValue { id: definition.id, name: definition.name.clone(), value });
+        }
+    }
+    let metadata = crate::user::Metadata::parse(field, free).map_err(|refused| errors.0.extend(refused)).ok();
+    errors.into_result()?;
+    values.sort_by_key(|v| v.id);
+    Ok((values, metadata.unwrap_or_default()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meta_keys_naming_a_property_set_it_and_the_others_are_metadata() {
+        let size = definition("size", ValueType::Integer, true);
+        let old = definition("Branch code", ValueType::String, false);
+        let definitions = [size.clone(), old];
+        let entries = [("size", " 42 "), ("Branch", "CPT"), ("Branch code", "x"), ("Empty", " ")];
+        let (values, metadata) = split_meta("CustomersMeta", entries, &definitions).unwrap();
+        assert_eq!(values.iter().map(|v| (v.id, v.value.as_str())).collect::<Vec<_>>(), [(size.id, "42")]);
+        assert_eq!(metadata.iter().collect::<Vec<_>>(), [("Branch", "CPT"), ("Branch code", "x")]);
+    }
+
+    #[test]
+    fn meta_errors_name_the_key_as_sent() {
+        let definitions = [definition("size", ValueType::Integer, true)];
+        let long = "v".repeat(501);
+        let entries = [("size", "big"), ("Branch", long.as_str())];
+        let refused = split_meta("CustomersMeta", entries, &definitions).unwrap_err();
+        let fields: Vec<_> = refused.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["CustomersMeta.size", "CustomersMeta.Branch"]);
+    }
 
     fn definition(name: &str, value_type: ValueType, active: bool) -> PropertyDefinition {
         PropertyDefinition {

@@ -4,7 +4,7 @@ use crate::{FieldError, Violation};
 macro_rules! text_field {
     ($(#[$meta:meta])* $name:ident, $max:expr) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(String);
 
         impl $name {

@@ -183,7 +183,7 @@ async fn create_user(
     let merchant = caller.require(Role::Client)?;
     let idempotency = idempotency(&headers, &method, &uri, &body.raw)?;
     let patch = resolve(&state, merchant, body.value.translate(today(), None)).await?;
-    let fields = patch.apply(UserFields::default());
+    let fields = patch.apply(UserFields::default()).map_err(Refusal::from)?;
     let (origin, base) = (origin(&caller), base_url(&headers));
     let created = |c: &CreatedUser| render(StatusCode::CREATED, &c.user, Some(&base));
     let idempotent = idempotency.as_ref().map(|request| Idempotent { request, answer: &created });

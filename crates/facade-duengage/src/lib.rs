@@ -26,7 +26,6 @@ use utoipa_axum::router::OpenApiRouter;
 use clientele_domain::credential::Role;
 use clientele_domain::money::Money;
 use clientele_domain::payment::{Channel, Currency, DocumentUrl, InvoiceNumber, PaymentTerms, Segment, parse_meta};
-use clientele_domain::property::CustomPropertyInput;
 use clientele_domain::user::{
     Address, AddressLine, CustomerRef, Email, NationalId, PassportNumber, PersonName, Phone, Place, PostalCode,
     Surface, UserFields,
@@ -143,7 +142,9 @@ pub struct OnceOffPayment {
     channels_id: Option<Text>,
     #[schema(value_type = Option<BTreeMap<String, String>>)]
     debt_meta: Option<BTreeMap<String, Text>>,
-    /// Values of the merchant's custom properties, by name.
+    /// A key that names one of the merchant's active custom properties sets it (typed);
+    /// every other key goes into the user's free-form metadata (at most 50 keys, a key at
+    /// most 40 characters, a value at most 500).
     #[schema(value_type = Option<BTreeMap<String, String>>)]
     customers_meta: Option<BTreeMap<String, Text>>,
     #[schema(value_type = Option<Text>)]
@@ -180,6 +181,9 @@ impl OnceOffPayment {
     ];
 }
 
+/// The `CustomersMeta` entries as sent, key and value.
+type MetaEntries = Vec<(String, String)>;
+
 fn text(value: &Option<Text>) -> Option<&str> {
     value.as_ref().map(|t| t.as_str().trim()).filter(|t| !t.is_empty())
 }
@@ -192,9 +196,9 @@ fn required<'a>(errors: &mut ValidationErrors, name: &str, value: Option<&'a str
 }
 
 impl OnceOffPayment {
-    /// The debtor, the custom property values still to resolve, the terms, and every
-    /// refused field.
-    fn translate(&self) -> Result<(UserFields, Vec<CustomPropertyInput>, PaymentTerms), ValidationErrors> {
+    /// The debtor, the `CustomersMeta` entries as sent (which the core splits into property
+    /// values and metadata), the terms, and every refused field.
+    fn translate(&self) -> Result<(UserFields, MetaEntries, PaymentTerms), ValidationErrors> {
         let mut e = ValidationErrors::default();
         let segment =
             required(&mut e, "Segment", text(&self.segment)).and_then(|v| e.take(Segment::parse("Segment", v)));
@@ -243,16 +247,6 @@ impl OnceOffPayment {
             address: Address { street, suburb, city, region, postal_code: postal },
             ..UserFields::default()
         };
-        let properties = self
-            .customers_meta
-            .iter()
-            .flatten()
-            .map(|(name, value)| CustomPropertyInput {
-                id: None,
-                name: Some(name.clone()),
-                value: Some(value.as_str().to_owned()),
-            })
-            .collect();
         let terms = PaymentTerms {
             invoice_number: invoice,
             segment,
@@ -263,7 +257,8 @@ impl OnceOffPayment {
             url_to_document: url,
             debt_meta: meta,
         };
-        Ok((fields, properties, terms))
+        let meta = self.customers_meta.iter().flatten().map(|(k, v)| (k.clone(), v.as_str().to_owned())).collect();
+        Ok((fields, meta, terms))
     }
 }
 
@@ -289,9 +284,10 @@ async fn handle(
     let merchant = principal.merchant(Role::Client)?;
     let bytes = body.map_err(body_rejection)?;
     let request: OnceOffPayment = format::read_body(headers, &bytes, OnceOffPayment::MEMBERS)?;
-    let (fields, inputs, terms) = request.translate().map_err(ServiceStackError::invalid)?;
-    let properties =
-        state.registry.resolve_properties(merchant, "CustomersMeta", &inputs).await.map_err(|r| by_key(r, &inputs))?;
+    let (mut fields, meta, terms) = request.translate().map_err(ServiceStackError::invalid)?;
+    let meta: Vec<(&str, &str)> = meta.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect();
+    let (properties, metadata) = state.registry.split_meta(merchant, "CustomersMeta", &meta).await?;
+    fields.metadata = metadata;
     // The answer's format is part of the request: a repeat in another format is another request.
     let path = format!("{}#{answer_format:?}", uri.path_and_query().map_or(uri.path(), |p| p.as_str()));
     let idempotency = idempotency_request(headers, &Method::POST, &path, &bytes)?;
@@ -302,20 +298,6 @@ async fn handle(
     let written =
         state.registry.request_payment(merchant, debtor, terms, WriteOptions::from(&origin), idempotent).await?;
     Ok(clientele_http::respond(written.answer(render)))
-}
-
-/// A refusal of `CustomersMeta` entries, each named by the key the client sent
-/// (`CustomersMeta.Branch`), not by the core's position in its list of inputs.
-fn by_key(refusal: Refusal, inputs: &[CustomPropertyInput]) -> Refusal {
-    let Refusal::Invalid(mut errors) = refusal else { return refusal };
-    for error in &mut errors.0 {
-        let entry = error.field.strip_prefix("CustomersMeta[").and_then(|rest| rest.split_once(']'));
-        let key = entry.and_then(|(index, _)| index.parse::<usize>().ok()).and_then(|i| inputs.get(i));
-        if let Some(name) = key.and_then(|input| input.name.as_deref()) {
-            error.field = format!("CustomersMeta.{name}");
-        }
-    }
-    Refusal::Invalid(errors)
 }
 
 /// The answer to a once-off payment request sent to `uri`.

@@ -35,12 +35,62 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        clientele_http::parse_urlencoded(query.as_bytes())
-            .map_err(|why| Refusal::Malformed(format!("the query string could not be read: {why}")))?;
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer).map(Query).map_err(|error| {
-            let path = error.path().to_string();
-            ApiError::from(clientele_http::field_message(&path, &error.into_inner().to_string()))
-        })
+        readable(query)?;
+        strict(query).map(Query)
+    }
+}
+
+/// Refuses a query string that is not one.
+fn readable(query: &str) -> Result<(), ApiError> {
+    clientele_http::parse_urlencoded(query.as_bytes())
+        .map_err(|why| Refusal::Malformed(format!("the query string could not be read: {why}")).into())
+        .map(drop)
+}
+
+/// The query string as `T`, each refused parameter named.
+fn strict<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        ApiError::from(clientele_http::field_message(&path, &error.into_inner().to_string()))
+    })
+}
+
+/// A parameter that names a key of a map, `name[key]=value` (`metadata[Branch]=CPT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Keyed {
+    pub name: String,
+    pub key: String,
+    pub value: String,
+}
+
+/// A query string parsed as [`Query`] is, but for its [`Keyed`] parameters, which are
+/// set apart for the handler to take or refuse.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyedQuery<T> {
+    pub value: T,
+    pub keyed: Vec<Keyed>,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for KeyedQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        readable(query)?;
+        let mut keyed = Vec::new();
+        let mut rest = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let parts = name.strip_suffix(']').and_then(|name| name.split_once('['));
+            match parts {
+                Some((name, key)) => {
+                    keyed.push(Keyed { name: name.to_owned(), key: key.to_owned(), value: value.into_owned() })
+                }
+                None => {
+                    rest.append_pair(&name, &value);
+                }
+            }
+        }
+        Ok(KeyedQuery { value: strict(&rest.finish())?, keyed })
     }
 }

@@ -20,7 +20,8 @@ pub enum Requested {
 }
 
 /// Who owes: matched by customer reference, then by national id, else registered with
-/// these fields. `properties` are set on the user either way.
+/// these fields. `properties`, and the keys of `fields.metadata`, are set on the user
+/// either way.
 #[derive(Debug, Clone)]
 pub struct Debtor {
     pub fields: UserFields,
@@ -124,8 +125,10 @@ impl Registry {
             }
             Err(error) => return Err(error.into()),
         }
-        if let (Some(user), false) = (found, debtor.properties.is_empty()) {
-            self.set_properties(merchant, &user, debtor.properties, origin).await?;
+        if let Some(user) = found
+            && !(debtor.properties.is_empty() && debtor.fields.metadata.is_empty())
+        {
+            self.set_properties(merchant, &user, debtor, origin).await?;
         }
         Ok((created, answer))
     }
@@ -143,18 +146,24 @@ impl Registry {
         }
     }
 
-    /// Sets (adds or replaces) some custom property values of a user, keeping the others.
+    /// Sets (adds or replaces) the debtor's custom property values and metadata keys on a
+    /// user, keeping the others.
     async fn set_properties(
         &self,
         merchant: MerchantId,
         user: &User,
-        values: Vec<CustomPropertyValue>,
+        debtor: Debtor,
         origin: &Origin,
     ) -> Result<(), Refusal> {
+        let values = debtor.properties;
         let mut merged: Vec<CustomPropertyValue> =
             user.fields.custom_properties.iter().filter(|p| values.iter().all(|v| v.id != p.id)).cloned().collect();
         merged.extend(values);
-        let patch = UserPatch { custom_properties: Change::Set(merged), ..UserPatch::default() };
+        let patch = UserPatch {
+            custom_properties: Change::Set(merged),
+            metadata: debtor.fields.metadata.into_edits(),
+            ..UserPatch::default()
+        };
         self.patch_user(merchant, user.id, patch, WriteOptions::from(origin), None).await.map(drop)
     }
 

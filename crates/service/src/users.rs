@@ -7,7 +7,7 @@ use clientele_domain::contract::Contract;
 use clientele_domain::event::Event;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::{CustomPropertyInput, CustomPropertyValue, resolve_properties};
-use clientele_domain::user::{Origin, User, UserChange, UserFields, UserId, UserPatch};
+use clientele_domain::user::{Metadata, Origin, User, UserChange, UserFields, UserId, UserPatch};
 use clientele_domain::{ValidationErrors, may_be_stored};
 use clientele_store::{PageRequest, StoreError, UserFilter};
 
@@ -60,6 +60,21 @@ impl Registry {
         Ok(resolve_properties(field, inputs, &definitions)?)
     }
 
+    /// Splits a map of strings sent for a user (DuEngage `CustomersMeta`): a key naming an
+    /// active property sets it, typed; the others are metadata. Errors name `field.key`.
+    pub async fn split_meta(
+        &self,
+        merchant: MerchantId,
+        field: &str,
+        entries: &[(&str, &str)],
+    ) -> Result<(Vec<CustomPropertyValue>, Metadata), Refusal> {
+        if entries.is_empty() {
+            return Ok((Vec::new(), Metadata::default()));
+        }
+        let definitions = self.store().list_properties(merchant).await?;
+        Ok(clientele_domain::property::split_meta(field, entries.iter().copied(), &definitions)?)
+    }
+
     /// Resolves custom property values as [`Registry::resolve_properties`] does, adding the
     /// refused ones to `errors` (the other refused fields of the same body).
     pub async fn resolve_properties_into(
@@ -96,7 +111,8 @@ impl Registry {
     ) -> Result<Vec<User>, Refusal> {
         let phone = filter.phone.iter().flat_map(|p| [Some(&p.given), p.e164.as_ref(), p.national.as_ref()]).flatten();
         let texts = [&filter.email_lookup, &filter.customer_ref, &filter.national_id, &filter.country];
-        if !texts.into_iter().flatten().chain(phone).all(|t| may_be_stored(t)) {
+        let metadata = filter.metadata.iter().flat_map(|(key, value)| [key, value]);
+        if !texts.into_iter().flatten().chain(phone).chain(metadata).all(|t| may_be_stored(t)) {
             return Ok(Vec::new());
         }
         let found = self.store().list_users(merchant, filter, page).await?;
@@ -149,7 +165,7 @@ impl Registry {
         options: WriteOptions<'_>,
         idempotent: Option<Idempotent<'_, User>>,
     ) -> Result<Written<User>, Refusal> {
-        let replace = move |_: &UserFields| fields.clone();
+        let replace = move |_: &UserFields| Ok(fields.clone());
         self.update(merchant, id, replace, options, idempotent).await
     }
 
@@ -163,7 +179,7 @@ impl Registry {
         options: WriteOptions<'_>,
         idempotent: Option<Idempotent<'_, User>>,
     ) -> Result<Written<User>, Refusal> {
-        let apply = move |current: &UserFields| patch.clone().apply(current.clone());
+        let apply = move |current: &UserFields| patch.clone().apply(current.clone()).map_err(Refusal::from);
         self.update(merchant, id, apply, options, idempotent).await
     }
 
@@ -171,7 +187,7 @@ impl Registry {
         &self,
         merchant: MerchantId,
         id: UserId,
-        change: impl Fn(&UserFields) -> UserFields,
+        change: impl Fn(&UserFields) -> Result<UserFields, Refusal>,
         options: WriteOptions<'_>,
         idempotent: Option<Idempotent<'_, User>>,
     ) -> Result<Written<User>, Refusal> {
@@ -182,7 +198,7 @@ impl Registry {
                 if if_version.is_some_and(|version| version != current.version) {
                     return Err(Refusal::VersionMismatch);
                 }
-                let next = current.replaced(change(&current.fields), crate::now());
+                let next = current.replaced(change(&current.fields)?, crate::now());
                 self.merchant_rules(merchant, &next.fields).await?;
                 let stored = answer.as_ref().map(|answer| answer.of(next.id, &next));
                 let events = [Event::user_updated(&current, &next, origin)];

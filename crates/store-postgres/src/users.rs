@@ -317,6 +317,14 @@ fn sql_filters(filter: &UserFilter, page: PageRequest, condition: &mut impl FnMu
     if let Some(before) = filter.created_before {
         condition(" AND created_at < ?", Value::time(before));
     }
+    if let Some((key, value)) = &filter.metadata {
+        // Containment, which the GIN index on the metadata answers.
+        condition(
+            " AND metadata IS NOT NULL AND metadata::jsonb @> jsonb_build_object(?::text",
+            Value::owned(key.clone()),
+        );
+        condition(", ?::text)", Value::owned(value.clone()));
+    }
     if let Some(after) = page.after {
         condition(" AND id > ?", Value::id(after.as_uuid()));
     }

@@ -2,7 +2,8 @@
 -- adjustments make, and which lots each taking entry took its points from (or gave them back
 -- to). `users.loyalty_points` is the sum of a user's entries; `users.points_expire_at` is
 -- when the next of its lots holding points expires, so a read knows when it must count an
--- expiry that no entry has written yet.
+-- expiry that no entry has written yet. A user's lots are keyed under the user, so the lots a
+-- write loads are one range of the key.
 ALTER TABLE users ADD COLUMN points_expire_at INTEGER;
 
 CREATE TABLE points_entries (
@@ -37,13 +38,13 @@ CREATE TABLE points_lots (
     user_id      TEXT        NOT NULL,
     remaining   INTEGER     NOT NULL CHECK (remaining >= 0),
     expires_at  INTEGER,
-    PRIMARY KEY (merchant_id, entry_id),
+    PRIMARY KEY (merchant_id, user_id, entry_id),
     FOREIGN KEY (merchant_id, entry_id) REFERENCES points_entries (merchant_id, id)
 ) WITHOUT ROWID;
 
-CREATE INDEX points_lots_user ON points_lots (merchant_id, user_id) WHERE remaining > 0;
+CREATE UNIQUE INDEX points_lots_entry ON points_lots (merchant_id, entry_id);
 
-CREATE INDEX points_lots_expiry ON points_lots (merchant_id, expires_at) WHERE remaining > 0 AND expires_at IS NOT NULL;
+CREATE INDEX points_lots_expiry ON points_lots (merchant_id, expires_at, user_id) WHERE remaining > 0 AND expires_at IS NOT NULL;
 
 CREATE TABLE points_allocations (
     merchant_id  TEXT   NOT NULL,

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "erasure", include_str!("../migrations/0007_erasure.sql")),
     (8, "sequences", include_str!("../migrations/0008_sequences.sql")),
     (9, "events", include_str!("../migrations/0009_events.sql")),
+    (10, "metadata_and_payment_pages", include_str!("../migrations/0010_metadata_and_payment_pages.sql")),
     (11, "citus", include_str!("../migrations/0011_citus.sql")),
     (12, "points", include_str!("../migrations/0012_points.sql")),
 ];

@@ -175,6 +175,15 @@ pub(crate) fn list(
     if let Some(before) = filter.created_before {
         condition(&mut sql, " AND users.created_at < ?", Value::time(before));
     }
+    if let Some((key, value)) = &filter.metadata {
+        // A user's metadata is a small JSON object: its entries are read where it is stored.
+        condition(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM json_each(users.metadata) AS m WHERE m.key = ?",
+            Value::owned(key.clone()),
+        );
+        condition(&mut sql, " AND m.type = 'text' AND m.value = ?)", Value::owned(value.clone()));
+    }
     if let Some(after) = page.after {
         condition(&mut sql, &format!(" AND {order} > ?"), Value::id(after.as_uuid()));
     }

@@ -22,6 +22,7 @@ mod keys;
 mod merchants;
 mod metrics;
 mod operations;
+mod payment_pages;
 mod payments;
 pub mod personal;
 mod points;
@@ -47,6 +48,7 @@ pub use keys::IdempotencyStore;
 pub use merchants::MerchantStore;
 pub use metrics::StoreMetrics;
 pub use operations::OperationsStore;
+pub use payment_pages::PaymentPageStore;
 pub use payments::PaymentStore;
 pub use points::{PointsAnswer, PointsOutcome, PointsQuery, PointsStore};
 pub use records::{
@@ -79,6 +81,7 @@ pub trait Store:
     + IdempotencyStore
     + ContractStore
     + PaymentStore
+    + PaymentPageStore
     + SequenceStore
     + EventStore
     + WebhookStore

@@ -20,6 +20,8 @@ pub struct UserFilter {
     pub created_after: Option<OffsetDateTime>,
     /// Created before.
     pub created_before: Option<OffsetDateTime>,
+    /// Holding this value under this metadata key.
+    pub metadata: Option<(String, String)>,
 }
 
 pub use clientele_domain::user::PhoneLookup;

@@ -136,7 +136,7 @@ pub(crate) async fn verify(run: &Run, url: &str, written: &Written) -> anyhow::R
     for (pointer, allowed) in &written.fields {
         let actual = text_at(&user, pointer);
         ensure!(
-            allowed.iter().any(|value| *value == actual),
+            allowed.contains(&actual),
             "{} user {:?}: {pointer} is {actual:?}, written {allowed:?} (read back: {user})",
             written.surface,
             written.lookup

@@ -3,6 +3,7 @@
 mod change;
 mod fields;
 mod lookup;
+mod metadata;
 mod names;
 mod patch;
 mod phone;
@@ -19,6 +20,7 @@ pub use fields::{
     PostalCode, format_date, parse_date,
 };
 pub use lookup::PhoneLookup;
+pub use metadata::{Metadata, MetadataEdits, MetadataKey, MetadataValue};
 pub use patch::{Change, UserPatch};
 pub use phone::{Phone, e164, national_digits};
 pub use sa_id::check_sa_id;
@@ -60,6 +62,8 @@ pub struct UserFields {
     pub address: Address,
     /// Values of the merchant's defined properties, by property id.
     pub custom_properties: Vec<CustomPropertyValue>,
+    /// Free-form metadata, beside the typed custom properties.
+    pub metadata: Metadata,
 }
 
 /// A user as stored.

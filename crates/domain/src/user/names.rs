@@ -6,7 +6,7 @@ use super::UserFields;
 /// Each field's name, whether `a` has it, and whether `a` and `b` differ in it. Written
 /// with every field taken apart, so a field added to [`UserFields`] does not compile here
 /// until it is named.
-fn fields<'a>(a: &'a UserFields, b: &'a UserFields) -> [(&'static str, bool, bool); 12] {
+fn fields<'a>(a: &'a UserFields, b: &'a UserFields) -> [(&'static str, bool, bool); 13] {
     let UserFields {
         customer_ref,
         given_name,
@@ -20,6 +20,7 @@ fn fields<'a>(a: &'a UserFields, b: &'a UserFields) -> [(&'static str, bool, boo
         passport_number,
         address,
         custom_properties,
+        metadata,
     } = a;
     [
         ("customer_ref", customer_ref.is_some(), *customer_ref != b.customer_ref),
@@ -34,6 +35,7 @@ fn fields<'a>(a: &'a UserFields, b: &'a UserFields) -> [(&'static str, bool, boo
         ("passport_number", passport_number.is_some(), *passport_number != b.passport_number),
         ("address", !address.is_empty(), *address != b.address),
         ("custom_properties", !custom_properties.is_empty(), !same_values(custom_properties, &b.custom_properties)),
+        ("metadata", !metadata.is_empty(), *metadata != b.metadata),
     ]
 }
 

@@ -4,7 +4,8 @@
 use crate::property::CustomPropertyValue;
 
 use super::{AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PassportNumber};
-use super::{PersonName, Phone, Place, PostalCode, UserFields};
+use super::{MetadataEdits, PersonName, Phone, Place, PostalCode, UserFields};
+use crate::FieldError;
 
 /// What a patch does to one field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,11 +52,14 @@ pub struct UserPatch {
     pub postal_code: Change<PostalCode>,
     /// Custom properties are replaced as a whole, never merged.
     pub custom_properties: Change<Vec<CustomPropertyValue>>,
+    /// Metadata is merged key by key (RFC 7396): a key set, a key removed, the rest kept.
+    pub metadata: MetadataEdits,
 }
 
 impl UserPatch {
-    /// The fields after the patch.
-    pub fn apply(self, mut fields: UserFields) -> UserFields {
+    /// The fields after the patch; refused when the metadata would hold too many keys.
+    pub fn apply(self, mut fields: UserFields) -> Result<UserFields, FieldError> {
+        fields.metadata = fields.metadata.edited("metadata", &self.metadata)?;
         self.customer_ref.apply_to(&mut fields.customer_ref);
         self.given_name.apply_to(&mut fields.given_name);
         self.family_name.apply_to(&mut fields.family_name);
@@ -76,7 +80,7 @@ impl UserPatch {
             Change::Clear => fields.custom_properties.clear(),
             Change::Set(values) => fields.custom_properties = values,
         }
-        fields.normalised()
+        Ok(fields.normalised())
     }
 }
 
@@ -99,7 +103,7 @@ mod tests {
             UserFields { given_name: Some(name("Jack")), family_name: Some(name("Frost")), ..UserFields::default() };
         let patch =
             UserPatch { given_name: Change::Set(name("Jill")), family_name: Change::Clear, ..UserPatch::default() };
-        let after = patch.apply(before);
+        let after = patch.apply(before).unwrap();
         assert_eq!(after.given_name, Some(name("Jill")));
         assert_eq!(after.family_name, None);
     }
@@ -110,7 +114,7 @@ mod tests {
             UserFields { phone: Some(Phone::parse("p", "082 764 8862", None).unwrap()), ..UserFields::default() };
         assert_eq!(before.phone.as_ref().unwrap().e164(), None);
         let patch = UserPatch { country: Change::Set(CountryCode::parse("c", "ZA").unwrap()), ..UserPatch::default() };
-        assert_eq!(patch.apply(before).phone.unwrap().e164(), Some("+27827648862"));
+        assert_eq!(patch.apply(before).unwrap().phone.unwrap().e164(), Some("+27827648862"));
     }
 
     fn change() -> impl Strategy<Value = Change<Place>> {
@@ -121,15 +125,15 @@ mod tests {
         #[test]
         fn an_empty_patch_changes_nothing(start in proptest::option::of("[a-z]{1,8}")) {
             let fields = UserFields { address: super::super::Address { city: start.as_deref().map(city), ..Default::default() }, ..Default::default() };
-            prop_assert_eq!(UserPatch::default().apply(fields.clone()), fields);
+            prop_assert_eq!(UserPatch::default().apply(fields.clone()).unwrap(), fields);
         }
 
         #[test]
         fn applying_a_patch_twice_is_applying_it_once(start in proptest::option::of("[a-z]{1,8}"), c in change()) {
             let fields = UserFields { address: super::super::Address { city: start.as_deref().map(city), ..Default::default() }, ..Default::default() };
             let patch = UserPatch { city: c, ..UserPatch::default() };
-            let once = patch.clone().apply(fields);
-            prop_assert_eq!(patch.apply(once.clone()), once);
+            let once = patch.clone().apply(fields).unwrap();
+            prop_assert_eq!(patch.apply(once.clone()).unwrap(), once);
         }
     }
 }

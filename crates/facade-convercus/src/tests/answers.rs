@@ -62,6 +62,7 @@ fn documents_user() -> User {
             postal_code: Some(PostalCode::parse("", "12345").unwrap()),
         },
         custom_properties: vec![property("9f7e8b6d-d029-4ae2-86b7-2f551b96c5bc", "exampleCustomProperty 1", "abcde")],
+        metadata: clientele_domain::user::Metadata::parse("", [("Branch", "CPT")]).unwrap(),
     })
 }
 

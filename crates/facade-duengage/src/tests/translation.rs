@@ -11,7 +11,6 @@ use time::macros::date;
 
 use clientele_domain::money::Money;
 use clientele_domain::payment::{Channel, Currency, DocumentUrl, InvoiceNumber, PaymentTerms, Segment};
-use clientele_domain::property::CustomPropertyInput;
 use clientele_domain::user::{
     Address, AddressLine, CustomerRef, Email, NationalId, PassportNumber, PersonName, Phone, Place, PostalCode,
     UserFields,
@@ -23,7 +22,7 @@ use super::json_parts;
 use crate::format::read_body;
 use crate::{Format, OnceOffPayment, ServiceStackError};
 
-type Translated = (UserFields, Vec<CustomPropertyInput>, PaymentTerms);
+type Translated = (UserFields, Vec<(String, String)>, PaymentTerms);
 
 /// The request of the end-to-end golden file, as JSON.
 fn golden_json() -> Value {
@@ -138,7 +137,7 @@ fn the_golden_request_becomes_the_debtor_and_the_terms() {
         ..UserFields::default()
     };
     assert_eq!(fields, expected_fields);
-    assert_eq!(properties, vec![]);
+    assert_eq!(properties, Vec::<(String, String)>::new());
     let expected_terms = PaymentTerms {
         invoice_number: InvoiceNumber::parse("", "INV-2025-0001").unwrap(),
         segment: Segment::parse("", "Retail").unwrap(),
@@ -232,17 +231,12 @@ fn a_debt_date_is_read_in_every_form_servicestack_clients_write() {
 }
 
 #[test]
-fn customers_meta_names_custom_properties_and_debt_meta_stays_with_the_debt() {
+fn customers_meta_is_handed_to_the_core_as_sent_and_debt_meta_stays_with_the_debt() {
     let mut body = golden_json();
     body["CustomersMeta"] = json!({"Tier": "Gold", "Score": 42});
     body["DebtMeta"] = json!({"Branch": "Cape Town", "Agent": 7});
-    let (_, properties, terms) = translate_json(&body).unwrap();
-    let input = |name: &str, value: &str| CustomPropertyInput {
-        id: None,
-        name: Some(name.to_owned()),
-        value: Some(value.to_owned()),
-    };
-    assert_eq!(properties, vec![input("Score", "42"), input("Tier", "Gold")]);
+    let (_, customers_meta, terms) = translate_json(&body).unwrap();
+    assert_eq!(customers_meta, pairs(&[("Score", "42"), ("Tier", "Gold")]));
     let meta = BTreeMap::from([("Agent".to_owned(), "7".to_owned()), ("Branch".to_owned(), "Cape Town".to_owned())]);
     assert_eq!(terms.debt_meta, meta);
     let long_key = "k".repeat(101);

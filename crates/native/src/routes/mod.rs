@@ -5,6 +5,7 @@ mod contracts;
 mod events;
 mod interaction_points;
 mod merchants;
+mod payment_page;
 mod payments;
 mod points;
 mod properties;
@@ -22,6 +23,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(token::router())
         .merge(merchants::router())
+        .merge(payment_page::router())
         .merge(api_keys::router())
         .merge(interaction_points::router())
         .merge(properties::router())

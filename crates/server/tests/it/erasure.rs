@@ -1,5 +1,5 @@
 //! Erasure forgets everything: users made through every surface, with idempotency keys,
-//! custom values, payment requests and their maps, are erased; then no text or blob column
+//! custom values, metadata, payment requests and their maps, are erased; then no text or blob column
 //! of any table holds one of their personal values, and no replay returns one.
 
 use reqwest::{Method, RequestBuilder, Response};
@@ -26,6 +26,7 @@ const PERSONAL: &[&str] = &[
     "Oranjezicht",
     "EU-ZEB-01",
     "size-forty-three",
+    "meta-branch-zebediah",
     // native payment request
     "Invoice for Zebediah's roof",
     "https://docs.erasure.example/zeb.pdf",
@@ -64,6 +65,7 @@ const PERSONAL: &[&str] = &[
     "https://docs.erasure.example/thandeka.pdf",
     "Portfolio-Thandeka",
     "tier-gold-thandeka",
+    "meta-branch-thandeka",
 ];
 
 /// Every text and blob value of every column of every table, with where it is.
@@ -190,7 +192,8 @@ async fn erasure_through_every_surface_leaves_no_personal_value_in_any_row() {
             "gender": "MALE", "national_id": "8005315009087", "passport_number": "PX9911223",
             "address": {"street": "17 Kloof Nek Road", "suburb": "Tamboerskloof", "city": "Oranjezicht",
                         "postal_code": "8001"},
-            "custom_properties": [{"name": "shoe size", "value": "size-forty-three"}]}),
+            "custom_properties": [{"name": "shoe size", "value": "size-forty-three"}],
+            "metadata": {"Branch": "meta-branch-zebediah"}}),
     };
     let (status, created) = native.send(&app).await;
     assert_eq!(status, 201, "{created}");
@@ -262,7 +265,8 @@ async fn erasure_through_every_surface_leaves_no_personal_value_in_any_row() {
             "PostalCode": "0083", "MobileNumber": "0835550199", "Email": "thandeka.md@erasure.example",
             "IdNumber": "9202205009083", "PassportNumber": "PPTHANDEKA5", "InvoiceNumber": "INV-THA-1",
             "DebtDate": "2025-01-25", "AmountOutstanding": 99.5, "CurrenciesId": 1, "ChannelsId": 2,
-            "DebtMeta": {"Holder": "Mhlongo household account"}, "CustomersMeta": {"tier": "tier-gold-thandeka"},
+            "DebtMeta": {"Holder": "Mhlongo household account"}, "CustomersMeta": {"tier": "tier-gold-thandeka",
+            "Branch": "meta-branch-thandeka"},
             "UrlToDocument": "https://docs.erasure.example/thandeka.pdf", "CustomerUniqueIdentifier": "DU-CUST-3301"}),
     };
     let (status, created) = duengage.send(&app).await;

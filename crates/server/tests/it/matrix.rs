@@ -53,9 +53,11 @@ async fn calls(app: &TestApp) -> Vec<Call> {
             let admin_only = ADMIN_TAGS.contains(&tag) || (writes && ADMIN_WRITE_TAGS.contains(&tag));
             let name = format!("{method} {path}");
             let documented_admin = forbidden == "Not an admin key";
-            // PATCH /v1/merchant (the merchant's settings) is an admin's too, by its document.
+            // The merchant's settings (PATCH /v1/merchant, its payment page) are an admin's
+            // too, by their document.
+            let settings = ["PATCH /v1/merchant", "PUT /v1/merchant/payment-page"].contains(&name.as_str());
             assert!(
-                admin_only == documented_admin || (documented_admin && name == "PATCH /v1/merchant"),
+                admin_only == documented_admin || (documented_admin && settings),
                 "{name}: the document's 403 ({forbidden:?}) and SPEC's roles disagree on whether it is an admin's"
             );
             let body = operation.get("requestBody").map(|body| {

@@ -61,6 +61,7 @@ conformance_tests!(
     batch_items_stand_alone,
     call_sequences_increase_per_merchant,
     payment_requests_round_trip_and_outlive_erasure,
+    payment_pages_are_written_whole_per_merchant,
     events_are_written_with_their_change_and_read_as_a_feed,
     a_refused_write_writes_no_event,
     events_are_purged_by_age_in_batches_per_merchant,

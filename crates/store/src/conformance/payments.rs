@@ -100,3 +100,32 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.payment_request(a.id, viewed.id).await.unwrap(), viewed);
     assert!(store.check_invariants().await.unwrap().is_empty());
 }
+
+pub(super) async fn pages(store: Arc<dyn Store>) {
+    use clientele_domain::payment_page::PaymentPageInput;
+    let (a, _) = with_merchant(store.as_ref(), "A").await;
+    let (b, _) = with_merchant(store.as_ref(), "B").await;
+    assert!(matches!(store.payment_page(a.id).await, Err(StoreError::NotFound)));
+    let input = PaymentPageInput {
+        display_name: Some("Acme".into()),
+        contact_email: Some("pay@acme.example".into()),
+        contact_phone: Some("+27 21 555 0100".into()),
+        bank_name: Some("FNB".into()),
+        account_holder: Some("Acme Ltd".into()),
+        account_number: Some("62000000001".into()),
+        branch_code: Some("250655".into()),
+        reference: Some("ACME {invoice_number}".into()),
+        payment_url: Some("https://pay.acme.example/?i={invoice_number}".into()),
+    };
+    let page = input.clone().parse(0, at(1)).unwrap();
+    let stored = store.put_payment_page(a.id, &page, at(1)).await.unwrap();
+    assert_eq!(stored, clientele_domain::payment_page::PaymentPage { version: 1, ..page });
+    assert_eq!(store.payment_page(a.id).await.unwrap(), stored);
+    assert!(matches!(store.payment_page(b.id).await, Err(StoreError::NotFound)));
+    // Written whole: what is not given is cleared, at the next version.
+    let name_only = PaymentPageInput { display_name: Some("Acme Two".into()), ..PaymentPageInput::default() };
+    let second = store.put_payment_page(a.id, &name_only.parse(0, at(2)).unwrap(), at(2)).await.unwrap();
+    assert_eq!((second.version, second.bank_transfer.is_none(), second.payment_url.is_none()), (2, true, true));
+    assert_eq!(store.payment_page(a.id).await.unwrap(), second);
+    assert_eq!(second.updated_at, at(2));
+}

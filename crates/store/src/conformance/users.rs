@@ -9,7 +9,7 @@ use clientele_domain::user::{
     Address, AddressLine, BirthDate, CountryCode, CustomerRef, Email, Gender, NationalId, PersonName, Phone, Place,
     PostalCode, User, UserFields, UserId,
 };
-use clientele_domain::user::{ChangeKind, Origin, Surface};
+use clientele_domain::user::{ChangeKind, Metadata, Origin, Surface};
 
 use super::{at, property, with_merchant};
 use crate::{PageRequest, PhoneLookup, Store, StoreError, Unique, UserFilter};
@@ -39,6 +39,7 @@ pub(super) fn fields(customer_ref: &str, email: &str) -> UserFields {
             postal_code: Some(PostalCode::parse("z", "8001").unwrap()),
         },
         custom_properties: Vec::new(),
+        metadata: Metadata::parse("m", [("Branch", "CPT"), ("ref", customer_ref)]).unwrap(),
     }
 }
 
@@ -243,6 +244,17 @@ pub(super) async fn listing(store: Arc<dyn Store>) {
     assert_eq!(filter(UserFilter { phone: Some(national), ..Default::default() }).await, 7);
     let range = UserFilter { created_after: Some(at(102)), created_before: Some(at(105)), ..Default::default() };
     assert_eq!(filter(range).await, 3);
+    let metadata = |key: &str, value: &str| UserFilter {
+        metadata: Some((key.to_owned(), value.to_owned())),
+        ..Default::default()
+    };
+    assert_eq!(filter(metadata("Branch", "CPT")).await, 7);
+    assert_eq!(filter(metadata("ref", "R4")).await, 1);
+    assert_eq!(filter(metadata("ref", "r4")).await, 0);
+    assert_eq!(filter(metadata("Branch", "R4")).await, 0);
+    assert_eq!(filter(metadata("R4", "ref")).await, 0);
+    let both = UserFilter { customer_ref: Some("R4".into()), ..metadata("Branch", "CPT") };
+    assert_eq!(filter(both).await, 1);
     // Filters combine with a lookup.
     let email = || Some("u0@example.com".to_owned());
     assert_eq!(

@@ -104,8 +104,9 @@ pub trait PointsStore: Send + Sync {
         query: PointsQuery,
     ) -> Result<Vec<PointsEntry>, StoreError>;
 
-    /// Writes off the lots of up to `users` of the merchant's users that have expired by
-    /// `now`, each user in a transaction of its own; answers how many users it wrote for.
+    /// Writes off the merchant's lots that have expired by `now`, `users` lots' users at most
+    /// (a user with several counts once), each user in a transaction of its own; answers how
+    /// many users it wrote for.
     /// Two processes sweeping at once do not clash: the second finds nothing left.
     async fn expire_points(&self, merchant: MerchantId, now: OffsetDateTime, users: u32) -> Result<u64, StoreError>;
 }
@@ -319,8 +320,11 @@ impl<B: Backend> PointsStore for B {
 
     async fn expire_points(&self, merchant: MerchantId, now: OffsetDateTime, users: u32) -> Result<u64, StoreError> {
         let values = vec![Value::id(merchant.as_uuid()), Value::time(now), Value::int(i64::from(users))];
-        let due = crate::backend::read_all(self, "points_due", &DUE, values, |row| Ok(UserId::from_uuid(row.uuid(0)?)))
-            .await?;
+        let mut due =
+            crate::backend::read_all(self, "points_due", &DUE, values, |row| Ok(UserId::from_uuid(row.uuid(0)?)))
+                .await?;
+        due.sort_unstable();
+        due.dedup();
         let origin = Origin::new(clientele_domain::user::Surface::SYSTEM);
         let works = due
             .into_iter()

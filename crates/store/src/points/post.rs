@@ -99,7 +99,12 @@ pub(crate) async fn write<D: Db + ?Sized>(
         entries.push(entry);
     }
     for lot in ledger.touched().filter(|lot| !made.contains(&lot.id)) {
-        let row = [merchant.clone(), Value::id(lot.id.as_uuid()), Value::int(lot.remaining)];
+        let row = [
+            merchant.clone(),
+            Value::id(lot.id.as_uuid()),
+            Value::int(lot.remaining),
+            Value::id(writing.user.as_uuid()),
+        ];
         db.execute(&UPDATE_LOT, &row).await?;
     }
     let row = [

@@ -106,7 +106,10 @@ statement!(
     pub(super) INSERT_LOT,
     "INSERT INTO points_lots (merchant_id, entry_id, user_id, remaining, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)"
 );
-statement!(pub(super) UPDATE_LOT, "UPDATE points_lots SET remaining = ?3 WHERE merchant_id = ?1 AND entry_id = ?2");
+statement!(
+    pub(super) UPDATE_LOT,
+    "UPDATE points_lots SET remaining = ?3 WHERE merchant_id = ?1 AND user_id = ?4 AND entry_id = ?2"
+);
 statement!(
     pub(super) INSERT_ALLOCATION,
     "INSERT INTO points_allocations (merchant_id, entry_id, lot_id, points) VALUES (?1, ?2, ?3, ?4)"
@@ -157,10 +160,11 @@ statement!(
        JOIN points_entries e ON e.merchant_id = a.merchant_id AND e.id = a.entry_id
       WHERE a.merchant_id = ?1 AND e.merchant_id = ?1 AND e.user_id = ?2 AND e.created_at <= ?3"
 );
-// Users of the merchant with a lot that has expired and still holds points.
+// The users of the merchant's lots that have expired and still hold points (a user once per
+// lot: without DISTINCT, SQLite reads the expiry index).
 statement!(
     pub(super) DUE,
-    "SELECT DISTINCT user_id FROM points_lots
+    "SELECT user_id FROM points_lots
       WHERE merchant_id = ?1 AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?2 LIMIT ?3"
 );
 

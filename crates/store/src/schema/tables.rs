@@ -93,6 +93,7 @@ pub const USERS: Table = Table {
         personal("city", "NULL"),
         personal("region", "NULL"),
         personal("postal_code", "NULL"),
+        personal("metadata", "NULL"),
         plain("loyalty_points"),
         plain("version"),
         plain("created_at"),
@@ -267,6 +268,29 @@ pub const PUBLIC_LINKS: Table = Table {
     personal: None,
 };
 
+/// What a merchant's payment page shows of it and how its debtors pay: its name, contact
+/// details, bank details and payment URL template. The merchant's own data, one row.
+pub const PAYMENT_PAGES: Table = Table {
+    name: "payment_pages",
+    columns: &[
+        plain("merchant_id"),
+        plain("display_name"),
+        plain("contact_email"),
+        plain("contact_phone"),
+        plain("bank_name"),
+        plain("account_holder"),
+        plain("account_number"),
+        plain("branch_code"),
+        plain("reference_template"),
+        plain("payment_url_template"),
+        plain("version"),
+        plain("updated_at"),
+    ],
+    tenancy: Tenancy::Merchant,
+    references: &[],
+    personal: None,
+};
+
 /// Every table, in the order the migrations create them.
 pub const TABLES: &[Table] = &[
     MERCHANTS,
@@ -281,6 +305,7 @@ pub const TABLES: &[Table] = &[
     CONTRACTS,
     SEQUENCES,
     PAYMENT_REQUESTS,
+    PAYMENT_PAGES,
     PUBLIC_LINKS,
     EVENTS,
     WEBHOOK_ENDPOINTS,

@@ -8,7 +8,7 @@ use clientele_domain::credential::ApiKeyId;
 use clientele_domain::interaction_point::InteractionPointId;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::user::{
-    Address, AddressLine, BirthDate, ChangeKind, CountryCode, CustomerRef, Email, Gender, NationalId, Origin,
+    Address, AddressLine, BirthDate, ChangeKind, CountryCode, CustomerRef, Email, Gender, Metadata, NationalId, Origin,
     PassportNumber, PersonName, Phone, Place, PostalCode, Surface, User, UserChange, UserFields, UserId,
 };
 
@@ -42,6 +42,7 @@ pub fn values(merchant: MerchantId, user: &User) -> Named<'_> {
         ("city", text(f.address.city.as_ref().map(Place::as_str))),
         ("region", text(f.address.region.as_ref().map(Place::as_str))),
         ("postal_code", text(f.address.postal_code.as_ref().map(PostalCode::as_str))),
+        ("metadata", Value::Text(f.metadata.to_json().map(Cow::Owned))),
         ("loyalty_points", Value::int(user.loyalty_points)),
         ("points_expire_at", Value::Time(user.points_expire_at)),
         ("version", Value::int(user.version)),
@@ -75,6 +76,7 @@ pub fn user(row: &dyn Row) -> Result<User, DecodeError> {
     };
     let gender = at!(USERS, "gender");
     let country = at!(USERS, "country");
+    let metadata = at!(USERS, "metadata");
     let fields = UserFields {
         customer_ref: text(at!(USERS, "customer_ref"))?.map(CustomerRef::from_stored),
         given_name: text(at!(USERS, "given_name"))?.map(PersonName::from_stored),
@@ -97,6 +99,11 @@ pub fn user(row: &dyn Row) -> Result<User, DecodeError> {
             postal_code: text(at!(USERS, "postal_code"))?.map(PostalCode::from_stored),
         },
         custom_properties: Vec::new(),
+        metadata: match row.text_or_null(metadata)? {
+            Some(stored) => Metadata::from_stored(stored)
+                .ok_or_else(|| DecodeError::new(metadata, "not a JSON object of strings"))?,
+            None => Metadata::default(),
+        },
     };
     Ok(User {
         id: UserId::from_uuid(row.uuid(at!(USERS, "id"))?),

@@ -1,6 +1,8 @@
 //! The native user shapes: what clients send (create and replace, merge patch) and what
 //! they get back, and the parsing of the former into domain values.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use time::Date;
 use utoipa::ToSchema;
@@ -74,7 +76,8 @@ fn refuse_read_only(members: [(&str, Sent); 7], errors: &mut ValidationErrors) {
     "email": "jack.frost@myemail.com", "phone": "+27 82 764 8862", "birth_date": "1980-05-31",
     "gender": "MALE", "country": "ZA", "national_id": "8005315009087",
     "address": {"street": "1 Main Road", "city": "Cape Town", "postal_code": "8001"},
-    "custom_properties": [{"name": "shoe size", "value": "42"}]
+    "custom_properties": [{"name": "shoe size", "value": "42"}],
+    "metadata": {"Branch": "CPT"}
 }))]
 pub(crate) struct UserBody {
     /// The merchant's own reference, unique per merchant, at most 100 characters.
@@ -119,6 +122,11 @@ pub(crate) struct UserBody {
     /// Values of defined properties only; replaces all of the user's values.
     #[serde(default)]
     custom_properties: Option<Vec<CustomPropertyBody>>,
+    /// Free-form strings by key: at most 50 keys, a key at most 40 characters, a value at
+    /// most 500, no control characters.
+    #[serde(default)]
+    #[schema(value_type = Option<BTreeMap<String, String>>, example = json!({"Branch": "CPT"}))]
+    metadata: Option<BTreeMap<String, Text>>,
     #[serde(default)]
     #[schema(ignore)]
     id: Sent,
@@ -143,7 +151,8 @@ pub(crate) struct UserBody {
 }
 
 /// A merge patch of a user (RFC 7396): members sent are set, `null` clears, members not
-/// sent are kept. `address` merges member by member; `custom_properties` is replaced whole.
+/// sent are kept. `address` and `metadata` merge member by member; `custom_properties` is
+/// replaced whole.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "jack.frost.updated@myemail.com", "address": {"postal_code": null}}))]
@@ -184,6 +193,11 @@ pub(crate) struct UserPatchBody {
     #[serde(default)]
     #[schema(value_type = Option<Vec<CustomPropertyBody>>)]
     custom_properties: Patch<Vec<CustomPropertyBody>>,
+    /// Merged key by key: a key with a value is set, a key with `null` removed, the others
+    /// kept; `null` removes every key.
+    #[serde(default)]
+    #[schema(value_type = Option<BTreeMap<String, Option<String>>>, example = json!({"Branch": "JNB", "Tier": null}))]
+    metadata: Patch<BTreeMap<String, Option<Text>>>,
     #[serde(default)]
     #[schema(ignore)]
     id: Sent,
@@ -305,6 +319,7 @@ impl UserBody {
                 postal_code: f.one("address.postal_code", address.postal_code, PostalCode::parse),
             },
             custom_properties: Vec::new(),
+            metadata: super::metadata::whole(self.metadata, &mut f.errors),
         };
         (fields, properties(self.custom_properties.unwrap_or_default()), f.errors)
     }
@@ -356,6 +371,7 @@ impl UserPatchBody {
             region: f.change("address.region", address.region, Place::parse),
             postal_code: f.change("address.postal_code", address.postal_code, PostalCode::parse),
             custom_properties: Change::Keep,
+            metadata: super::metadata::edits(self.metadata, &mut f.errors),
         };
         let properties = match self.custom_properties {
             Patch::Absent => None,

@@ -1,6 +1,8 @@
 //! A user as the native API answers it: written straight from the user's fields, borrowing
 //! their text.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -53,6 +55,9 @@ pub(crate) struct UserView<'a> {
     passport_number: Option<&'a str>,
     address: AddressView<'a>,
     custom_properties: Vec<CustomPropertyView<'a>>,
+    /// Free-form strings by key; `{}` for none.
+    #[schema(value_type = BTreeMap<String, String>, example = json!({"Branch": "CPT"}))]
+    metadata: BTreeMap<&'a str, &'a str>,
     /// The loyalty balance (read-only).
     loyalty_points: i64,
     /// Increases with every change; also the `ETag` (read-only).
@@ -98,6 +103,7 @@ impl<'a> From<&'a User> for UserView<'a> {
                 .iter()
                 .map(|p| CustomPropertyView { id: p.id, name: p.name.as_str(), value: &p.value })
                 .collect(),
+            metadata: f.metadata.iter().collect(),
             loyalty_points: user.loyalty_points,
             version: user.version,
             created_at: rfc3339(user.created_at),

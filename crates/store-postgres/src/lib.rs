@@ -9,6 +9,7 @@ mod db;
 #[cfg(feature = "statement-lint")]
 pub mod lint;
 mod listener;
+mod migrate;
 mod pool;
 mod rows;
 mod users;
@@ -23,8 +24,6 @@ use clientele_store::{Backend, KeyFreshness, RevocationWatch, StoreError, StoreM
 pub use crate::citus::Citus;
 pub use crate::db::PgDb;
 use crate::listener::{Listener, listen_for_revocations};
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The PostgreSQL store. Open it with [`PgStore::connect`].
 #[derive(Debug, Clone)]
@@ -78,18 +77,14 @@ impl PgStore {
     }
 }
 
-/// Applies pending migrations, then distributes on Citus.
+/// Applies pending migrations, then distributes on Citus (see [`migrate`]).
 async fn run_migrations(pool: &PgPool, citus: Citus) -> Result<(), StoreError> {
     let mut conn = pool.acquire().await.map_err(StoreError::other)?;
     let installed = citus::installed(&mut conn).await?;
     if citus == Citus::Required && !installed {
         return Err(citus::missing());
     }
-    MIGRATOR.run(&mut *conn).await.map_err(StoreError::other)?;
-    if installed {
-        citus::distribute(&mut conn).await?;
-    }
-    Ok(())
+    migrate::run(&mut conn, migrate::all(), clientele_store::schema::TABLES, installed).await
 }
 
 async fn applied(pool: &PgPool) -> usize {

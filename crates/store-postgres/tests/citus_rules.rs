@@ -139,8 +139,27 @@ async fn every_statement_runs_on_one_shard() {
         conformance::run(check, Arc::new(store)).await;
         drop_schema(&base, &name).await;
     }
-    let linted = lint::LINTED.lock().unwrap().len();
+    let linted = lint::LINTED.lock().unwrap().clone();
     let found = lint::FOUND.lock().unwrap().clone();
-    assert!(linted >= 40, "only {linted} statements were linted");
+    assert!(linted.len() >= 90, "only {} statements were linted", linted.len());
+    // Every distributed table is read (a SELECT, or a write that returns rows) and written
+    // by statements the lint saw, but those the conformance suite does not reach yet: the
+    // points ledger's (#22) has no conformance check. That list must stay true: a table
+    // the suite reaches leaves it.
+    const NOT_YET_LINTED: &[&str] = &["points_entries", "points_lots", "points_allocations"];
+    let mut unlinted = Vec::new();
+    for table in TABLES.iter().filter(|t| matches!(t.tenancy.distribution(), Distribution::Distributed { .. })) {
+        let mentions = |sql: &String| sql.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == table.name);
+        let on = |verbs: &[&str]| {
+            linted.iter().any(|sql| {
+                verbs.iter().any(|verb| sql.starts_with(verb) || sql.contains(&format!(" AS ({verb}"))) && mentions(sql)
+            })
+        };
+        let returning = linted.iter().any(|sql| sql.contains("RETURNING") && mentions(sql));
+        if !(on(&["SELECT", "WITH"]) || returning) || !on(&["INSERT", "UPDATE", "DELETE"]) {
+            unlinted.push(table.name);
+        }
+    }
+    assert_eq!(unlinted, NOT_YET_LINTED, "the distributed tables no linted statement both reads and writes");
     assert!(found.is_empty(), "{} statement(s) would not run on one shard:\n{}", found.len(), found.join("\n"));
 }

@@ -26,6 +26,7 @@ mod events;
 mod idempotency;
 mod payments;
 mod users;
+mod webhooks;
 
 /// Every check, by name, for the test binary to run one by one.
 pub const CHECKS: &[&str] = &[
@@ -55,6 +56,7 @@ pub const CHECKS: &[&str] = &[
     "a_refused_write_writes_no_event",
     "events_are_purged_by_age_in_batches_per_merchant",
     "deliveries_are_made_once_and_held_by_one_lease",
+    "endpoints_are_updated_marked_and_disabled_and_deliveries_retried",
 ];
 
 /// Runs the named check.
@@ -86,6 +88,7 @@ pub async fn run(name: &str, store: Arc<dyn Store>) {
         "a_refused_write_writes_no_event" => events::refused_writes(store).await,
         "events_are_purged_by_age_in_batches_per_merchant" => events::purge(store).await,
         "deliveries_are_made_once_and_held_by_one_lease" => events::deliveries(store).await,
+        "endpoints_are_updated_marked_and_disabled_and_deliveries_retried" => webhooks::endpoints(store).await,
         other => panic!("no conformance check named {other}"),
     }
 }

@@ -49,7 +49,7 @@ pub trait ContractStore: Send + Sync {
 }
 
 /// The values of a contract's row, by column.
-fn values(merchant: MerchantId, contract: &Contract) -> Named<'_> {
+pub(crate) fn values(merchant: MerchantId, contract: &Contract) -> Named<'_> {
     let t = contract.terms.as_ref();
     vec![
         ("merchant_id", Value::id(merchant.as_uuid())),

@@ -97,7 +97,7 @@ pub fn row(merchant: MerchantId, event: &Event) -> [Value<'_>; 11] {
     ]
 }
 
-fn values(merchant: MerchantId, event: &Event) -> Named<'_> {
+pub(crate) fn values(merchant: MerchantId, event: &Event) -> Named<'_> {
     WRITTEN.into_iter().zip(row(merchant, event)).collect()
 }
 

@@ -66,6 +66,7 @@ conformance_tests!(
     a_refused_write_writes_no_event,
     events_are_purged_by_age_in_batches_per_merchant,
     deliveries_are_made_once_and_held_by_one_lease,
+    endpoints_are_updated_marked_and_disabled_and_deliveries_retried,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,8 +3,11 @@
 use std::sync::Arc;
 
 use clientele_domain::contract::{Contract, ContractNumber, ContractStatus, ContractTerms, TermsInput};
-use clientele_domain::user::UserId;
+use clientele_domain::event::{Event, EventId};
+use clientele_domain::property::CustomPropertyValue;
+use clientele_domain::user::{ChangeKind, UserId};
 
+use super::events::settled;
 use super::users::{origin, user};
 use super::{at, with_merchant};
 use crate::{NewUserRecord, Store, StoreError, Unique};
@@ -91,6 +94,35 @@ pub(super) async fn batches(store: Arc<dyn Store>) {
     assert!(store.contracts_of_user(a.id, items[21].user.id).await.unwrap().is_empty());
     assert_eq!(store.contracts_of_user(a.id, items[7].user.id).await.unwrap().len(), 1);
     assert_eq!(store.user(a.id, items[29].user.id).await.unwrap(), items[29].user);
+
+    // A batch where nothing fails is written whole: each user with its custom values, its
+    // change record, its contract and its events, in order.
+    let size = super::property("size", 1);
+    store.create_property(a.id, &size).await.unwrap();
+    let mut good = Vec::new();
+    for n in 0..40 {
+        let mut u = user(&format!("G{n}"), &format!("g{n}@example.com"), 100 + n);
+        if n % 3 == 0 {
+            let value = CustomPropertyValue { id: size.id, name: size.name.clone(), value: n.to_string() };
+            u.fields.custom_properties = vec![value];
+        }
+        let contract = (n % 2 == 0).then(|| contract(u.id, &format!("G{n}")));
+        let mut events = vec![Event::user_created(&u, &origin())];
+        events.extend(contract.iter().map(|c| Event::contract_created(c, &origin())));
+        good.push(NewUserRecord { user: u, contract, events });
+    }
+    let results = store.create_users(a.id, &good, &origin()).await.unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    for item in &good {
+        assert_eq!(store.user(a.id, item.user.id).await.unwrap(), item.user);
+        let contracts = store.contracts_of_user(a.id, item.user.id).await.unwrap();
+        assert_eq!(contracts, item.contract.iter().cloned().collect::<Vec<_>>());
+        let changes = store.user_changes(a.id, item.user.id).await.unwrap();
+        assert_eq!(changes.iter().map(|c| (c.kind, c.version)).collect::<Vec<_>>(), [(ChangeKind::Created, 1)]);
+    }
+    let written: Vec<EventId> = settled(store.as_ref(), a.id, 60).await.iter().map(|e| e.event.id).collect();
+    let expected: Vec<EventId> = good.iter().flat_map(|item| &item.events).map(|e| e.id).collect();
+    assert_eq!(written, expected);
 }
 
 pub(super) async fn call_sequences(store: Arc<dyn Store>) {

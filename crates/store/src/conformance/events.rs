@@ -22,7 +22,7 @@ async fn feed(store: &dyn Store, merchant: clientele_domain::merchant::MerchantI
 /// The feed once it shows `count` events. On PostgreSQL an event is read once every
 /// transaction older than its own has ended, anywhere on the server: at once when nothing
 /// else runs, a moment later when other tests do.
-async fn settled(
+pub(super) async fn settled(
     store: &dyn Store,
     merchant: clientele_domain::merchant::MerchantId,
     count: usize,

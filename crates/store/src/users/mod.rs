@@ -1,6 +1,7 @@
 //! Users: created (alone, with a first contract, or in batches), read, replaced, erased,
 //! listed, and their recorded changes.
 
+mod batch;
 mod rows;
 pub(crate) mod write;
 
@@ -79,9 +80,10 @@ pub trait UserStore: Send + Sync {
         page: PageRequest,
     ) -> Result<Vec<User>, StoreError>;
 
-    /// Creates users, each with its optional first contract, each standing alone: an item
-    /// that fails (a conflict) writes nothing and does not stop the others. The answer has
-    /// one result per item, in order.
+    /// Creates users, each with its optional first contract and its events, each standing
+    /// alone: an item that fails (a conflict) writes nothing and does not stop the others.
+    /// The answer has one result per item, in order. Written whole in a few multi-row
+    /// statements first, and a user at a time only when that fails (see `users/batch.rs`).
     async fn create_users(
         &self,
         merchant: MerchantId,
@@ -182,15 +184,29 @@ impl<B: Backend> UserStore for B {
         items: &[NewUserRecord],
         origin: &Origin,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        let works: Vec<Work<B::Db, ()>> = items
-            .iter()
-            .map(|item| {
-                let (item, origin) = (item.clone(), origin.clone());
-                work(move |db: &mut B::Db| {
-                    async move { write::create(db, merchant, &item, &origin, None).await }.boxed()
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The whole batch at once; when any of it fails (a duplicate, most often), nothing
+        // of it stays, and it is written again a user at a time, each standing alone.
+        let (all, origin_all) = (items.to_vec(), origin.clone());
+        let whole =
+            work(move |db: &mut B::Db| async move { batch::create_all(db, merchant, &all, &origin_all).await }.boxed());
+        let run = async {
+            if self.write(true, whole).await.is_ok() {
+                return Ok(items.iter().map(|_| Ok(())).collect());
+            }
+            let works: Vec<Work<B::Db, ()>> = items
+                .iter()
+                .map(|item| {
+                    let (item, origin) = (item.clone(), origin.clone());
+                    work(move |db: &mut B::Db| {
+                        async move { write::create(db, merchant, &item, &origin, None).await }.boxed()
+                    })
                 })
-            })
-            .collect();
-        timed(self, "create_users", self.write_each(works)).await
+                .collect();
+            self.write_each(works).await
+        };
+        timed(self, "create_users", run).await
     }
 }

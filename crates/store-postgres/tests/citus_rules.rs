@@ -143,10 +143,9 @@ async fn every_statement_runs_on_one_shard() {
     let found = lint::FOUND.lock().unwrap().clone();
     assert!(linted.len() >= 90, "only {} statements were linted", linted.len());
     // Every distributed table is read (a SELECT, or a write that returns rows) and written
-    // by statements the lint saw, but those the conformance suite does not reach yet: the
-    // points ledger's (#22) has no conformance check. That list must stay true: a table
-    // the suite reaches leaves it.
-    const NOT_YET_LINTED: &[&str] = &["points_entries", "points_lots", "points_allocations"];
+    // by statements the lint saw, but those the conformance suite does not reach yet. That
+    // list must stay true: a table the suite reaches leaves it.
+    const NOT_YET_LINTED: &[&str] = &[];
     let mut unlinted = Vec::new();
     for table in TABLES.iter().filter(|t| matches!(t.tenancy.distribution(), Distribution::Distributed { .. })) {
         let mentions = |sql: &String| sql.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == table.name);

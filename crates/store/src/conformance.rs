@@ -25,6 +25,7 @@ mod contracts;
 mod events;
 mod idempotency;
 mod payments;
+mod points;
 mod users;
 mod webhooks;
 
@@ -57,6 +58,7 @@ pub const CHECKS: &[&str] = &[
     "events_are_purged_by_age_in_batches_per_merchant",
     "deliveries_are_made_once_and_held_by_one_lease",
     "endpoints_are_updated_marked_and_disabled_and_deliveries_retried",
+    "a_points_ledger_moves_by_its_lots_and_stays_in_its_merchant",
 ];
 
 /// Runs the named check.
@@ -89,6 +91,7 @@ pub async fn run(name: &str, store: Arc<dyn Store>) {
         "events_are_purged_by_age_in_batches_per_merchant" => events::purge(store).await,
         "deliveries_are_made_once_and_held_by_one_lease" => events::deliveries(store).await,
         "endpoints_are_updated_marked_and_disabled_and_deliveries_retried" => webhooks::endpoints(store).await,
+        "a_points_ledger_moves_by_its_lots_and_stays_in_its_merchant" => points::ledger(store).await,
         other => panic!("no conformance check named {other}"),
     }
 }

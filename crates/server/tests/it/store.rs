@@ -67,6 +67,7 @@ conformance_tests!(
     events_are_purged_by_age_in_batches_per_merchant,
     deliveries_are_made_once_and_held_by_one_lease,
     endpoints_are_updated_marked_and_disabled_and_deliveries_retried,
+    a_points_ledger_moves_by_its_lots_and_stays_in_its_merchant,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,30 +38,30 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 pub(crate) struct PaymentPageBody {
     /// The name debtors know the merchant by (1 to 200 characters); the registered name
     /// when not given.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     display_name: Option<Text>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     contact_email: Option<Text>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     contact_phone: Option<Text>,
     /// At most 100 characters.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     bank_name: Option<Text>,
     /// At most 100 characters.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     account_holder: Option<Text>,
     /// At most 34 characters.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     account_number: Option<Text>,
     /// At most 20 characters.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     branch_code: Option<Text>,
     /// The reference a debtor quotes with a transfer, at most 100 characters;
     /// `{invoice_number}` when not given.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     reference: Option<Text>,
     /// An http or https URL the page's pay button opens, at most 2048 characters.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     payment_url: Option<Text>,
 }
 

@@ -20,7 +20,23 @@ pub use error::{ApiError, Problem};
 
 /// The kit's helpers for idempotent requests, as the routes use them.
 pub(crate) mod idempotency {
-    pub(crate) use clientele_http::{idempotency_request, respond};
+    use axum::http::{HeaderMap, Method, Uri};
+    pub(crate) use clientele_http::respond;
+    use clientele_service::IdempotencyRequest;
+
+    use crate::ApiError;
+
+    /// The request's `Idempotency-Key`, if it sent one, with the fingerprint of its method,
+    /// path with query, and body.
+    pub(crate) fn idempotency(
+        headers: &HeaderMap,
+        method: &Method,
+        uri: &Uri,
+        body: &[u8],
+    ) -> Result<Option<IdempotencyRequest>, ApiError> {
+        let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+        Ok(clientele_http::idempotency_request(headers, method, path, body)?)
+    }
 }
 
 /// The native API.

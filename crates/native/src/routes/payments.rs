@@ -29,7 +29,7 @@ use super::users::UserBody;
 use super::{Page, rfc3339};
 use crate::error::Problem;
 use crate::extract::{JsonBody, Query};
-use crate::idempotency::{idempotency_request, respond};
+use crate::idempotency::{idempotency, respond};
 use crate::wire::{DecimalText, Text};
 use crate::{ApiError, AppState, Caller};
 use clientele_service::Refusal;
@@ -163,8 +163,7 @@ async fn create_payment_request(
     request: JsonBody<NewPaymentRequest>,
 ) -> Result<Response, ApiError> {
     let merchant = caller.merchant(Role::Client)?;
-    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let idempotency = idempotency_request(&headers, &method, path, &request.raw)?;
+    let idempotency = idempotency(&headers, &method, &uri, &request.raw)?;
     let body = request.value;
     let (mut fields, inputs, mut errors) = body.customer.parse(OffsetDateTime::now_utc().date());
     for error in &mut errors.0 {

@@ -26,7 +26,7 @@ use clientele_service::{Balance, IdempotentPoints, PointsQuery, PointsWritten, R
 use super::{Page, rfc3339};
 use crate::error::Problem;
 use crate::extract::{JsonBody, Query, decode_json};
-use crate::idempotency::{idempotency_request, respond};
+use crate::idempotency::{idempotency, respond};
 use crate::{ApiError, AppState, Caller};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -191,8 +191,7 @@ async fn post_points(
     request: JsonBody<PointsBody>,
 ) -> Result<Response, ApiError> {
     let merchant = caller.merchant(Role::Client)?;
-    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let idempotency = idempotency_request(&headers, &method, path, &request.raw)?;
+    let idempotency = idempotency(&headers, &method, &uri, &request.raw)?;
     let points = request.value.parse(OffsetDateTime::now_utc())?;
     let user = user_id(&id)?;
     let origin = caller.origin(Surface::NATIVE);
@@ -225,8 +224,7 @@ async fn reverse_points_entry(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let merchant = caller.merchant(Role::Client)?;
-    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let idempotency = idempotency_request(&headers, &method, path, &body)?;
+    let idempotency = idempotency(&headers, &method, &uri, &body)?;
     let body: ReverseBody =
         if body.iter().all(u8::is_ascii_whitespace) { ReverseBody::default() } else { decode_json(&body)? };
     let mut errors = ValidationErrors::default();

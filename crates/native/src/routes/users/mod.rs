@@ -7,7 +7,7 @@ mod view;
 mod write;
 
 use axum::http::header::{CONTENT_TYPE, ETAG, LOCATION};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,11 +17,10 @@ use clientele_domain::ValidationErrors;
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::property::CustomPropertyValue;
 use clientele_domain::user::{User, UserId};
-use clientele_service::{IdempotencyRequest, Refusal, StoredResponse};
+use clientele_service::{Refusal, StoredResponse};
 
 pub(crate) use self::dto::UserBody;
 use self::view::UserView;
-use crate::idempotency::idempotency_request;
 use crate::{ApiError, AppState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -62,16 +61,6 @@ fn answer(user: &User) -> Result<Response, ApiError> {
         response.headers_mut().insert(ETAG, tag);
     }
     Ok(response)
-}
-
-fn idempotency(
-    headers: &HeaderMap,
-    method: &Method,
-    uri: &Uri,
-    body: &[u8],
-) -> Result<Option<IdempotencyRequest>, ApiError> {
-    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    Ok(idempotency_request(headers, method, path, body)?)
 }
 
 /// Resolves custom property values, adding their errors to the others of the body.

@@ -10,9 +10,10 @@ use clientele_service::{CreatedUser, Idempotent, NewUser, WriteOptions};
 
 use super::dto::{UserBody, UserPatchBody};
 use super::view::UserView;
-use super::{idempotency, properties, render, today, user_id};
+use super::{properties, render, today, user_id};
 use crate::error::Problem;
 use crate::extract::JsonBody;
+use crate::idempotency::idempotency;
 use crate::idempotency::respond;
 use crate::{ApiError, AppState, Caller};
 

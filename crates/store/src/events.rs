@@ -120,15 +120,30 @@ fn horizon(dialect: Dialect) -> &'static str {
     }
 }
 
+/// The feed's events after the cursor `(?2, ?3)` that every transaction before has ended,
+/// in each dialect. PostgreSQL seeks its index by the row comparison. SQLite reads a row
+/// comparison as `tx > ?2` alone and so would walk every event of the merchant before the
+/// cursor on every page; its events all have `tx` 0 (one writer commits in order), so it
+/// seeks by position instead: all of them after a cursor before 0, those after the
+/// position at 0, none after a later one.
+fn after_cursor(dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Sqlite => {
+            "tx = 0 AND position > CASE WHEN ?2 < 0 THEN 0 WHEN ?2 = 0 THEN ?3 ELSE 9223372036854775807 END".to_owned()
+        }
+        Dialect::Postgres => format!("(tx, position) > (?2, ?3) AND tx < {}", horizon(dialect)),
+    }
+}
+
 /// The feed statement for each combination of filters: (type, resource). The filters'
 /// values are bound after the merchant, the cursor and the limit, in that order.
 static FEED: LazyLock<[Sql; 4]> = LazyLock::new(|| {
     let make = |kind: bool, resource: bool| {
         Sql::each(|dialect| {
             let mut sql = format!(
-                "SELECT {} FROM events WHERE merchant_id = ?1 AND (tx, position) > (?2, ?3) AND tx < {}",
+                "SELECT {} FROM events WHERE merchant_id = ?1 AND {}",
                 EVENTS.select(None),
-                horizon(dialect)
+                after_cursor(dialect)
             );
             let mut next = 5;
             if kind {

@@ -57,7 +57,9 @@ pub use records::{
 };
 pub use sequences::SequenceStore;
 pub use users::UserStore;
-pub use webhooks::{Claimed, DeliveryQuery, DeliveryStore, StoredEndpoint, Wants, WebhookStore};
+pub use webhooks::{
+    Claimed, DeliveryLease, DeliveryQuery, DeliveryStore, FannedOut, Made, StoredEndpoint, Wants, WebhookStore,
+};
 
 /// What a backend's own statements, where its dialect differs, build on: the row mapping
 /// and the statements of [`crate::schema`]'s tables that both dialects share.

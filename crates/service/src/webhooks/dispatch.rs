@@ -1,11 +1,14 @@
 //! Delivering events to webhook endpoints, in every server process at once.
 //!
 //! Each round, for each merchant with endpoints: fan the new events out to the endpoints
-//! that want them (as deliveries, in the feed's transaction-safe order), then claim the due
-//! deliveries with a lease (on PostgreSQL skipping those another process is claiming) and
-//! attempt each, bounded in all and per endpoint. An attempt is recorded with its answer
-//! and when the next one is due. A process that dies holding a lease leaves its deliveries
-//! to whichever process (the same one, restarted, on SQLite) claims them when it runs out.
+//! that want them (as deliveries, in the feed's transaction-safe order), recording each
+//! delivery already held by this process's lease so it is sent at once, as many as there
+//! are places to send them; then claim the due deliveries (retries, and what a process
+//! left) with a lease, on PostgreSQL skipping those another process is claiming. Each is
+//! attempted, bounded in all and per endpoint. Attempts are recorded in batches, with
+//! their answers and when the next one is due. A process that dies holding a lease leaves
+//! its deliveries to whichever process (the same one, restarted, on SQLite) claims them
+//! when it runs out.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,7 +16,7 @@ use std::time::Instant;
 
 use rand::Rng as _;
 use time::OffsetDateTime;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 use uuid::Uuid;
 
 use clientele_domain::event::Event;
@@ -23,13 +26,15 @@ use clientele_domain::webhook::{
     Attempt, DeliveryStatus, DisabledReason, FAILING_DAYS, Verdict, WebhookEndpointId, WebhookSecret, is_public, judge,
     signature_header,
 };
-use clientele_store::{Claimed, StoreError, StoredEndpoint, Wants};
+use clientele_store::{Claimed, DeliveryLease, Made, StoreError, StoredEndpoint, Wants};
 
 use super::address::PublicOnly;
 use crate::Registry;
 
-/// Events fanned out per statement batch.
-const FAN_OUT_BATCH: u32 = 500;
+/// Events fanned out per statement batch, at most.
+const FAN_OUT_BATCH: usize = 500;
+/// Attempts recorded in one transaction, at most.
+const RECORD_BATCH: usize = 256;
 
 /// The client and the bounds of one process's deliveries.
 struct Sender {
@@ -39,6 +44,8 @@ struct Sender {
     size: usize,
     /// Told when an attempt has finished and given its place back.
     freed: Notify,
+    /// Attempts made, to the task that records them.
+    made: mpsc::Sender<(MerchantId, Made)>,
 }
 
 impl Sender {
@@ -80,12 +87,15 @@ impl Registry {
                 return;
             }
         };
+        let (made, to_record) = mpsc::channel(RECORD_BATCH * 4);
+        tokio::spawn(self.clone().record_attempts(to_record));
         let sender = Arc::new(Sender {
             client,
             all: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             per_endpoint: Mutex::new(HashMap::new()),
             size: settings.per_endpoint.max(1),
             freed: Notify::new(),
+            made,
         });
         if self.store().backend() == "sqlite" {
             // One process delivers from a SQLite database: what it held when it last stopped
@@ -123,8 +133,26 @@ impl Registry {
         Ok(())
     }
 
-    /// One round over every merchant with endpoints; answers whether a claim took as many
-    /// deliveries as it could, so that more may be due.
+    /// Records the attempts made, a batch to a transaction, until the process ends. An
+    /// attempt that cannot be recorded leaves its delivery held until its lease runs out,
+    /// when it is sent again.
+    async fn record_attempts(self, mut made: mpsc::Receiver<(MerchantId, Made)>) {
+        let mut batch = Vec::with_capacity(RECORD_BATCH);
+        while made.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+            let mut by_merchant: HashMap<MerchantId, Vec<Made>> = HashMap::new();
+            for (merchant, attempt) in batch.drain(..) {
+                by_merchant.entry(merchant).or_default().push(attempt);
+            }
+            for (merchant, attempts) in by_merchant {
+                if let Err(error) = self.store().record_attempts(merchant, attempts).await {
+                    tracing::warn!(%error, "recording webhook attempts failed; their deliveries are tried again");
+                }
+            }
+        }
+    }
+
+    /// One round over every merchant with endpoints; answers whether it took as many
+    /// deliveries as there were places, so that more may be waiting.
     async fn delivery_round(&self, sender: &Arc<Sender>) -> Result<bool, StoreError> {
         let mut more = false;
         for merchant in self.store().merchants_with_webhooks().await? {
@@ -132,43 +160,61 @@ impl Registry {
             if endpoints.is_empty() {
                 continue;
             }
-            self.fan_out(merchant, &endpoints).await?;
             let now = crate::now();
-            let free = u32::try_from(sender.all.available_permits()).unwrap_or(u32::MAX);
+            let until = now + self.webhook_settings().timeout * 2 + std::time::Duration::from_secs(15);
+            let lease = DeliveryLease { id: Uuid::new_v4(), until };
+            let free = sender.all.available_permits();
+            let mut claimed = self.fan_out(merchant, &endpoints, lease, free).await?;
+            let free = free.saturating_sub(claimed.len());
             if free == 0 {
                 more = true;
-                continue;
+            } else if self.store().next_due(merchant, now).await?.is_some_and(|due| due <= now) {
+                let limit = u32::try_from(free).unwrap_or(u32::MAX);
+                let due = self.store().claim_deliveries(merchant, lease, now, limit).await?;
+                more |= due.len() == free;
+                claimed.extend(due);
             }
-            if self.store().next_due(merchant).await?.is_none_or(|due| due > now) {
-                continue;
-            }
-            let lease = Uuid::new_v4();
-            let until = now + self.webhook_settings().timeout * 2 + std::time::Duration::from_secs(15);
-            let claimed = self.store().claim_deliveries(merchant, lease, until, now, free).await?;
-            more |= claimed.len() == free as usize;
             for delivery in claimed {
                 let Some(endpoint) = endpoints.iter().find(|e| e.endpoint.id == delivery.endpoint_id).cloned() else {
                     continue;
                 };
                 let Ok(permit) = Arc::clone(&sender.all).acquire_owned().await else { return Ok(false) };
-                tokio::spawn(self.clone().attempt(merchant, endpoint, delivery, lease, Arc::clone(sender), permit));
+                tokio::spawn(self.clone().attempt(merchant, endpoint, delivery, lease.id, Arc::clone(sender), permit));
             }
         }
         Ok(more)
     }
 
-    /// Records a delivery of each new event to each endpoint that wants it.
-    async fn fan_out(&self, merchant: MerchantId, endpoints: &[StoredEndpoint]) -> Result<(), StoreError> {
+    /// Records a delivery of each new event to each endpoint that wants it, held by `lease`,
+    /// `room` deliveries at most; answers them.
+    async fn fan_out(
+        &self,
+        merchant: MerchantId,
+        endpoints: &[StoredEndpoint],
+        lease: DeliveryLease,
+        room: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
         let end = self.store().feed_end(merchant).await?;
+        let mut claimed = Vec::new();
         for stored in endpoints.iter().filter(|stored| stored.cursor < end) {
             let endpoint = stored.endpoint.clone();
             let wants: Wants = Arc::new(move |event: &Event| endpoint.enabled() && endpoint.wants(event));
-            let now = crate::now();
-            while self.store().fan_out(merchant, stored.endpoint.id, FAN_OUT_BATCH, Arc::clone(&wants), now).await?
-                == FAN_OUT_BATCH as usize
-            {}
+            loop {
+                let limit = room.saturating_sub(claimed.len()).min(FAN_OUT_BATCH);
+                if limit == 0 {
+                    return Ok(claimed);
+                }
+                let batch = u32::try_from(limit).unwrap_or(u32::MAX);
+                let now = crate::now();
+                let fanned = self.store().fan_out(merchant, stored.endpoint.id, batch, Arc::clone(&wants), now, lease);
+                let fanned = fanned.await?;
+                claimed.extend(fanned.claimed);
+                if fanned.read < limit {
+                    break;
+                }
+            }
         }
-        Ok(())
+        Ok(claimed)
     }
 
     /// The secrets a delivery is signed with now: the endpoint's, and during a rotation's
@@ -258,8 +304,8 @@ impl Registry {
             Verdict::Failed { .. } | Verdict::Gone => (DeliveryStatus::Failed, None),
         };
         let attempt = Attempt { number, at, status_code, duration_ms, error, status, next_attempt_at };
-        if let Err(error) = self.store().record_attempt(merchant, claimed.id, lease, &attempt).await {
-            tracing::warn!(%error, delivery = %claimed.id, "recording a webhook attempt failed; the delivery is tried again");
+        if sender.made.send((merchant, Made { delivery: claimed.id, lease, attempt })).await.is_err() {
+            tracing::warn!(delivery = %claimed.id, "a webhook attempt was not recorded; the delivery is tried again");
         }
         if let Err(error) = self.endpoint_health(merchant, &stored, verdict, at).await {
             tracing::warn!(%error, endpoint = %stored.endpoint.id, "updating a webhook endpoint's health failed");

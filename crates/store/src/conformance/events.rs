@@ -99,6 +99,14 @@ pub(super) async fn round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.events(a.id, &by_both).await.unwrap(), [events[6].clone()]);
     let after_all = EventQuery { after: Some(events[6].cursor), ..all() };
     assert!(store.events(a.id, &after_all).await.unwrap().is_empty());
+    // Any cursor a client sends is compared as the pair it is: one before every event reads
+    // them all, one past the last transaction reads none, one inside reads the rest.
+    let before_all = EventCursor { tx: -1, position: i64::MAX };
+    assert_eq!(store.events(a.id, &EventQuery { after: Some(before_all), ..all() }).await.unwrap(), events);
+    let past = EventCursor { tx: events[6].cursor.tx + 1, position: -1 };
+    assert!(store.events(a.id, &EventQuery { after: Some(past), ..all() }).await.unwrap().is_empty());
+    let inside = EventQuery { after: Some(events[3].cursor), ..all() };
+    assert_eq!(store.events(a.id, &inside).await.unwrap(), events[4..]);
 
     // Another merchant's feed is its own.
     assert!(feed(store.as_ref(), b.id).await.is_empty());
@@ -168,7 +176,7 @@ pub(super) async fn purge(store: Arc<dyn Store>) {
 /// Fanning out makes one delivery per wanted event and endpoint, however often it runs; a
 /// delivery is held by one lease at a time, and an attempt under a lost lease changes nothing.
 pub(super) async fn deliveries(store: Arc<dyn Store>) {
-    use crate::{DeliveryQuery, StoredEndpoint, Wants};
+    use crate::{DeliveryLease, DeliveryQuery, FannedOut, Made, StoredEndpoint, Wants};
     use clientele_domain::webhook::{
         Attempt, DeliveryStatus, EndpointUrl, EventTypes, WebhookEndpoint, WebhookEndpointId,
     };
@@ -207,17 +215,38 @@ pub(super) async fn deliveries(store: Arc<dyn Store>) {
         *seen % 2 == 1
     });
     let id = stored.endpoint.id;
-    assert_eq!(store.fan_out(a.id, id, 4, Arc::clone(&wants), at(10)).await.unwrap(), 4);
-    assert_eq!(store.fan_out(a.id, id, 4, Arc::clone(&wants), at(10)).await.unwrap(), 2);
-    assert_eq!(store.fan_out(a.id, id, 4, wants, at(10)).await.unwrap(), 0, "the cursor moved past them");
+    // Fanned out, the deliveries are held by the lease they were recorded under.
+    let (first, second) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let fanning = DeliveryLease { id: first, until: at(15) };
+    let fanned = store.fan_out(a.id, id, 4, Arc::clone(&wants), at(10), fanning).await.unwrap();
+    assert_eq!((fanned.read, fanned.claimed.len()), (4, 2));
+    let fanned_too = store.fan_out(a.id, id, 4, Arc::clone(&wants), at(10), fanning).await.unwrap();
+    assert_eq!((fanned_too.read, fanned_too.claimed.len()), (2, 1));
+    let none = store.fan_out(a.id, id, 4, wants, at(10), fanning).await.unwrap();
+    assert_eq!(none, FannedOut::default(), "the cursor moved past them");
+    assert!(fanned.claimed.iter().all(|c| c.attempts == 0 && c.event.event.kind == EventType::UserCreated));
     let all = store.deliveries(a.id, id, DeliveryQuery { before: None, limit: 100 }).await.unwrap();
     assert_eq!(all.len(), 3);
+    assert_eq!(store.next_due(a.id, at(12)).await.unwrap(), None, "held deliveries are not due");
+    assert!(
+        store
+            .claim_deliveries(a.id, DeliveryLease { id: second, until: at(100) }, at(12), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.next_due(a.id, at(20)).await.unwrap(), Some(at(10)), "a lease that ran out is due");
 
-    let (first, second) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
-    let taken = store.claim_deliveries(a.id, first, at(100), at(20), 2).await.unwrap();
-    let rest = store.claim_deliveries(a.id, second, at(100), at(20), 10).await.unwrap();
+    let taken = store.claim_deliveries(a.id, DeliveryLease { id: first, until: at(100) }, at(20), 2).await.unwrap();
+    let rest = store.claim_deliveries(a.id, DeliveryLease { id: second, until: at(100) }, at(20), 10).await.unwrap();
     assert_eq!((taken.len(), rest.len()), (2, 1), "a held delivery is not claimed again");
-    assert!(store.claim_deliveries(a.id, second, at(100), at(20), 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_deliveries(a.id, DeliveryLease { id: second, until: at(100) }, at(20), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let attempt = |status| Attempt {
         number: 1,
         at: at(21),
@@ -227,18 +256,25 @@ pub(super) async fn deliveries(store: Arc<dyn Store>) {
         status,
         next_attempt_at: None,
     };
+    let made = |lease| vec![Made { delivery: taken[0].id, lease, attempt: attempt(DeliveryStatus::Succeeded) }];
     // Under another lease an attempt writes nothing; under its own it settles the delivery.
-    store.record_attempt(a.id, taken[0].id, second, &attempt(DeliveryStatus::Succeeded)).await.unwrap();
-    store.record_attempt(a.id, taken[0].id, first, &attempt(DeliveryStatus::Succeeded)).await.unwrap();
+    store.record_attempts(a.id, made(second)).await.unwrap();
+    let listed = store.deliveries(a.id, id, DeliveryQuery { before: None, limit: 100 }).await.unwrap();
+    let unsettled = listed.iter().find(|d| d.id == taken[0].id).unwrap();
+    assert_eq!((unsettled.status, unsettled.attempts.len()), (DeliveryStatus::Pending, 0));
+    store.record_attempts(a.id, made(first)).await.unwrap();
     let listed = store.deliveries(a.id, id, DeliveryQuery { before: None, limit: 100 }).await.unwrap();
     let settled_one = listed.iter().find(|d| d.id == taken[0].id).unwrap();
     assert_eq!((settled_one.status, settled_one.attempts.len()), (DeliveryStatus::Succeeded, 1));
     assert_eq!(taken[0].event.event.kind, EventType::UserCreated);
     // A lease that ran out is taken over; released leases are free at once.
-    let later = store.claim_deliveries(a.id, uuid::Uuid::new_v4(), at(300), at(200), 10).await.unwrap();
-    assert_eq!(later.len(), 2);
+    let later = store.claim_deliveries(a.id, DeliveryLease { id: uuid::Uuid::new_v4(), until: at(300) }, at(200), 10);
+    assert_eq!(later.await.unwrap().len(), 2);
     assert_eq!(store.release_leases(a.id).await.unwrap(), 2);
-    assert_eq!(store.claim_deliveries(a.id, first, at(300), at(200), 10).await.unwrap().len(), 2);
+    assert_eq!(
+        store.claim_deliveries(a.id, DeliveryLease { id: first, until: at(300) }, at(200), 10).await.unwrap().len(),
+        2
+    );
     // Deleting the endpoint deletes its deliveries; purging keeps events a delivery waits for.
     assert_eq!(store.purge_events(a.id, at(1000), 100).await.unwrap(), 4);
     store.delete_webhook_endpoint(a.id, id).await.unwrap();

@@ -12,7 +12,7 @@ use clientele_domain::webhook::{
 use super::events::settled;
 use super::users::user;
 use super::{at, with_merchant};
-use crate::{DeliveryQuery, EventCursor, Store, StoreError, StoredEndpoint, Wants};
+use crate::{DeliveryLease, DeliveryQuery, EventCursor, Made, Store, StoreError, StoredEndpoint, Wants};
 
 fn endpoint() -> StoredEndpoint {
     let endpoint = WebhookEndpoint {
@@ -68,9 +68,11 @@ pub(super) async fn endpoints(store: Arc<dyn Store>) {
     }
     assert_eq!(settled(store.as_ref(), a.id, 3).await.len(), 3);
     let wants: Wants = Arc::new(|_: &Event| true);
-    assert_eq!(store.fan_out(a.id, id, 10, wants, at(10)).await.unwrap(), 3);
-    assert_eq!(store.next_due(a.id).await.unwrap(), Some(at(10)));
-    assert_eq!(store.next_due(b.id).await.unwrap(), None);
+    let fanning = DeliveryLease { id: uuid::Uuid::new_v4(), until: at(10) };
+    assert_eq!(store.fan_out(a.id, id, 10, wants, at(10), fanning).await.unwrap().claimed.len(), 3);
+    assert_eq!(store.next_due(a.id, at(10)).await.unwrap(), None, "held until the lease runs out");
+    assert_eq!(store.next_due(a.id, at(11)).await.unwrap(), Some(at(10)));
+    assert_eq!(store.next_due(b.id, at(11)).await.unwrap(), None);
 
     // Paged newest first.
     let first = store.deliveries(a.id, id, DeliveryQuery { before: None, limit: 2 }).await.unwrap();
@@ -79,8 +81,8 @@ pub(super) async fn endpoints(store: Arc<dyn Store>) {
     assert!(!first.iter().any(|d| d.id == rest[0].id));
 
     // One fails for good; retried, it is due again.
-    let lease = uuid::Uuid::new_v4();
-    let claimed = store.claim_deliveries(a.id, lease, at(100), at(20), 1).await.unwrap();
+    let lease = DeliveryLease { id: uuid::Uuid::new_v4(), until: at(100) };
+    let claimed = store.claim_deliveries(a.id, lease, at(20), 1).await.unwrap();
     let failed = Attempt {
         number: 1,
         at: at(21),
@@ -90,7 +92,10 @@ pub(super) async fn endpoints(store: Arc<dyn Store>) {
         status: DeliveryStatus::Failed,
         next_attempt_at: None,
     };
-    store.record_attempt(a.id, claimed[0].id, lease, &failed).await.unwrap();
+    store
+        .record_attempts(a.id, vec![Made { delivery: claimed[0].id, lease: lease.id, attempt: failed }])
+        .await
+        .unwrap();
     let elsewhere = store.retry_delivery(b.id, id, claimed[0].id, at(60)).await;
     assert!(matches!(elsewhere, Err(StoreError::NotFound)), "{elsewhere:?}");
     let retried = store.retry_delivery(a.id, id, claimed[0].id, at(60)).await.unwrap();

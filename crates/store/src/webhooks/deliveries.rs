@@ -8,7 +8,7 @@ use futures::FutureExt as _;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use clientele_domain::event::{Event, EventId, EventType};
+use clientele_domain::event::{EventId, EventType};
 use clientele_domain::merchant::MerchantId;
 use clientele_domain::webhook::{Attempt, Delivery, DeliveryId, DeliveryStatus, WebhookEndpointId};
 
@@ -29,6 +29,21 @@ pub struct Claimed {
     pub event: StoredEvent,
 }
 
+/// A process's hold on the deliveries it claims: who holds them, and until when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryLease {
+    pub id: Uuid,
+    pub until: OffsetDateTime,
+}
+
+/// An attempt made of a delivery held under `lease`, to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Made {
+    pub delivery: DeliveryId,
+    pub lease: Uuid,
+    pub attempt: Attempt,
+}
+
 /// Which of an endpoint's deliveries to list: newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveryQuery {
@@ -41,26 +56,20 @@ pub struct DeliveryQuery {
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
     /// Claims up to `limit` of the merchant's deliveries that are due at `now` and not held
-    /// by another process, for `lease` until `until`.
+    /// by another process, for `lease`.
     async fn claim_deliveries(
         &self,
         merchant: MerchantId,
-        lease: Uuid,
-        until: OffsetDateTime,
+        lease: DeliveryLease,
         now: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<Claimed>, StoreError>;
 
-    /// Records an attempt of a delivery held by `lease`, and where the delivery stands
-    /// after it (the attempt's status and next attempt), releasing it. A delivery no longer
-    /// held by `lease` (its lease ran out and another process took it) is left as it is.
-    async fn record_attempt(
-        &self,
-        merchant: MerchantId,
-        delivery: DeliveryId,
-        lease: Uuid,
-        attempt: &Attempt,
-    ) -> Result<(), StoreError>;
+    /// Records attempts, each of a delivery held by its lease, and where the delivery stands
+    /// after it (the attempt's status and next attempt), releasing it; all in one
+    /// transaction. A delivery no longer held by the attempt's lease (the lease ran out and
+    /// another process took it) is left as it is.
+    async fn record_attempts(&self, merchant: MerchantId, made: Vec<Made>) -> Result<(), StoreError>;
 
     /// An endpoint's deliveries, newest first, each with its attempts.
     async fn deliveries(
@@ -84,35 +93,42 @@ pub trait DeliveryStore: Send + Sync {
     /// it stopped is sent now rather than when its leases run out.
     async fn release_leases(&self, merchant: MerchantId) -> Result<u64, StoreError>;
 
-    /// When the merchant's next pending delivery is due, if it has one.
-    async fn next_due(&self, merchant: MerchantId) -> Result<Option<OffsetDateTime>, StoreError>;
+    /// When the merchant's next pending delivery that no process holds at `now` is due, if
+    /// it has one.
+    async fn next_due(&self, merchant: MerchantId, now: OffsetDateTime) -> Result<Option<OffsetDateTime>, StoreError>;
 }
 
 statement!(
     INSERT,
     "INSERT INTO webhook_deliveries (merchant_id, id, endpoint_id, event_id, event_type, status, attempts,
-                                     next_attempt_at, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?6, ?6)
+                                     next_attempt_at, lease, lease_until, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?8, ?6, ?6)
      ON CONFLICT (merchant_id, endpoint_id, event_id) DO NOTHING"
 );
 
-/// Records a delivery of `event` to `endpoint`, due at `now`, unless there is one.
+/// Records a delivery of `event` to `endpoint`, due at `now` and held by `lease`, unless
+/// there is one; answers it as claimed when it is new.
 pub(super) async fn insert<D: Db + ?Sized>(
     db: &mut D,
     merchant: MerchantId,
     endpoint: WebhookEndpointId,
-    event: &Event,
+    event: &StoredEvent,
     now: OffsetDateTime,
-) -> Result<(), StoreError> {
+    lease: DeliveryLease,
+) -> Result<Option<Claimed>, StoreError> {
+    let id = DeliveryId::generate();
     let values = [
         Value::id(merchant.as_uuid()),
-        Value::id(DeliveryId::generate().as_uuid()),
+        Value::id(id.as_uuid()),
         Value::id(endpoint.as_uuid()),
-        Value::id(event.id.as_uuid()),
-        Value::text(event.kind.as_str()),
+        Value::id(event.event.id.as_uuid()),
+        Value::text(event.event.kind.as_str()),
         Value::time(now),
+        Value::owned(lease.id.to_string()),
+        Value::time(lease.until),
     ];
-    db.execute(&INSERT, &values).await.map(drop)
+    let inserted = db.execute(&INSERT, &values).await? == 1;
+    Ok(inserted.then(|| Claimed { id, endpoint_id: endpoint, attempts: 0, event: event.clone() }))
 }
 
 /// Claims due deliveries; PostgreSQL skips the rows another process is claiming.
@@ -133,18 +149,19 @@ static CLAIM: LazyLock<Sql> = LazyLock::new(|| {
         )
     })
 });
-statement!(
-    RECORD,
-    "INSERT INTO webhook_attempts (merchant_id, delivery_id, number, at, status_code, duration_ms, error, status,
-                                   next_attempt_at)
-     SELECT ?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM webhook_deliveries
-      WHERE merchant_id = ?1 AND id = ?2 AND lease = ?3"
-);
+// The delivery is settled first: only a delivery still held by the lease has its attempt
+// recorded, which then needs no read of its own.
 statement!(
     SETTLE,
     "UPDATE webhook_deliveries SET status = ?9, attempts = ?4, next_attempt_at = ?10, lease = NULL,
             lease_until = NULL, updated_at = ?5
       WHERE merchant_id = ?1 AND id = ?2 AND lease = ?3"
+);
+statement!(
+    RECORD,
+    "INSERT INTO webhook_attempts (merchant_id, delivery_id, number, at, status_code, duration_ms, error, status,
+                                   next_attempt_at)
+     VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 );
 statement!(
     LIST,
@@ -176,9 +193,11 @@ statement!(
     RELEASE,
     "UPDATE webhook_deliveries SET lease = NULL, lease_until = NULL WHERE merchant_id = ?1 AND lease IS NOT NULL"
 );
+// Held deliveries are not due: their process is attempting them.
 statement!(
     NEXT_DUE,
-    "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE merchant_id = ?1 AND status = 'pending'"
+    "SELECT min(next_attempt_at) FROM webhook_deliveries
+      WHERE merchant_id = ?1 AND status = 'pending' AND (lease_until IS NULL OR lease_until < ?2)"
 );
 
 fn count(at: usize, value: i64) -> Result<u32, DecodeError> {
@@ -228,8 +247,7 @@ impl<B: Backend> DeliveryStore for B {
     async fn claim_deliveries(
         &self,
         merchant: MerchantId,
-        lease: Uuid,
-        until: OffsetDateTime,
+        lease: DeliveryLease,
         now: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<Claimed>, StoreError> {
@@ -237,8 +255,8 @@ impl<B: Backend> DeliveryStore for B {
             async move {
                 let values = [
                     Value::id(merchant.as_uuid()),
-                    Value::owned(lease.to_string()),
-                    Value::time(until),
+                    Value::owned(lease.id.to_string()),
+                    Value::time(lease.until),
                     Value::time(now),
                     Value::int(i64::from(limit)),
                 ];
@@ -266,34 +284,31 @@ impl<B: Backend> DeliveryStore for B {
         timed(self, "claim_deliveries", self.write(true, run)).await
     }
 
-    async fn record_attempt(
-        &self,
-        merchant: MerchantId,
-        delivery: DeliveryId,
-        lease: Uuid,
-        attempt: &Attempt,
-    ) -> Result<(), StoreError> {
-        let attempt = attempt.clone();
+    async fn record_attempts(&self, merchant: MerchantId, made: Vec<Made>) -> Result<(), StoreError> {
         let run = work(move |db: &mut B::Db| {
             async move {
-                let values = [
-                    Value::id(merchant.as_uuid()),
-                    Value::id(delivery.as_uuid()),
-                    Value::owned(lease.to_string()),
-                    Value::int(i64::from(attempt.number)),
-                    Value::time(attempt.at),
-                    Value::Int(attempt.status_code.map(i64::from)),
-                    Value::int(i64::from(attempt.duration_ms)),
-                    Value::text_or_null(attempt.error.as_deref()),
-                    Value::text(attempt.status.as_str()),
-                    Value::Time(attempt.next_attempt_at),
-                ];
-                db.execute(&RECORD, &values).await?;
-                db.execute(&SETTLE, &values).await.map(drop)
+                for Made { delivery, lease, attempt } in &made {
+                    let values = [
+                        Value::id(merchant.as_uuid()),
+                        Value::id(delivery.as_uuid()),
+                        Value::owned(lease.to_string()),
+                        Value::int(i64::from(attempt.number)),
+                        Value::time(attempt.at),
+                        Value::Int(attempt.status_code.map(i64::from)),
+                        Value::int(i64::from(attempt.duration_ms)),
+                        Value::text_or_null(attempt.error.as_deref()),
+                        Value::text(attempt.status.as_str()),
+                        Value::Time(attempt.next_attempt_at),
+                    ];
+                    if db.execute(&SETTLE, &values).await? == 1 {
+                        db.execute(&RECORD, &values).await?;
+                    }
+                }
+                Ok(())
             }
             .boxed()
         });
-        timed(self, "record_attempt", self.write(true, run)).await
+        timed(self, "record_attempts", self.write(true, run)).await
     }
 
     async fn deliveries(
@@ -352,9 +367,10 @@ impl<B: Backend> DeliveryStore for B {
         write_statement(self, "release_leases", &RELEASE, vec![Value::id(merchant.as_uuid())]).await
     }
 
-    async fn next_due(&self, merchant: MerchantId) -> Result<Option<OffsetDateTime>, StoreError> {
+    async fn next_due(&self, merchant: MerchantId, now: OffsetDateTime) -> Result<Option<OffsetDateTime>, StoreError> {
         let due = |row: &dyn Row| row.time_or_null(0);
-        let found = read_all(self, "next_due", &NEXT_DUE, vec![Value::id(merchant.as_uuid())], due).await?;
+        let values = vec![Value::id(merchant.as_uuid()), Value::time(now)];
+        let found = read_all(self, "next_due", &NEXT_DUE, values, due).await?;
         Ok(found.into_iter().flatten().next())
     }
 }

@@ -27,7 +27,7 @@ use crate::sql::{
 };
 use crate::{StoreError, events};
 
-pub use deliveries::{Claimed, DeliveryQuery, DeliveryStore};
+pub use deliveries::{Claimed, DeliveryLease, DeliveryQuery, DeliveryStore, Made};
 
 /// An endpoint as stored: with its secrets, sealed by the service, and its cursor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,13 @@ pub struct StoredEndpoint {
     pub previous_secret: Option<Vec<u8>>,
     /// Where in the feed its deliveries have been made up to.
     pub cursor: EventCursor,
+}
+
+/// What fanning out did: how many events it read, and the deliveries it recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FannedOut {
+    pub read: usize,
+    pub claimed: Vec<Claimed>,
 }
 
 /// Which events an endpoint takes, as fanning out asks.
@@ -71,9 +78,11 @@ pub trait WebhookStore: Send + Sync {
     async fn merchants_with_webhooks(&self) -> Result<Vec<MerchantId>, StoreError>;
 
     /// Reads up to `limit` events after the endpoint's cursor, records a delivery, due at
-    /// `now`, of each that `wants` keeps, and moves the cursor past them: all or nothing,
-    /// and nothing when another process moved the cursor first. Answers how many events it
-    /// read (0: the endpoint is up to date, or another process is fanning out).
+    /// `now` and held by `lease`, of each that `wants` keeps, and moves the cursor past
+    /// them: all or nothing, and nothing when another process moved the cursor first.
+    /// Answers how many events it read (none: the endpoint is up to date, or another process
+    /// is fanning out) and the deliveries it recorded, claimed, so the process sends them at
+    /// once without claiming them again.
     async fn fan_out(
         &self,
         merchant: MerchantId,
@@ -81,7 +90,8 @@ pub trait WebhookStore: Send + Sync {
         limit: u32,
         wants: Wants,
         now: OffsetDateTime,
-    ) -> Result<usize, StoreError>;
+        lease: DeliveryLease,
+    ) -> Result<FannedOut, StoreError>;
 
     /// Marks an endpoint as failing since `since`, unless it already is.
     async fn endpoint_failing(
@@ -299,18 +309,20 @@ impl<B: Backend> WebhookStore for B {
         limit: u32,
         wants: Wants,
         now: OffsetDateTime,
-    ) -> Result<usize, StoreError> {
+        lease: DeliveryLease,
+    ) -> Result<FannedOut, StoreError> {
         let run = work(move |db: &mut B::Db| {
             async move {
                 let cursor = |row: &dyn Row| Ok(EventCursor { tx: row.int(0)?, position: row.int(1)? });
                 // Another process holds the endpoint (PostgreSQL) or it is gone: nothing to do.
                 let Some(from) = db.optional(&CURSOR, &key(merchant, endpoint), cursor).await? else {
-                    return Ok(0);
+                    return Ok(FannedOut::default());
                 };
                 let read = events::after(db, merchant, from, limit).await?;
-                let Some(last) = read.last().map(|stored| stored.cursor) else { return Ok(0) };
+                let Some(last) = read.last().map(|stored| stored.cursor) else { return Ok(FannedOut::default()) };
+                let mut claimed = Vec::new();
                 for stored in read.iter().filter(|stored| wants(&stored.event)) {
-                    deliveries::insert(db, merchant, endpoint, &stored.event, now).await?;
+                    claimed.extend(deliveries::insert(db, merchant, endpoint, stored, now, lease).await?);
                 }
                 let moved = [
                     Value::id(merchant.as_uuid()),
@@ -321,7 +333,7 @@ impl<B: Backend> WebhookStore for B {
                     Value::int(from.position),
                 ];
                 match db.execute(&MOVE_CURSOR, &moved).await? {
-                    1 => Ok(read.len()),
+                    1 => Ok(FannedOut { read: read.len(), claimed }),
                     // Another process moved it first: undo ours (its deliveries are its own).
                     _ => Err(StoreError::VersionMismatch),
                 }
@@ -329,7 +341,7 @@ impl<B: Backend> WebhookStore for B {
             .boxed()
         });
         match timed(self, "fan_out", self.write(true, run)).await {
-            Err(StoreError::VersionMismatch) => Ok(0),
+            Err(StoreError::VersionMismatch) => Ok(FannedOut::default()),
             other => other,
         }
     }

@@ -28,7 +28,18 @@ pub(crate) fn writer(path: &Path) -> rusqlite::Result<Connection> {
     // journal: in memory they cost a copy, in a temporary file a write each. The journal is
     // never needed after a crash (an uncommitted group is simply not in the WAL).
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Checkpoints run on a thread of their own (see `checkpoint`); this is the backstop.
+    conn.pragma_update(None, "wal_autocheckpoint", crate::checkpoint::BACKSTOP_PAGES)?;
     conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// The connection that checkpoints the WAL, with the writer's durability: a checkpoint
+/// syncs the database file before the WAL may start over.
+pub(crate) fn checkpointer(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
     Ok(conn)
 }
 

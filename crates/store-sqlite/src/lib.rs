@@ -1,6 +1,7 @@
 //! Clientele's embedded store: one SQLite file in WAL mode, one writer thread that commits
 //! concurrent writes together, and a pool of readers that never wait for it.
 
+mod checkpoint;
 mod connect;
 mod db;
 mod migrate;
@@ -17,6 +18,7 @@ use rusqlite::{Connection, OptionalExtension as _};
 use clientele_domain::credential::ApiKeyId;
 use clientele_store::{Backend, KeyFreshness, RevocationWatch, StoreError, StoreMetrics, Work, run_now};
 
+use crate::checkpoint::Checkpointer;
 pub use crate::db::SqliteDb;
 use crate::pool::ReaderPool;
 use crate::writer::Writer;
@@ -27,6 +29,7 @@ pub struct SqliteStore {
     writer: Writer,
     readers: ReaderPool,
     metrics: StoreMetrics,
+    _checkpointer: Checkpointer,
 }
 
 /// The file a `sqlite:` database URL names: `sqlite://data/x.db` and `sqlite:data/x.db` are
@@ -46,6 +49,7 @@ impl SqliteStore {
             writer: Writer::start(SqliteDb::new(conn)).map_err(StoreError::other)?,
             readers: ReaderPool::new(path.to_owned()),
             metrics,
+            _checkpointer: Checkpointer::start(path).map_err(StoreError::other)?,
         })
     }
 

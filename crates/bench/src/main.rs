@@ -7,9 +7,12 @@
 //! HTTP. It writes a JSON report and a markdown table. `--quick` is the CI mode: small data,
 //! two seconds a scenario, and a failure on any error answer or any scenario that ran nothing.
 
+mod bodies;
+mod goals;
 mod load;
 mod report;
 mod scenarios;
+mod seed;
 mod webhooks;
 
 use clientele_bench::{database, server};

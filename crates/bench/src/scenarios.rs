@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use hyper::Method;
 use reqwest::Client;
 use serde_json::{Value, json};
@@ -12,85 +11,14 @@ use clientele_domain::merchant::MerchantId;
 use clientele_domain::user::{Email, Origin, PersonName, User, UserFields, UserId};
 use clientele_store::{PageRequest, Store, StoreMetrics, UserFilter};
 
-use crate::Args;
+use crate::bodies::{self, Kind};
 use crate::database::Database;
 use crate::load::{self, Call, Calls, Connections, Endpoint, Outcome};
-use crate::report::{Ceiling, Goal, Report, Row};
-use crate::server::{Server, admin};
+use crate::report::{Ceiling, Report, Row};
+use crate::seed::{self, Target};
+use crate::server::Server;
 use crate::webhooks::{self, Api};
-
-/// What every request of a scenario needs.
-#[derive(Clone)]
-struct Target {
-    client: Client,
-    url: String,
-    key: String,
-    ids: Arc<Vec<String>>,
-    users: u64,
-    /// Makes this run's new records unique.
-    tag: String,
-}
-
-impl Target {
-    fn id(&self, n: u64) -> &str {
-        let index = usize::try_from(n.wrapping_mul(2_654_435_761) % (self.ids.len().max(1) as u64)).unwrap_or(0);
-        self.ids.get(index).map_or("", String::as_str)
-    }
-}
-
-/// A seeded user, as a RealPay item.
-fn seed_item(n: u64) -> Value {
-    json!({"Name": format!("Seed{n}"), "Surname": "Bench", "DOB": "1990-01-01", "Gender": "F", "DialCode": "+27",
-        "Mobile": 820_000_000 + n % 9_999_999, "Email": format!("seed{n}@example.com"), "Country": "ZA",
-        "ID": 7_000_000_000u64 + n, "ClientId": format!("S{n}")})
-}
-
-fn batch_item(tag: &str, n: u64) -> Value {
-    json!({"Name": "Batch", "Surname": "Bench", "Email": format!("b{n}@{tag}.example.com"), "Country": "ZA",
-        "ID": format!("{tag}{n}"), "ClientId": format!("B{tag}{n}"),
-        "Contract": {"ContractNumber": format!("K{tag}{n}"), "InstalmentAmount": 99.99, "NumberOfInstalments": 12,
-            "InstalmentStartDate": "2026-01-01 08:00", "TrackingCode": "00", "FrequencyCode": "MNTH", "CollectionDay": 1}})
-}
-
-async fn seed(target: &Target, users: u64) -> anyhow::Result<()> {
-    let mut from = 0;
-    while from < users {
-        let to = (from + 1000).min(users);
-        let items: Vec<Value> = (from..to).map(seed_item).collect();
-        let response = target
-            .client
-            .post(format!("{}/v1/realpay/BENCH/maintain/omni/users", target.url))
-            .bearer_auth(&target.key)
-            .json(&json!({"UserPostRequest": items}))
-            .send()
-            .await?;
-        let body: Value = response.json().await?;
-        let status = body.pointer("/APIResponse/Status").and_then(Value::as_str);
-        anyhow::ensure!(status == Some("SUCCESS"), "seeding failed: {body}");
-        from = to;
-    }
-    Ok(())
-}
-
-/// Up to `most` user ids, from the native list.
-async fn user_ids(target: &Target, most: usize) -> anyhow::Result<Vec<String>> {
-    let mut ids = Vec::new();
-    let mut cursor: Option<String> = None;
-    while ids.len() < most {
-        let path = match &cursor {
-            Some(cursor) => format!("{}/v1/users?limit=100&cursor={cursor}", target.url),
-            None => format!("{}/v1/users?limit=100", target.url),
-        };
-        let page: Value = target.client.get(path).bearer_auth(&target.key).send().await?.json().await?;
-        let data = page.get("data").and_then(Value::as_array).context("no user list")?;
-        ids.extend(data.iter().filter_map(|u| u.get("id").and_then(Value::as_str).map(str::to_owned)));
-        match page.get("next_cursor").and_then(Value::as_str) {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
-    }
-    Ok(ids)
-}
+use crate::{Args, goals};
 
 /// How many slices a scenario runs in, each after a slice of the HTTP ceiling half as long.
 const SLICES: u32 = 5;
@@ -127,19 +55,6 @@ async fn scenario(
         ceiling.per_second()
     );
     row
-}
-
-fn duengage_json(tag: &str, n: u64) -> String {
-    json!({"Segment": "Bench", "FirstName": "D", "LastName": "E", "InvoiceNumber": format!("J{tag}{n}"),
-        "AmountOutstanding": 1520.75, "CurrenciesId": 1, "ChannelsId": 2, "CustomerUniqueIdentifier": format!("S{}", n % 1000)})
-    .to_string()
-}
-
-fn duengage_jsv(tag: &str, n: u64) -> String {
-    format!(
-        "{{Segment:Bench,FirstName:D,LastName:E,InvoiceNumber:V{tag}{n},AmountOutstanding:1520.75,CurrenciesId:1,ChannelsId:2,CustomerUniqueIdentifier:S{}}}",
-        n % 1000
-    )
 }
 
 /// The store's own operations, without HTTP, for the storage ceilings.
@@ -220,17 +135,7 @@ async fn run_on(
     duration: Duration,
     concurrency: usize,
 ) -> anyhow::Result<Report> {
-    let merchant =
-        admin(&args.server, database, &["merchant", "create", "--name", "Bench", "--number", "BENCH", "--json"])
-            .await?;
-    admin(
-        &args.server,
-        database,
-        &["interaction-point", "create", "--merchant", "BENCH", "--id", "till-1", "--name", "Till", "--json"],
-    )
-    .await?;
-    let key = merchant.get("api_key").and_then(Value::as_str).context("no key")?.to_owned();
-    let merchant_id: MerchantId = merchant.get("id").and_then(Value::as_str).context("no merchant id")?.parse()?;
+    let (key, merchant_id) = seed::merchant(&args.server, database).await?;
     let server = Server::start_with(&args.server, database, &["--webhooks-allow-private"]).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_rss_mib = server.memory_mib("VmRSS");
@@ -241,12 +146,15 @@ async fn run_on(
         key,
         ids: Arc::new(Vec::new()),
         users,
+        full_ids: Arc::new(Vec::new()),
         tag: format!("{}", time::OffsetDateTime::now_utc().unix_timestamp() % 100_000),
     };
     let seeded = Instant::now();
-    seed(&target, users).await?;
-    eprintln!("seeded {users} users in {:.1} s", seeded.elapsed().as_secs_f64());
-    target.ids = Arc::new(user_ids(&target, 20_000).await?);
+    seed::light(&target, users).await?;
+    target.ids = Arc::new(seed::user_ids(&target, 20_000).await?);
+    let full = (users / 5).max(100);
+    target.full_ids = Arc::new(seed::full(&target, full, concurrency).await?);
+    eprintln!("seeded {users} users and {full} with full bodies in {:.1} s", seeded.elapsed().as_secs_f64());
 
     let endpoint = Endpoint {
         address: server.url.trim_start_matches("http://").to_owned(),
@@ -273,32 +181,59 @@ async fn run_on(
         eprintln!("{}: {:.0}/s, p99 {:.2} ms, {} errors", row.name, row.per_second, row.p99_ms, row.errors);
         rows.push(row);
     }
+    let (realpay, patch) = ("/v1/realpay/BENCH/maintain/omni/users", "application/merge-patch+json");
     run!("native GET /v1/users/{id}", |t, n| Call::get(format!("/v1/users/{}", t.id(n))));
+    run!("native GET /v1/users/{id} (full body)", |t, n| Call::get(format!("/v1/users/{}", t.full_id(n))));
     run!("native GET /v1/users?email=", |t, n| {
         Call::get(format!("/v1/users?email=seed{}@example.com", n % t.users.max(1)))
     });
+    run!("native GET /v1/users?email= (full body)", |t, n| Call::get(format!("/v1/users?email={}", t.full_email(n))));
     run!("native POST /v1/users", |t, n| {
         let body = json!({"customer_ref": format!("N{}{n}", t.tag), "email": format!("n{n}@example.com")});
         Call::send(Method::POST, "/v1/users", json, body.to_string())
     });
+    run!("native POST /v1/users (full body)", |t, n| {
+        let body = bodies::native_user(Kind::Native, &format!("NF{}{n}", t.tag), &format!("thandi.{n}@example.com"), n);
+        Call::send(Method::POST, "/v1/users", json, body.to_string())
+    });
     run!("native PATCH /v1/users/{id}", |t, n| {
         let body = json!({"given_name": format!("P{n}")}).to_string();
-        Call::send(Method::PATCH, &format!("/v1/users/{}", t.id(n)), "application/merge-patch+json", body)
+        Call::send(Method::PATCH, &format!("/v1/users/{}", t.id(n)), patch, body)
+    });
+    run!("native PATCH /v1/users/{id} (full body)", |t, n| {
+        Call::send(Method::PATCH, &format!("/v1/users/{}", t.full_id(n)), patch, bodies::native_patch(n).to_string())
     });
     run!("convercus POST /users", |_t, n| {
-        let body = json!({"emailAddress": format!("c{n}@example.com"), "givenName": "C", "zipCode": 22222});
-        Call::send(Method::POST, "/users", json, body.to_string())
+        Call::send(Method::POST, "/users", json, bodies::convercus_light(n).to_string())
+    });
+    run!("convercus POST /users (full body)", |_t, n| {
+        Call::send(Method::POST, "/users", json, bodies::convercus_user(n).to_string())
     });
     run!("convercus GET /users/{id}", |t, n| Call::get(format!("/users/{}/", t.id(n))));
+    run!("convercus GET /users/{id} (full body)", |t, n| Call::get(format!("/users/{}/", t.full_id(n))));
     run!("realpay GET by Email", |t, n| {
-        Call::get(format!(
-            "/v1/realpay/BENCH/maintain/omni/users?Product=X&Email=seed{}@example.com",
-            n % t.users.max(1)
-        ))
+        Call::get(format!("{realpay}?Product=X&Email=seed{}@example.com", n % t.users.max(1)))
     });
-    run!("duengage POST JSON", |t, n| Call::send(Method::POST, "/onceoffpayment", json, duengage_json(&t.tag, n)));
+    run!("realpay GET by Email (full body)", |t, n| {
+        Call::get(format!("{realpay}?Product=X&Email={}", t.full_email(n)))
+    });
+    run!("realpay POST /users (full body)", |t, n| {
+        let item = bodies::realpay_item(Kind::RealPay, &format!("{}r{n}", t.tag), n);
+        Call::send(Method::POST, realpay, json, json!({"UserPostRequest": [item]}).to_string())
+    });
+    run!("duengage POST JSON", |t, n| {
+        Call::send(Method::POST, "/onceoffpayment", json, bodies::duengage_json(&t.tag, n))
+    });
+    run!("duengage POST JSON (full body)", |t, n| {
+        let body = bodies::duengage_full(Kind::DuEngageJson, &t.tag, n).to_string();
+        Call::send(Method::POST, "/onceoffpayment", json, body)
+    });
     run!("duengage POST JSV", |t, n| {
-        Call::send(Method::POST, "/onceoffpayment.jsv", "text/jsv", duengage_jsv(&t.tag, n))
+        Call::send(Method::POST, "/onceoffpayment.jsv", "text/jsv", bodies::duengage_jsv(&t.tag, n))
+    });
+    run!("duengage POST JSV (full body)", |t, n| {
+        let body = clientele_jsv::write(&bodies::duengage_full(Kind::DuEngageJsv, &t.tag, n));
+        Call::send(Method::POST, "/onceoffpayment.jsv", "text/jsv", body)
     });
     run!("native POST points earn", |t, n| {
         let body = json!({"kind": "earn", "points": 5, "reference": format!("E{}{n}", t.tag)});
@@ -311,28 +246,37 @@ async fn run_on(
         Call::send(Method::POST, &format!("/v1/users/{}/points", t.id(n % earned)), json, body)
     });
     // Batches go one at a time: each is a thousand users with contracts.
-    if wanted("realpay POST 1000 users with contracts") {
+    for full in [false, true] {
+        let name = if full {
+            "realpay POST 1000 users with contracts (full body)"
+        } else {
+            "realpay POST 1000 users with contracts"
+        };
+        if !wanted(name) {
+            continue;
+        }
         let t = target.clone();
         let before = server.cpu_seconds();
         let batch: Calls = Arc::new(move |n| {
             let tag = format!("{}{n}x", t.tag);
-            let items: Vec<Value> = (0..1000).map(|i| batch_item(&tag, i)).collect();
-            let body = json!({"UserPostRequest": items}).to_string();
-            Call::send(Method::POST, "/v1/realpay/BENCH/maintain/omni/users", json, body)
+            let items: Vec<Value> = (0..1000)
+                .map(|i| {
+                    let reference = format!("{tag}{i}");
+                    if full {
+                        bodies::realpay_item(Kind::RealPayBatch, &reference, n * 1000 + i)
+                    } else {
+                        bodies::batch_item(&tag, i)
+                    }
+                })
+                .collect();
+            Call::send(Method::POST, realpay, json, json!({"UserPostRequest": items}).to_string())
         });
         let outcome = load::run(&endpoint, &Connections::new(1), duration.max(Duration::from_secs(2)), 0, batch).await;
-        let row = Row::new("realpay POST 1000 users with contracts", &outcome, server.cpu_seconds() - before);
+        let row = Row::new(name, &outcome, server.cpu_seconds() - before);
         eprintln!("{}: p50 {:.1} ms", row.name, row.p50_ms);
         rows.push(row);
     }
-    let mut goals = Vec::new();
-    if args.postgres.is_none() {
-        for (name, target) in [("native POST points earn", 15_000.0), ("native POST points spend", 10_000.0)] {
-            if let Some(row) = rows.iter().find(|r| r.name == name) {
-                goals.push(Goal::at_least(&format!("{name} (SQLite, durable)"), row.per_second, target, "per second"));
-            }
-        }
-    }
+    let mut goals = goals::of(&rows, args.postgres.is_some());
     if wanted("webhook") {
         let api = Api { client: &target.client, url: &target.url, key: &target.key };
         let (none, one, cost) =
@@ -350,11 +294,13 @@ async fn run_on(
 
     let store = open_store(database).await?;
     // The creates answered 201 are there: the first, the middle and the last.
-    if let Some(created) = rows.iter().find(|r| r.name == "native POST /v1/users") {
+    for (name, prefix) in [("native POST /v1/users", "N"), ("native POST /v1/users (full body)", "NF")] {
+        let Some(created) = rows.iter().find(|r| r.name == name) else { continue };
         for n in [0, created.requests / 2, created.requests.saturating_sub(1)] {
-            let filter = UserFilter { customer_ref: Some(format!("N{}{n}", target.tag)), ..UserFilter::default() };
+            let reference = format!("{prefix}{}{n}", target.tag);
+            let filter = UserFilter { customer_ref: Some(reference), ..UserFilter::default() };
             let found = store.list_users(merchant_id, &filter, PageRequest { after: None, limit: 1 }).await?;
-            anyhow::ensure!(found.len() == 1, "native POST {n} answered 201 but its user is not stored");
+            anyhow::ensure!(found.len() == 1, "{name} {n} answered 201 but its user is not stored");
         }
     }
     // With `--only`, the HTTP ceiling on its own may not have run: it is left out, not a 0.
@@ -363,7 +309,7 @@ async fn run_on(
     ceilings.extend(store_ceilings(store, merchant_id, &target.ids, duration, concurrency).await);
     let rate = |name: &str| ceilings.iter().find(|c| c.name == name).map_or(0.0, |c| c.per_second);
     for row in &mut rows {
-        let ceiling = match row.name.as_str() {
+        let ceiling = match row.name.trim_end_matches(" (full body)") {
             "native GET /v1/users/{id}" | "convercus GET /users/{id}" => Some("store: user by id"),
             "native GET /v1/users?email=" | "realpay GET by Email" => Some("store: users by email"),
             "native POST /v1/users" | "convercus POST /users" => Some("store: create user"),

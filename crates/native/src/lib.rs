@@ -39,6 +39,14 @@ pub(crate) mod idempotency {
     }
 }
 
+/// Writes a user as the native API answers it (`GET /v1/users/{id}`) into `out`. Public
+/// only for the micro-benchmark of that answer (`benches/answer.rs`), which cannot reach the
+/// crate's own view otherwise.
+#[doc(hidden)]
+pub fn write_user_answer(user: &clientele_domain::user::User, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    serde_json::to_writer(out, &routes::users::view::UserView::from(user))
+}
+
 /// The native API.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Native;

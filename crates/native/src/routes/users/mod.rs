@@ -3,7 +3,7 @@
 mod dto;
 mod metadata;
 mod read;
-mod view;
+pub(crate) mod view;
 mod write;
 
 use axum::http::header::{CONTENT_TYPE, ETAG, LOCATION};

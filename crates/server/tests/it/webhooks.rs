@@ -286,3 +286,34 @@ async fn bad_endpoints_are_refused_by_name_and_private_addresses_unless_allowed(
     let listed: Value = app.get("/v1/webhook-endpoints", &app.a.admin_key).await.json().await.unwrap();
     assert_eq!(listed["data"], json!([]), "a refused endpoint was written");
 }
+
+/// An endpoint with a backlog does not keep another waiting: with room for two attempts at a
+/// time, the second endpoint's first delivery comes long before the first endpoint's last.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_take_turns_when_both_have_a_backlog() {
+    let Some(receiver) = Receiver::start() else { return };
+    let mut settings = default_settings();
+    settings.webhooks.poll = Duration::from_millis(50);
+    settings.webhooks.concurrency = 2;
+    settings.webhooks.per_endpoint = 1;
+    let app = TestApp::spawn_with(settings).await;
+    for name in ["first", "second"] {
+        let created = endpoint(&app, json!({"url": receiver.hook(name), "event_types": ["user.created"]})).await;
+        receiver.put("secrets", name, json!([created["secret"]])).await;
+    }
+    let item = |n: u32| {
+        json!({"Name": "Sipho", "Surname": "Dube", "Email": format!("turns{n}@example.com"), "Country": "ZA",
+            "ID": format!("TURNS{n}"), "ClientId": format!("T-{n}")})
+    };
+    let batch = json!({"UserPostRequest": (0..40).map(item).collect::<Vec<_>>()});
+    let response = app.post("/v1/realpay/MERCHANT-A/maintain/omni/users", &app.a.admin_key, batch).await;
+    assert_eq!(response.status(), 200);
+    receiver.until("second", |got| got.len() >= 40).await;
+    let log = receiver.until("first", |got| got.len() >= 40).await;
+    assert_eq!(log.len(), 40);
+    let hooks: Vec<String> =
+        receiver.log().await.iter().map(|entry| entry["hook"].as_str().unwrap().to_owned()).collect();
+    let second_first = hooks.iter().position(|hook| hook == "second").unwrap();
+    let first_last = hooks.iter().rposition(|hook| hook == "first").unwrap();
+    assert!(second_first < first_last / 2, "the second endpoint waited for the first: {hooks:?}");
+}

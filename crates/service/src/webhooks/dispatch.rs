@@ -11,6 +11,7 @@
 //! when it runs out.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -46,6 +47,9 @@ struct Sender {
     freed: Notify,
     /// Attempts made, to the task that records them.
     made: mpsc::Sender<(MerchantId, Made)>,
+    /// Which endpoint fans out first in the next round, so that none waits behind another's
+    /// backlog for good.
+    turn: AtomicUsize,
 }
 
 impl Sender {
@@ -96,6 +100,7 @@ impl Registry {
             size: settings.per_endpoint.max(1),
             freed: Notify::new(),
             made,
+            turn: AtomicUsize::new(0),
         });
         if self.store().backend() == "sqlite" {
             // One process delivers from a SQLite database: what it held when it last stopped
@@ -164,7 +169,8 @@ impl Registry {
             let until = now + self.webhook_settings().timeout * 2 + std::time::Duration::from_secs(15);
             let lease = DeliveryLease { id: Uuid::new_v4(), until };
             let free = sender.all.available_permits();
-            let mut claimed = self.fan_out(merchant, &endpoints, lease, free).await?;
+            let (mut claimed, held_back) = self.fan_out(merchant, &endpoints, lease, free, sender).await?;
+            more |= held_back;
             let free = free.saturating_sub(claimed.len());
             if free == 0 {
                 more = true;
@@ -185,36 +191,50 @@ impl Registry {
         Ok(more)
     }
 
-    /// Records a delivery of each new event to each endpoint that wants it, held by `lease`,
-    /// `room` deliveries at most; answers them.
+    /// Records a delivery of each new event to each endpoint that wants it, held by `lease`:
+    /// `room` deliveries at most, and at most twice its bound of attempts at once to an
+    /// endpoint, starting each round with the next endpoint. Answers them, and whether an
+    /// endpoint was held back (more events wait).
     async fn fan_out(
         &self,
         merchant: MerchantId,
         endpoints: &[StoredEndpoint],
         lease: DeliveryLease,
         room: usize,
-    ) -> Result<Vec<Claimed>, StoreError> {
+        sender: &Sender,
+    ) -> Result<(Vec<Claimed>, bool), StoreError> {
         let end = self.store().feed_end(merchant).await?;
-        let mut claimed = Vec::new();
-        for stored in endpoints.iter().filter(|stored| stored.cursor < end) {
+        let behind: Vec<&StoredEndpoint> = endpoints.iter().filter(|stored| stored.cursor < end).collect();
+        let first = sender.turn.fetch_add(1, Ordering::Relaxed) % behind.len().max(1);
+        let share = sender.size * 2;
+        let (mut claimed, mut held_back) = (Vec::new(), false);
+        for stored in behind.iter().cycle().skip(first).take(behind.len()) {
             let endpoint = stored.endpoint.clone();
             let wants: Wants = Arc::new(move |event: &Event| endpoint.enabled() && endpoint.wants(event));
+            let mut own = 0;
             loop {
-                let limit = room.saturating_sub(claimed.len()).min(FAN_OUT_BATCH);
+                let limit = room.saturating_sub(claimed.len()).min(share - own).min(FAN_OUT_BATCH);
                 if limit == 0 {
-                    return Ok(claimed);
+                    break;
                 }
                 let batch = u32::try_from(limit).unwrap_or(u32::MAX);
                 let now = crate::now();
                 let fanned = self.store().fan_out(merchant, stored.endpoint.id, batch, Arc::clone(&wants), now, lease);
                 let fanned = fanned.await?;
+                own += fanned.claimed.len();
                 claimed.extend(fanned.claimed);
                 if fanned.read < limit {
                     break;
                 }
             }
+            // Out of room, or of this endpoint's share, with events left: the next round
+            // carries on.
+            if claimed.len() == room {
+                return Ok((claimed, true));
+            }
+            held_back |= own == share;
         }
-        Ok(claimed)
+        Ok((claimed, held_back))
     }
 
     /// The secrets a delivery is signed with now: the endpoint's, and during a rotation's

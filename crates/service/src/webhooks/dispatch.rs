@@ -192,8 +192,8 @@ impl Registry {
     }
 
     /// Records a delivery of each new event to each endpoint that wants it, held by `lease`:
-    /// `room` deliveries at most, and at most twice its bound of attempts at once to an
-    /// endpoint, starting each round with the next endpoint. Answers them, and whether an
+    /// `room` deliveries at most, an endpoint an even part of it (at least twice its bound of
+    /// attempts at once), starting each round with the next endpoint. Answers them, and whether an
     /// endpoint was held back (more events wait).
     async fn fan_out(
         &self,
@@ -206,7 +206,9 @@ impl Registry {
         let end = self.store().feed_end(merchant).await?;
         let behind: Vec<&StoredEndpoint> = endpoints.iter().filter(|stored| stored.cursor < end).collect();
         let first = sender.turn.fetch_add(1, Ordering::Relaxed) % behind.len().max(1);
-        let share = sender.size * 2;
+        // An even part of the room, but never less than twice what an endpoint is sent at
+        // once: the endpoint starting the next round gets its turn then.
+        let share = (room / behind.len().max(1)).max(sender.size * 2);
         let (mut claimed, mut held_back) = (Vec::new(), false);
         for stored in behind.iter().cycle().skip(first).take(behind.len()) {
             let endpoint = stored.endpoint.clone();

@@ -66,9 +66,9 @@ pub trait DeliveryStore: Send + Sync {
     ) -> Result<Vec<Claimed>, StoreError>;
 
     /// Records attempts, each of a delivery held by its lease, and where the delivery stands
-    /// after it (the attempt's status and next attempt), releasing it; all in one
-    /// transaction. A delivery no longer held by the attempt's lease (the lease ran out and
-    /// another process took it) is left as it is.
+    /// after it (the attempt's status and next attempt), releasing it; each on its own, so
+    /// one that fails does not undo the others. A delivery no longer held by the attempt's
+    /// lease (the lease ran out and another process took it) is left as it is.
     async fn record_attempts(&self, merchant: MerchantId, made: Vec<Made>) -> Result<(), StoreError>;
 
     /// An endpoint's deliveries, newest first, each with its attempts.
@@ -285,30 +285,38 @@ impl<B: Backend> DeliveryStore for B {
     }
 
     async fn record_attempts(&self, merchant: MerchantId, made: Vec<Made>) -> Result<(), StoreError> {
-        let run = work(move |db: &mut B::Db| {
-            async move {
-                for Made { delivery, lease, attempt } in &made {
-                    let values = [
-                        Value::id(merchant.as_uuid()),
-                        Value::id(delivery.as_uuid()),
-                        Value::owned(lease.to_string()),
-                        Value::int(i64::from(attempt.number)),
-                        Value::time(attempt.at),
-                        Value::Int(attempt.status_code.map(i64::from)),
-                        Value::int(i64::from(attempt.duration_ms)),
-                        Value::text_or_null(attempt.error.as_deref()),
-                        Value::text(attempt.status.as_str()),
-                        Value::Time(attempt.next_attempt_at),
-                    ];
-                    if db.execute(&SETTLE, &values).await? == 1 {
-                        db.execute(&RECORD, &values).await?;
+        // A transaction each, all at once: one holding several deliveries' locks deadlocks on
+        // PostgreSQL with an endpoint's deletion, whose cascade locks them in its own order.
+        // SQLite's writer still commits them in one group.
+        let writes = made
+            .into_iter()
+            .map(|Made { delivery, lease, attempt }| {
+                let run = work(move |db: &mut B::Db| {
+                    async move {
+                        let values = [
+                            Value::id(merchant.as_uuid()),
+                            Value::id(delivery.as_uuid()),
+                            Value::owned(lease.to_string()),
+                            Value::int(i64::from(attempt.number)),
+                            Value::time(attempt.at),
+                            Value::Int(attempt.status_code.map(i64::from)),
+                            Value::int(i64::from(attempt.duration_ms)),
+                            Value::text_or_null(attempt.error.as_deref()),
+                            Value::text(attempt.status.as_str()),
+                            Value::Time(attempt.next_attempt_at),
+                        ];
+                        if db.execute(&SETTLE, &values).await? == 1 {
+                            db.execute(&RECORD, &values).await?;
+                        }
+                        Ok(())
                     }
-                }
-                Ok(())
-            }
-            .boxed()
-        });
-        timed(self, "record_attempts", self.write(true, run)).await
+                    .boxed()
+                });
+                self.write(true, run)
+            })
+            .collect::<Vec<_>>();
+        let all = async { futures::future::join_all(writes).await.into_iter().collect::<Result<(), StoreError>>() };
+        timed(self, "record_attempts", all).await
     }
 
     async fn deliveries(

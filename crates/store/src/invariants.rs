@@ -167,8 +167,13 @@ fn points_invariants() -> Vec<Invariant> {
         invariant(
             "points.balance",
             "a user's loyalty_points is the sum of its points entries",
-            "SELECT COUNT(*) FROM users t WHERE t.loyalty_points <> \
-             (SELECT COALESCE(SUM(r.points), 0) FROM points_entries r WHERE r.merchant_id = t.merchant_id AND r.user_id = t.id)",
+            // Summed once per user and joined, not a correlated sum per user: SQLite answers
+            // that from the entries' primary key by merchant, reading every entry of the
+            // merchant for each of its users (3 s of a 54 MB crash-harness database).
+            "SELECT COUNT(*) FROM users t LEFT JOIN \
+             (SELECT r.merchant_id, r.user_id, SUM(r.points) AS points FROM points_entries r \
+              GROUP BY r.merchant_id, r.user_id) s ON s.merchant_id = t.merchant_id AND s.user_id = t.id \
+             WHERE t.loyalty_points <> COALESCE(s.points, 0)",
         ),
         invariant(
             "points.lots",

@@ -193,3 +193,34 @@ async fn concurrent_spends_across_two_processes_never_overdraw() {
     assert!(entries["next_cursor"].is_null());
     assert!(db.violations().is_empty(), "{:?}", db.violations());
 }
+
+/// `clientele check` catches a balance that is not the sum of its entries, for a user with
+/// entries and for one with none (the invariants' join must keep users without entries).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_balance_that_is_not_its_entries_breaks_the_ledger_invariants() {
+    let app = TestApp::spawn().await;
+    let (_, client) = app.key_for_a("client").await;
+    let (with, without) = (new_user(&app, &client).await, new_user(&app, &client).await);
+    move_points(&app, &client, &with, json!({"kind": "earn", "points": 10})).await;
+    assert!(app.db.violations().is_empty(), "{:?}", app.db.violations());
+    let shift = |user: String, by: &'static str| {
+        let db = &app.db;
+        async move {
+            db.raw_row(
+                &format!("UPDATE users SET loyalty_points = loyalty_points + {by} WHERE id = ?1 RETURNING id"),
+                &format!("UPDATE users SET loyalty_points = loyalty_points + {by} WHERE id = $1 RETURNING id::text"),
+                &user,
+            )
+            .await
+        }
+    };
+    shift(with.clone(), "1").await;
+    shift(without.clone(), "1").await;
+    let violations = app.db.violations();
+    for name in ["points.balance (2 row(s))", "points.lots (2 row(s))"] {
+        assert!(violations.iter().any(|v| v.starts_with(name)), "{name} in {violations:?}");
+    }
+    shift(with, "-1").await;
+    shift(without, "-1").await;
+    assert!(app.db.violations().is_empty(), "{:?}", app.db.violations());
+}
